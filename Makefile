@@ -1,0 +1,35 @@
+# newsflow: `make run` ingests the bundled sample dump, `make test` runs the test suite.
+# Both set up a virtual environment in .venv first (from pyproject.toml), so a fresh clone needs nothing else.
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+OUT ?= out/sample
+
+.PHONY: setup run test lint bench clean
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+run: setup
+	$(BIN)/newsflow ingest samples/dump --output $(OUT)
+
+test: setup
+	$(BIN)/python -m pytest -q
+
+lint: setup
+	$(BIN)/ruff check pipelines transforms schemas tests benchmarks
+
+bench: setup
+	$(BIN)/python benchmarks/quality_boilerplate.py
+	$(BIN)/python benchmarks/quality_dates.py
+	$(BIN)/python benchmarks/quality_entities.py
+	$(BIN)/python benchmarks/throughput.py
+
+clean:
+	rm -rf out .pytest_cache

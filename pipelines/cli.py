@@ -1,0 +1,103 @@
+"""Command line: `newsflow ingest INPUT... --output OUT [options] [Beam options]`."""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import logging
+import sys
+
+from pipelines.options import DEFAULT_SPACY_MODEL, IngestConfig
+from transforms.read import DEFAULT_MAX_DOCUMENT_BYTES
+from transforms.write import DEFAULT_SHARDS
+
+EPILOG = """\
+Any other --option is passed to Apache Beam, e.g. --runner=DataflowRunner --project=... or
+--direct_num_workers=1. Write Beam options as --name=value when a value could be mistaken for an
+input. Without --runner, newsflow runs locally on Beam's FnApiRunner on all cores.
+"""
+
+
+def build_parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
+    """The `newsflow` parser and its `ingest` sub-parser."""
+    parser = argparse.ArgumentParser(prog="newsflow", description="Turn raw news dumps into a clean dataset.")
+    parser.add_argument("--version", action="store_true", help="print the version and exit")
+    commands = parser.add_subparsers(dest="command")
+    ingest = commands.add_parser(
+        "ingest",
+        help="ingest one or more dumps into a dataset",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    ingest.add_argument("inputs", nargs="+", metavar="INPUT",
+                        help="file, directory (read recursively) or glob; local path or any fsspec URL")
+    ingest.add_argument("--output", "-o", required=True, metavar="OUT",
+                        help="dataset folder (local path or fsspec URL)")
+    ingest.add_argument("--reference-date", type=dt.date.fromisoformat, default=None, metavar="YYYY-MM-DD",
+                        help="resolve year-less dates ('Feb 26') against this date")
+    ingest.add_argument("--max-document-bytes", type=int, default=DEFAULT_MAX_DOCUMENT_BYTES,
+                        help="reject documents larger than this after decompression (default: %(default)s)")
+    ingest.add_argument("--spacy-model", default=DEFAULT_SPACY_MODEL,
+                        help="installed spaCy model package for NER (default: %(default)s)")
+    ingest.add_argument("--shards", type=int, default=DEFAULT_SHARDS,
+                        help="Parquet files per partition and run (default: %(default)s)")
+    ingest.add_argument("--quiet", "-q", action="store_true", help="print nothing but errors")
+    return parser, ingest
+
+
+def own_flags(*parsers: argparse.ArgumentParser) -> set[str]:
+    return {flag for parser in parsers for action in parser._actions for flag in action.option_strings}  # noqa: SLF001
+
+
+def split_beam_args(argv: list[str], ours: set[str]) -> tuple[list[str], list[str]]:
+    """Separate newsflow's arguments from Beam's: an unknown --option (and its value) goes to Beam."""
+    newsflow_args, beam_args = [], []
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        name = arg.split("=", 1)[0]
+        if arg.startswith("--") and name not in ours:
+            beam_args.append(arg)
+            has_value = "=" not in arg and i + 1 < len(argv) and not argv[i + 1].startswith("-")
+            if has_value:
+                beam_args.append(argv[i + 1])
+                i += 1
+        else:
+            newsflow_args.append(arg)
+        i += 1
+    return newsflow_args, beam_args
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser, ingest_parser = build_parser()
+    newsflow_args, beam_args = split_beam_args(argv, own_flags(parser, ingest_parser))
+    args = parser.parse_args(newsflow_args)
+    if args.version:
+        from pipelines.ingest import pipeline_version
+
+        print(f"newsflow {pipeline_version()}")
+        return 0
+    if args.command != "ingest":
+        parser.print_help()
+        return 2
+    logging.basicConfig(level=logging.ERROR if args.quiet else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from pipelines.ingest import run_ingest  # imports Beam and the stages: keep --help fast
+    from pipelines.summary import format_summary
+
+    config = IngestConfig(
+        inputs=tuple(args.inputs),
+        output=args.output,
+        reference_date=args.reference_date,
+        max_document_bytes=args.max_document_bytes,
+        spacy_model=args.spacy_model,
+        shards=args.shards,
+    )
+    summary = run_ingest(config, beam_args)
+    if not args.quiet:
+        print(format_summary(summary))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,91 @@
+"""The newsflow ingest pipeline: read, clean, date, dedupe, entities, write; then check and publish."""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import logging
+import secrets
+import time
+from importlib.metadata import PackageNotFoundError, version
+
+import apache_beam as beam
+
+from pipelines.commit import check_invariant, discard, publish, staged_files
+from pipelines.options import IngestConfig, runner_and_options
+from pipelines.summary import build_summary, counters_of, documents_in
+from schemas.rows import RunInfo, article_row, duplicate_row, reject_row
+from schemas.tables import ARTICLES, DUPLICATES, REJECTS
+from transforms.clean import CleanDocuments
+from transforms.dates import DateDocuments
+from transforms.dedupe import Deduplicate
+from transforms.entities import ExtractEntities
+from transforms.read import ReadDump
+from transforms.write import WriteTables, staging_uri
+
+log = logging.getLogger(__name__)
+
+
+def pipeline_version() -> str:
+    try:
+        return version("newsflow")
+    except PackageNotFoundError:  # running from a source tree that was not installed
+        return "0+unknown"
+
+
+def new_run(now: dt.datetime | None = None) -> RunInfo:
+    now = now or dt.datetime.now(dt.timezone.utc)
+    run_id = f"{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
+    return RunInfo(run_id=run_id, ingested_at=now, pipeline_version=pipeline_version())
+
+
+def forget_raw_page(doc):
+    """Once the date is known no stage needs the raw page: drop it before dedupe holds documents."""
+    return dataclasses.replace(doc, raw="")
+
+
+class IngestDump(beam.PTransform):
+    """A news dump in, the three output tables written to the run's staging folder."""
+
+    def __init__(self, config: IngestConfig, run: RunInfo):
+        super().__init__()
+        self._config = config
+        self._run = run
+
+    def expand(self, pipeline):
+        config, run = self._config, self._run
+        read = pipeline | "Read" >> ReadDump(config.inputs, config.max_document_bytes)
+        cleaned = read.documents | "Clean" >> CleanDocuments()
+        dated = cleaned.documents | "Date" >> DateDocuments(config.reference_date)
+        # Dedupe runs after dating (the earliest copy is kept) and before NER (only kept articles).
+        deduped = dated.documents | "ForgetRawPage" >> beam.Map(forget_raw_page) | "Dedupe" >> Deduplicate()
+        annotated = deduped.articles | "Entities" >> ExtractEntities(config.spacy_model)
+        rejects = (read.rejects, cleaned.rejects, dated.rejects, annotated.rejects) | "AllRejects" >> beam.Flatten()
+        tables = {
+            ARTICLES: annotated.documents | "ArticleRows" >> beam.Map(article_row, run),
+            DUPLICATES: deduped.duplicates | "DuplicateRows" >> beam.Map(lambda pair, run: duplicate_row(*pair, run), run),
+            REJECTS: rejects | "RejectRows" >> beam.Map(reject_row, run),
+        }
+        return tables | "Write" >> WriteTables(staging_uri(config.output, run.run_id), run.run_id, config.shards)
+
+
+def run_ingest(config: IngestConfig, beam_args: list[str] | None = None) -> dict:
+    """Run the pipeline, check that no document was lost, publish the run; returns its summary."""
+    run = new_run()
+    staging = staging_uri(config.output, run.run_id)
+    started = time.monotonic()
+    runner, options = runner_and_options(beam_args or [])
+    try:
+        pipeline = beam.Pipeline(runner=runner, options=options)
+        pipeline | "Ingest" >> IngestDump(config, run)
+        result = pipeline.run()
+        result.wait_until_finish()
+        counters = counters_of(result)
+        files = staged_files(staging)
+        rows, reject_reasons = check_invariant(staging, files, documents_in(counters))
+        summary = build_summary(config, run, counters, rows, reject_reasons, time.monotonic() - started)
+        publish(staging, config.output, run.run_id, files, summary)
+    except BaseException:
+        log.error("run %s failed: nothing was published; the dataset is as it was before", run.run_id)
+        discard(staging)
+        raise
+    return summary

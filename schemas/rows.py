@@ -1,0 +1,66 @@
+"""Rows of the output tables, built from pipeline records. Column names live here and in tables.py."""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+from transforms.dedupe import Verdict
+from transforms.document import Document
+from transforms.routing import RejectRow
+
+
+@dataclasses.dataclass(frozen=True)
+class RunInfo:
+    """What every row records about the run that wrote it."""
+
+    run_id: str
+    ingested_at: dt.datetime
+    pipeline_version: str
+
+    def columns(self) -> dict:
+        return {
+            "ingested_at": self.ingested_at,
+            "run_id": self.run_id,
+            "pipeline_version": self.pipeline_version,
+        }
+
+
+def article_row(doc: Document, run: RunInfo) -> dict:
+    return {
+        "doc_id": doc.doc_id,
+        "source_uri": doc.source_uri,
+        "title": doc.title,
+        "text": doc.text,
+        "published_date": doc.published_date,
+        "date_source": doc.date_source,
+        "date_confidence": doc.date_confidence,
+        "language": doc.language,
+        "encoding": doc.encoding,
+        "entities": [dataclasses.asdict(entity) for entity in doc.entities],
+        "duplicate_count": doc.duplicate_count,
+        **run.columns(),
+    }
+
+
+def duplicate_row(doc: Document, verdict: Verdict, run: RunInfo) -> dict:
+    return {
+        "doc_id": doc.doc_id,
+        "source_uri": doc.source_uri,
+        "duplicate_of": verdict.duplicate_of,
+        "kind": verdict.kind,
+        "similarity": verdict.similarity,
+        "title": doc.title,
+        "published_date": doc.published_date,
+        **run.columns(),
+    }
+
+
+def reject_row(reject: RejectRow, run: RunInfo) -> dict:
+    return {
+        "source_uri": reject.source_uri,
+        "stage": reject.stage,
+        "reason": reject.reason,
+        "detail": reject.detail,
+        "doc_id": reject.doc_id,
+        **run.columns(),
+    }

@@ -1,0 +1,91 @@
+"""The one source of truth for every output table: names, columns, types and partitioning.
+
+Every other module refers to columns through these schemas; nothing else names a column.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+import pyarrow as pa
+
+ARTICLES = "articles"
+DUPLICATES = "duplicates"
+REJECTS = "rejects"
+TABLES = (ARTICLES, DUPLICATES, REJECTS)
+
+# Hive partition folder for rows without a publication date. Spark, pyarrow and DuckDB read this
+# conventional value back as NULL, so `WHERE year IS NULL` finds the undated articles.
+NULL_PARTITION = "__HIVE_DEFAULT_PARTITION__"
+
+ENTITY = pa.struct(
+    [
+        pa.field("text", pa.string(), nullable=False),
+        pa.field("label", pa.string(), nullable=False),
+        pa.field("canonical", pa.string(), nullable=False),
+        pa.field("start", pa.int32(), nullable=False),  # character offsets into `text`
+        pa.field("end", pa.int32(), nullable=False),
+    ]
+)
+
+_RUN_COLUMNS = [
+    pa.field("ingested_at", pa.timestamp("us", tz="UTC"), nullable=False),
+    pa.field("run_id", pa.string(), nullable=False),
+    pa.field("pipeline_version", pa.string(), nullable=False),
+]
+
+ARTICLES_SCHEMA = pa.schema(
+    [
+        pa.field("doc_id", pa.string(), nullable=False),
+        pa.field("source_uri", pa.string(), nullable=False),
+        pa.field("title", pa.string()),
+        pa.field("text", pa.string(), nullable=False),
+        pa.field("published_date", pa.date32()),
+        pa.field("date_source", pa.string()),
+        pa.field("date_confidence", pa.float32()),
+        pa.field("language", pa.string()),
+        pa.field("encoding", pa.string(), nullable=False),
+        pa.field("entities", pa.list_(ENTITY), nullable=False),
+        pa.field("duplicate_count", pa.int32(), nullable=False),
+        *_RUN_COLUMNS,
+    ]
+)
+
+DUPLICATES_SCHEMA = pa.schema(
+    [
+        pa.field("doc_id", pa.string(), nullable=False),
+        pa.field("source_uri", pa.string(), nullable=False),
+        pa.field("duplicate_of", pa.string(), nullable=False),  # a doc_id in `articles`
+        pa.field("kind", pa.string(), nullable=False),  # "exact" or "near"
+        pa.field("similarity", pa.float32(), nullable=False),
+        pa.field("title", pa.string()),
+        pa.field("published_date", pa.date32()),
+        *_RUN_COLUMNS,
+    ]
+)
+
+REJECTS_SCHEMA = pa.schema(
+    [
+        pa.field("source_uri", pa.string(), nullable=False),
+        pa.field("stage", pa.string(), nullable=False),
+        pa.field("reason", pa.string(), nullable=False),
+        pa.field("detail", pa.string(), nullable=False),
+        pa.field("doc_id", pa.string()),
+        *_RUN_COLUMNS,
+    ]
+)
+
+SCHEMAS = {ARTICLES: ARTICLES_SCHEMA, DUPLICATES: DUPLICATES_SCHEMA, REJECTS: REJECTS_SCHEMA}
+
+# Only `articles` is partitioned (by publication year and month); the other tables are small.
+PARTITION_KEYS = {ARTICLES: ("year", "month"), DUPLICATES: (), REJECTS: ()}
+
+
+def partition_path(table: str, row: dict) -> str:
+    """The Hive partition folder of a row, e.g. 'year=2017/month=1' ('' for unpartitioned tables)."""
+    if table != ARTICLES:
+        return ""
+    published: dt.date | None = row["published_date"]
+    if published is None:
+        return f"year={NULL_PARTITION}/month={NULL_PARTITION}"
+    # No zero padding: DuckDB reads "month=01" as text but "month=1" as a number, like pyarrow and Spark.
+    return f"year={published.year}/month={published.month}"

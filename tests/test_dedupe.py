@@ -1,0 +1,82 @@
+"""Dedupe functions: hashing, MinHash candidates, the look-alike guard, cluster resolution."""
+import dataclasses
+import datetime as dt
+
+from transforms.dedupe import (
+    band_keys,
+    bucket_pairs,
+    candidate_of,
+    content_hash,
+    is_near_duplicate,
+    resolve_clusters,
+)
+from transforms.document import Document
+
+WIRE = (
+    "The regional water authority said on Tuesday it would raise reservoir releases after a dry winter "
+    "left the Meridian basin at its lowest level in eleven years. Officials told farmers that irrigation "
+    "quotas would be cut by a fifth from April, and that a second review would follow in June. "
+    "The authority's chair, Lena Osterberg, said the decision balanced the needs of growers and towns. "
+    "Farm groups called the cut painful but fair, and asked for faster payments from the drought fund. "
+    "Engineers expect the spring melt to lift levels only slightly, the authority said in a statement. "
+)
+EDITED = WIRE.replace("The authority's chair", "Its chair").replace("Tuesday", "Tuesday evening") + (
+    "The town of Brisk Hollow will hold a public meeting on the plan next week."
+)
+EARNINGS = (
+    "Norrland Timber Corp said first-quarter net profit rose to {a} million crowns from {b} million a "
+    "year earlier, on sales of {c} million crowns. The company kept its outlook for the full year and "
+    "proposed a dividend of {d} crowns per share. Chief executive {ceo} said demand from builders held up."
+)
+
+
+def doc(key, text, date=None, doc_id=None):
+    return Document(doc_id=doc_id or key, source_uri=key, content_type="text", encoding="utf-8",
+                    text=text, published_date=date)
+
+
+def test_content_hash_ignores_case_spacing_and_punctuation():
+    assert content_hash("Hello,  World!\n\nAgain.") == content_hash("hello world again")
+    assert content_hash("hello world") != content_hash("hello there world")
+
+
+def test_edited_copy_is_near_duplicate_and_unrelated_story_is_not():
+    a, b = candidate_of(doc("a", WIRE)), candidate_of(doc("b", EDITED))
+    assert set(band_keys(a.signature)) & set(band_keys(b.signature)), "copies must share an LSH band"
+    assert is_near_duplicate(a, b) > 0.5
+    other = candidate_of(doc("c", EARNINGS.format(a=1, b=2, c=3, d=4, ceo="Ann Berg")))
+    assert is_near_duplicate(a, other) is None
+
+
+def test_templated_lookalikes_with_different_numbers_stay_apart():
+    one = candidate_of(doc("x", EARNINGS.format(a="412.5", b="388.1", c="2,950", d="3.10", ceo="Ann Berg")))
+    two = candidate_of(doc("y", EARNINGS.format(a="97.2", b="120.4", c="1,310", d="0.85", ceo="Ann Berg")))
+    assert is_near_duplicate(one, two) is None
+    assert list(bucket_pairs(0, [one, two])) == []
+
+
+def test_cluster_keeps_earliest_dated_copy_and_points_others_at_it():
+    early = candidate_of(doc("early", EDITED, dt.date(2024, 3, 1)))
+    late = candidate_of(doc("late", WIRE, dt.date(2024, 3, 2)))
+    undated_copy = candidate_of(doc("copy", WIRE, None, doc_id="late"))
+    verdicts = resolve_clusters([[late, undated_copy]], [(late, early)])
+    assert verdicts["early"].duplicate_of is None and verdicts["early"].copies == 2
+    assert verdicts["late"].duplicate_of == "early" and verdicts["late"].kind == "near"
+    assert verdicts["copy"].duplicate_of == "early" and verdicts["copy"].kind == "near"
+
+
+def test_exact_copies_point_at_the_kept_one_with_kind_exact():
+    a = candidate_of(doc("a", WIRE, doc_id="id-a"))
+    b = dataclasses.replace(a, key="b")
+    verdicts = resolve_clusters([[a, b]], [])
+    assert verdicts["a"].copies == 1
+    assert verdicts["b"].duplicate_of == "id-a" and verdicts["b"].kind == "exact"
+    assert verdicts["b"].similarity == 1.0
+
+
+def test_undated_cluster_keeps_the_most_complete_text():
+    short = candidate_of(doc("short", WIRE))
+    longer = candidate_of(doc("longer", EDITED))
+    verdicts = resolve_clusters([], [(short, longer)])
+    assert verdicts["longer"].duplicate_of is None
+    assert verdicts["short"].duplicate_of == "longer"

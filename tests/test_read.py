@@ -1,0 +1,104 @@
+"""The read stage: listing inputs, decompressing, sniffing binary files, decoding text."""
+import bz2
+import gzip
+import lzma
+
+import pytest
+import zstandard
+
+from transforms.read import (
+    binary_kind,
+    content_type_of,
+    decode_bytes,
+    expand_input,
+    read_document,
+)
+from transforms.routing import Rejected
+
+STORY = "Harbor council approves new ferry schedule\n\nPORT ALDER, March 3 - The council voted ...\n"
+
+
+def write(path, data: bytes):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return path
+
+
+def test_expand_directory_recursively_glob_and_single_file(tmp_path):
+    write(tmp_path / "a.txt", b"x")
+    write(tmp_path / "sub" / "b.txt", b"y")
+    write(tmp_path / "sub" / "deeper" / "c.html", b"z")
+    everything = expand_input(str(tmp_path))
+    assert [u.rsplit("/", 1)[1] for u in everything] == ["a.txt", "b.txt", "c.html"]
+    assert all(u.startswith("file://") for u in everything)
+    assert [u.rsplit("/", 1)[1] for u in expand_input(str(tmp_path / "**" / "*.txt"))] == ["a.txt", "b.txt"]
+    assert expand_input(str(tmp_path / "a.txt")) == [f"file://{tmp_path}/a.txt"]
+
+
+def test_expand_missing_input_is_rejected_with_reason(tmp_path):
+    with pytest.raises(Rejected, match="input not found"):
+        expand_input(str(tmp_path / "nope"))
+
+
+@pytest.mark.parametrize(
+    "suffix, compress",
+    [(".gz", lambda d: gzip.compress(d, mtime=0)), (".bz2", bz2.compress), (".xz", lzma.compress),
+     (".zst", lambda d: zstandard.ZstdCompressor().compress(d))],
+)
+def test_compressed_files_are_read_by_their_name(tmp_path, suffix, compress):
+    path = write(tmp_path / f"story.txt{suffix}", compress(STORY.encode()))
+    doc = read_document(f"file://{path}")
+    assert doc.raw == STORY
+    assert doc.content_type == "text"
+    # Same bytes, same id, whatever the compression.
+    plain = write(tmp_path / "plain.txt", STORY.encode())
+    assert read_document(f"file://{plain}").doc_id == doc.doc_id
+
+
+def test_corrupt_gzip_is_rejected(tmp_path):
+    data = gzip.compress(STORY.encode() * 50, mtime=0)
+    path = write(tmp_path / "broken.txt.gz", data[: len(data) // 2])
+    with pytest.raises(Rejected, match="corrupt or truncated compressed file"):
+        read_document(f"file://{path}")
+
+
+def test_empty_whitespace_and_binary_files_are_rejected(tmp_path):
+    with pytest.raises(Rejected, match="empty file"):
+        read_document(f"file://{write(tmp_path / 'empty.txt', b'')}")
+    blank = write(tmp_path / "blank.txt", b"  \n\t\n")
+    with pytest.raises(Rejected, match="only whitespace"):
+        read_document(f"file://{blank}")
+    png = b"\x89PNG\r\n\x1a\n" + bytes(range(256))
+    with pytest.raises(Rejected, match="PNG image"):
+        read_document(f"file://{write(tmp_path / 'photo.txt', png)}")
+
+
+def test_oversized_document_is_rejected(tmp_path):
+    path = write(tmp_path / "big.txt", b"word " * 1000)
+    with pytest.raises(Rejected, match="larger than the limit"):
+        read_document(f"file://{path}", max_bytes=100)
+
+
+def test_decoding_records_how_the_encoding_was_chosen():
+    text = "Le conseil a approuvé le budget de l'été à Genève, déclare le maire élu."
+    assert decode_bytes(text.encode("utf-8")) == (text, "utf-8")
+    assert decode_bytes(b"\xef\xbb\xbf" + text.encode("utf-8")) == (text, "utf-8 (byte-order mark)")
+    assert decode_bytes(b"\xff\xfe" + text.encode("utf-16-le")) == (text, "utf-16-le (byte-order mark)")
+    decoded, encoding = decode_bytes((text * 5).encode("latin-1"))
+    assert decoded == text * 5
+    assert "detected by charset-normalizer" in encoding
+    assert decode_bytes(text.encode("utf-16-le")) == (text, "utf-16-le (no byte-order mark; told by its NUL bytes)")
+
+
+def test_binary_sniffing():
+    assert binary_kind(b"%PDF-1.7 ...") == "a PDF document"
+    assert binary_kind(b"abc\x00\x01\x02\x03" * 100).startswith("binary data")
+    assert binary_kind("plain text, ünïcode".encode()) is None
+    assert binary_kind("utf-16 without a bom".encode("utf-16-le")) is None
+
+
+def test_content_type_by_name_and_by_content():
+    assert content_type_of("file:///d/page.HTML", b"") == "html"
+    assert content_type_of("file:///d/page.htm.gz", b"") == "html"
+    assert content_type_of("file:///d/page.txt", b"  <!DOCTYPE html><html>") == "html"
+    assert content_type_of("file:///d/page.txt", b"Plain words") == "text"

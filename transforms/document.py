@@ -1,0 +1,44 @@
+"""The one record that flows through every stage of the pipeline.
+
+A `Document` is created by the read stage for every input document (a file, or a member of an
+archive) and is filled in stage by stage. Stages never drop a document: they return it, or raise
+`transforms.routing.Rejected` so that it lands in the `rejects` table with a reason.
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+
+
+@dataclasses.dataclass
+class Entity:
+    text: str
+    label: str
+    canonical: str
+    start: int  # character offsets into Document.text
+    end: int
+
+
+@dataclasses.dataclass
+class Document:
+    doc_id: str  # content hash of the raw bytes: same bytes, same id
+    source_uri: str  # absolute URI of the input; "uri#member" for a member of an archive
+    content_type: str  # "text" or "html"
+    encoding: str  # the encoding used to decode the bytes, and how it was chosen
+    raw: str = ""  # the decoded page, page chrome included; emptied once no stage needs it
+    modified_at: dt.datetime | None = None  # modification time of the input, when the store has one
+    title: str | None = None
+    text: str = ""  # the clean body, paragraphs separated by a blank line
+    language: str | None = None
+    published_date: dt.date | None = None
+    date_source: str | None = None
+    date_confidence: float | None = None
+    date_hint: dt.date | None = None  # a date found by the HTML extractor's metadata, if any
+    entities: list[Entity] = dataclasses.field(default_factory=list)
+    duplicate_count: int = 0  # how many other input documents are copies of this one
+
+
+def content_id(data: bytes) -> str:
+    """A stable id for a document: the first 128 bits of the SHA-256 of its bytes, in hex."""
+    return hashlib.sha256(data).hexdigest()[:32]

@@ -1,0 +1,263 @@
+"""Read a dump: expand input paths/globs with fsspec, read each file, decode it into a Document.
+
+Beam has no fsspec support, so globbing and reading happen in DoFns; a shuffle (Distinct) between the
+two spreads the files over the workers and drops a file named twice by overlapping inputs.
+"""
+from __future__ import annotations
+
+import codecs
+import datetime as dt
+import posixpath
+
+import apache_beam as beam
+import charset_normalizer
+import fsspec
+from fsspec.core import url_to_fs
+from fsspec.utils import infer_compression
+
+from transforms.document import Document, content_id
+from transforms.routing import REJECTS, Rejected, StageOutputs, counter, reject_row
+
+STAGE = "read"
+DEFAULT_MAX_DOCUMENT_BYTES = 64 * 1024 * 1024  # decompressed; a bigger file is not a news article
+HTML_SUFFIXES = (".html", ".htm", ".xhtml", ".shtml")
+# Sniffing: this many leading bytes decide whether a file is binary or HTML.
+SNIFF_BYTES = 4096
+# A text file has almost no control characters; past this share of the sniffed bytes it is binary.
+MAX_CONTROL_CHAR_SHARE = 0.05
+_TEXT_CONTROLS = {0x09, 0x0A, 0x0C, 0x0D, 0x1B}
+
+_MAGIC_NUMBERS = (
+    (b"\x89PNG", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF8", "a GIF image"),
+    (b"%PDF", "a PDF document"),
+    (b"PK\x03\x04", "a zip archive"),
+    (b"\x7fELF", "an executable (ELF)"),
+    (b"MZ", "a Windows executable"),
+    (b"\x1f\x8b", "gzip data inside a file without a .gz name"),
+    (b"RIFF", "a RIFF media file"),
+    (b"\x00\x00\x00\x18ftyp", "an MP4 video"),
+    (b"\x00\x00\x00\x20ftyp", "an MP4 video"),
+)
+
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+
+
+# ---------------------------------------------------------------------------------------------
+# Plain functions (tested without Beam)
+# ---------------------------------------------------------------------------------------------
+
+
+def expand_input(pattern: str) -> list[str]:
+    """All files an input names, as absolute URIs: a file, a directory (recursively), or a glob."""
+    fs, path = url_to_fs(pattern)
+    if any(ch in path for ch in "*?["):
+        paths = [p for p, info in fs.glob(path, detail=True).items() if info.get("type") == "file"]
+        # A glob that matches a directory means the files inside it.
+        for p, info in fs.glob(path, detail=True).items():
+            if info.get("type") == "directory":
+                paths.extend(fs.find(p))
+    elif fs.isdir(path):
+        paths = fs.find(path)
+    elif fs.isfile(path):
+        paths = [path]
+    else:
+        raise Rejected("input not found: no file or directory matches this path", pattern)
+    return sorted(fs.unstrip_protocol(p) for p in paths)
+
+
+def content_type_of(uri: str, head: bytes) -> str:
+    """'html' for HTML pages (by name, or by content for files without a telling name), else 'text'."""
+    name = uri.lower()
+    compression = infer_compression(name)
+    if compression:
+        name = posixpath.splitext(name)[0]
+    if name.endswith(HTML_SUFFIXES):
+        return "html"
+    start = head[:512].lstrip().lower()
+    if start.startswith((b"<!doctype html", b"<html")):
+        return "html"
+    return "text"
+
+
+def binary_kind(data: bytes) -> str | None:
+    """What a file is when it is not text (e.g. 'a PNG image'), or None for text."""
+    for magic, kind in _MAGIC_NUMBERS:
+        if data.startswith(magic):
+            return kind
+    if any(data.startswith(bom) for bom, _ in _BOMS):
+        return None  # UTF-16/32 text has many NUL bytes: the BOM says it is text
+    head = data[:SNIFF_BYTES]
+    if _bomless_utf16(head):
+        return None
+    if b"\x00" in head:
+        return "binary data (it contains NUL bytes)"
+    controls = sum(1 for b in head if b < 0x20 and b not in _TEXT_CONTROLS)
+    if head and controls / len(head) > MAX_CONTROL_CHAR_SHARE:
+        return "binary data (too many control characters)"
+    return None
+
+
+def _bomless_utf16(head: bytes) -> str | None:
+    """The codec of UTF-16 text without a BOM (mostly-ASCII text has a NUL in every other byte)."""
+    half = len(head) // 2
+    if half == 0:
+        return None
+    if head[1::2].count(0) > 0.4 * half and head[0::2].count(0) < 0.05 * half:
+        return "utf-16-le"
+    if head[0::2].count(0) > 0.4 * half and head[1::2].count(0) < 0.05 * half:
+        return "utf-16-be"
+    return None
+
+
+def decode_bytes(data: bytes) -> tuple[str, str]:
+    """Decode a text file; returns (text, encoding used, with how it was chosen).
+
+    Order: a byte-order mark, then strict UTF-8 (most dumps), then charset-normalizer's detection.
+    Never guesses silently: the second value records the decision and lands in the output.
+    """
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            try:
+                return data[len(bom):].decode(encoding), f"{encoding} (byte-order mark)"
+            except UnicodeDecodeError as error:
+                raise Rejected("undecodable bytes: the byte-order mark does not match the content",
+                               str(error)) from None
+    utf16 = _bomless_utf16(data[:SNIFF_BYTES])
+    if utf16:
+        try:
+            return data.decode(utf16), f"{utf16} (no byte-order mark; told by its NUL bytes)"
+        except UnicodeDecodeError:
+            pass
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    best = charset_normalizer.from_bytes(data).best()
+    if best is None:
+        raise Rejected("undecodable bytes: no text encoding fits this file", f"{len(data)} bytes")
+    return str(best), f"{best.encoding} (detected by charset-normalizer)"
+
+
+def read_bytes(uri: str, max_bytes: int) -> bytes:
+    """The (decompressed) bytes of a file; compression is inferred from the name (gz, bz2, xz, zst)."""
+    try:
+        with fsspec.open(uri, "rb", compression="infer") as stream:
+            data = stream.read(max_bytes + 1)
+    except (EOFError, OSError, ValueError, RuntimeError) as error:
+        raise Rejected(_read_failure_reason(uri, error), f"{type(error).__name__}: {error}") from None
+    if len(data) > max_bytes:
+        raise Rejected(f"document larger than the limit of {max_bytes} bytes (--max-document-bytes)",
+                       f"more than {max_bytes} bytes after decompression")
+    return data
+
+
+def _read_failure_reason(uri: str, error: Exception) -> str:
+    if infer_compression(uri.lower()):
+        return "corrupt or truncated compressed file: it could not be decompressed"
+    if isinstance(error, PermissionError):
+        return "file could not be read: permission denied"
+    if isinstance(error, FileNotFoundError):
+        return "file disappeared or is a broken link"
+    return "file could not be read"
+
+
+def modified_time(uri: str) -> dt.datetime | None:
+    """The file's modification time, when the store has one (used to resolve year-less dates)."""
+    try:
+        fs, path = url_to_fs(uri)
+        modified = fs.modified(path)
+    except Exception:  # noqa: BLE001 - many stores have no mtime; it is only a hint
+        return None
+    return modified if modified.tzinfo else modified.replace(tzinfo=dt.timezone.utc)
+
+
+def read_document(uri: str, max_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES) -> Document:
+    """Read and decode one input file into a Document; raises Rejected with a reason if it cannot."""
+    data = read_bytes(uri, max_bytes)
+    if not data:
+        raise Rejected("empty file", "0 bytes")
+    kind = binary_kind(data)
+    if kind:
+        raise Rejected(f"binary file, not text: it looks like {kind}", f"{len(data)} bytes")
+    text, encoding = decode_bytes(data)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if not text.strip():
+        raise Rejected("file contains only whitespace", f"{len(data)} bytes")
+    return Document(
+        doc_id=content_id(data),
+        source_uri=uri,
+        content_type=content_type_of(uri, data[:SNIFF_BYTES]),
+        encoding=encoding,
+        raw=text,
+        modified_at=modified_time(uri),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Beam
+# ---------------------------------------------------------------------------------------------
+
+
+class _ExpandFn(beam.DoFn):
+    def process(self, pattern: str):
+        try:
+            uris = expand_input(pattern)
+        except Exception as error:  # noqa: BLE001 - a bad input path is a reject, not a crash
+            counter("read.inputs_unlisted").inc()
+            yield beam.pvalue.TaggedOutput(REJECTS, reject_row(pattern, STAGE, _as_input_error(error)))
+            return
+        counter("read.files_listed").inc(len(uris))
+        yield from uris
+
+
+def _as_input_error(error: Exception) -> Exception:
+    if isinstance(error, Rejected):
+        return error
+    return Rejected("input could not be listed", f"{type(error).__name__}: {error}")
+
+
+class _ReadFn(beam.DoFn):
+    def __init__(self, max_bytes: int):
+        self._max_bytes = max_bytes
+
+    def process(self, uri: str):
+        counter("read.documents").inc()
+        try:
+            doc = read_document(uri, self._max_bytes)
+        except Exception as error:  # noqa: BLE001 - every failure becomes a reject row
+            counter("read.rejected").inc()
+            yield beam.pvalue.TaggedOutput(REJECTS, reject_row(uri, STAGE, error))
+            return
+        counter(f"read.{doc.content_type}").inc()
+        yield doc
+
+
+class ReadDump(beam.PTransform):
+    """Input patterns -> Documents (`.documents`) and read failures (`.rejects`)."""
+
+    def __init__(self, inputs: list[str], max_document_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES):
+        super().__init__()
+        self._inputs = list(inputs)
+        self._max_bytes = max_document_bytes
+
+    def expand(self, pipeline):
+        listed = (
+            pipeline
+            | "Inputs" >> beam.Create(self._inputs)
+            | "Expand" >> beam.ParDo(_ExpandFn()).with_outputs(REJECTS, main="uris")
+        )
+        read = (
+            listed.uris
+            | "DistinctFiles" >> beam.Distinct()  # also the shuffle that spreads files over workers
+            | "ReadFiles" >> beam.ParDo(_ReadFn(self._max_bytes)).with_outputs(REJECTS, main="documents")
+        )
+        rejects = (listed[REJECTS], read[REJECTS]) | "ReadRejects" >> beam.Flatten()
+        return StageOutputs(read.documents, rejects)

@@ -1,0 +1,96 @@
+"""One mechanism that routes a failed document to `rejects`, for every stage.
+
+A stage is a plain function `fn(Document) -> Document`. When a document cannot go on, the function
+raises `Rejected(reason, detail)` with a reason a person understands. `ApplyStage` runs the function
+in Beam, counts every outcome with named Beam counters, and sends rejected documents (and documents
+that hit an unexpected error) to a tagged `rejects` output. No stage writes its own try/except.
+"""
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Callable
+from typing import NamedTuple
+
+import apache_beam as beam
+
+from transforms.document import Document
+
+REJECTS = "rejects"
+METRICS_NAMESPACE = "newsflow"
+
+
+class StageOutputs(NamedTuple):
+    """What a stage PTransform returns when it is not a plain ApplyStage: documents and rejects."""
+
+    documents: beam.PCollection
+    rejects: beam.PCollection
+
+
+class Rejected(Exception):
+    """Raised by a stage function when a document cannot become an article."""
+
+    def __init__(self, reason: str, detail: str = ""):
+        super().__init__(reason)
+        self.reason = reason
+        self.detail = detail
+
+
+@dataclasses.dataclass(frozen=True)
+class RejectRow:
+    source_uri: str
+    stage: str
+    reason: str
+    detail: str
+    doc_id: str | None = None
+
+
+def reject_row(source_uri: str, stage: str, error: BaseException, doc_id: str | None = None) -> RejectRow:
+    """Turn an exception raised while processing a document into a `rejects` row."""
+    if isinstance(error, Rejected):
+        return RejectRow(source_uri, stage, error.reason, error.detail[:2000], doc_id)
+    # An unexpected error is a bug of ours, not of the input: say so, and keep the evidence.
+    logging.exception("stage %s failed on %s", stage, source_uri)
+    return RejectRow(
+        source_uri,
+        stage,
+        f"newsflow failed in its {stage} stage on this document (a bug: please report it)",
+        f"{type(error).__name__}: {error}"[:2000],
+        doc_id,
+    )
+
+
+def counter(name: str) -> beam.metrics.metricbase.Counter:
+    return beam.metrics.Metrics.counter(METRICS_NAMESPACE, name)
+
+
+class _StageFn(beam.DoFn):
+    def __init__(self, stage: str, fn: Callable[[Document], Document]):
+        self._stage = stage
+        self._fn = fn
+
+    def setup(self):
+        self._done = counter(f"{self._stage}.ok")
+        self._rejected = counter(f"{self._stage}.rejected")
+
+    def process(self, doc: Document):
+        try:
+            out = self._fn(doc)
+        except Exception as error:  # noqa: BLE001 - every failure becomes a reject row, never a crash
+            self._rejected.inc()
+            yield beam.pvalue.TaggedOutput(REJECTS, reject_row(doc.source_uri, self._stage, error, doc.doc_id))
+            return
+        self._done.inc()
+        yield out
+
+
+class ApplyStage(beam.PTransform):
+    """Apply `fn` to every document; returns a tuple with `.documents` and `.rejects`."""
+
+    def __init__(self, stage: str, fn: Callable[[Document], Document]):
+        super().__init__(label=None)
+        self._stage = stage
+        self._fn = fn
+
+    def expand(self, documents):
+        return documents | beam.ParDo(_StageFn(self._stage, self._fn)).with_outputs(REJECTS, main="documents")
