@@ -45,7 +45,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
 
 
 def own_flags(*parsers: argparse.ArgumentParser) -> set[str]:
-    return {flag for parser in parsers for action in parser._actions for flag in action.option_strings}  # noqa: SLF001
+    return {flag for parser in parsers for action in parser._actions for flag in action.option_strings}
 
 
 def split_beam_args(argv: list[str], ours: set[str]) -> tuple[list[str], list[str]]:

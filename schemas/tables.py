@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pyarrow as pa
+import pyarrow.dataset as ds
 
 ARTICLES = "articles"
 DUPLICATES = "duplicates"
@@ -77,7 +78,7 @@ REJECTS_SCHEMA = pa.schema(
 SCHEMAS = {ARTICLES: ARTICLES_SCHEMA, DUPLICATES: DUPLICATES_SCHEMA, REJECTS: REJECTS_SCHEMA}
 
 # Only `articles` is partitioned (by publication year and month); the other tables are small.
-PARTITION_KEYS = {ARTICLES: ("year", "month"), DUPLICATES: (), REJECTS: ()}
+ARTICLES_PARTITION_SCHEMA = pa.schema([pa.field("year", pa.int32()), pa.field("month", pa.int32())])
 
 
 def partition_path(table: str, row: dict) -> str:
@@ -89,3 +90,15 @@ def partition_path(table: str, row: dict) -> str:
         return f"year={NULL_PARTITION}/month={NULL_PARTITION}"
     # No zero padding: DuckDB reads "month=01" as text but "month=1" as a number, like pyarrow and Spark.
     return f"year={published.year}/month={published.month}"
+
+
+def open_table(output: str, table: str, filesystem=None) -> ds.Dataset:
+    """A pyarrow dataset over one output table (partition columns typed, undated rows as NULL)."""
+    partitioning = ds.partitioning(ARTICLES_PARTITION_SCHEMA, flavor="hive") if table == ARTICLES else None
+    return ds.dataset(
+        f"{output.rstrip('/')}/{table}",
+        format="parquet",
+        partitioning=partitioning,
+        filesystem=filesystem,
+        exclude_invalid_files=False,
+    )

@@ -66,7 +66,7 @@ def test_empty_whitespace_and_binary_files_are_rejected(tmp_path):
     with pytest.raises(Rejected, match="empty file"):
         read_document(f"file://{write(tmp_path / 'empty.txt', b'')}")
     blank = write(tmp_path / "blank.txt", b"  \n\t\n")
-    with pytest.raises(Rejected, match="only whitespace"):
+    with pytest.raises(Rejected, match="empty file: it contains only whitespace"):
         read_document(f"file://{blank}")
     png = b"\x89PNG\r\n\x1a\n" + bytes(range(256))
     with pytest.raises(Rejected, match="PNG image"):

@@ -140,9 +140,12 @@ def decode_bytes(data: bytes) -> tuple[str, str]:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         pass
-    best = charset_normalizer.from_bytes(data).best()
-    if best is None:
+    matches = list(charset_normalizer.from_bytes(data))
+    if not matches:
         raise Rejected("undecodable bytes: no text encoding fits this file", f"{len(data)} bytes")
+    # charset-normalizer's own best() can rank a candidate with more mess first (cp1250 over a clean
+    # cp1252 for Spanish text): take the least chaotic, then the most coherent, decoding.
+    best = min(matches, key=lambda match: (match.chaos, -match.coherence))
     return str(best), f"{best.encoding} (detected by charset-normalizer)"
 
 
@@ -190,7 +193,7 @@ def read_document(uri: str, max_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES) -> Docu
     text, encoding = decode_bytes(data)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     if not text.strip():
-        raise Rejected("file contains only whitespace", f"{len(data)} bytes")
+        raise Rejected("empty file: it contains only whitespace", f"{len(data)} bytes")
     return Document(
         doc_id=content_id(data),
         source_uri=uri,

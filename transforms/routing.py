@@ -18,6 +18,7 @@ from transforms.document import Document
 
 REJECTS = "rejects"
 METRICS_NAMESPACE = "newsflow"
+log = logging.getLogger(__name__)
 
 
 class StageOutputs(NamedTuple):
@@ -50,7 +51,7 @@ def reject_row(source_uri: str, stage: str, error: BaseException, doc_id: str | 
     if isinstance(error, Rejected):
         return RejectRow(source_uri, stage, error.reason, error.detail[:2000], doc_id)
     # An unexpected error is a bug of ours, not of the input: say so, and keep the evidence.
-    logging.exception("stage %s failed on %s", stage, source_uri)
+    log.exception("stage %s failed on %s", stage, source_uri)
     return RejectRow(
         source_uri,
         stage,

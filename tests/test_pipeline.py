@@ -1,0 +1,153 @@
+"""End to end: `newsflow ingest` on the bundled sample dump, Parquet read back with pyarrow.
+
+samples/expected.json holds the hand-written expectations for every sample file.
+"""
+import datetime as dt
+import json
+import os
+import pathlib
+import subprocess
+import sys
+
+import pytest
+
+from schemas.tables import ARTICLES, DUPLICATES, REJECTS, open_table
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+DUMP = ROOT / "samples" / "dump"
+EXPECTED = json.loads((ROOT / "samples" / "expected.json").read_text())
+
+
+def ingest(*args: str) -> subprocess.CompletedProcess:
+    """Run the real command line, as a user would."""
+    command = [sys.executable, "-m", "pipelines.cli", "ingest", *args]
+    result = subprocess.run(command, check=False, capture_output=True, text=True, cwd=ROOT, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result
+
+
+def relative(uri: str) -> str:
+    return uri.split(str(DUMP) + "/", 1)[1]
+
+
+@pytest.fixture(scope="module")
+def sample_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("dataset")
+    result = ingest(str(DUMP), "--output", str(out))
+    tables = {table: open_table(str(out), table).to_table().to_pylist() for table in (ARTICLES, DUPLICATES, REJECTS)}
+    return out, result.stdout, tables
+
+
+def test_every_input_document_is_in_exactly_one_table(sample_run):
+    _, _, tables = sample_run
+    files = sorted(
+        str(pathlib.Path(folder, name).relative_to(DUMP)) for folder, _, names in os.walk(DUMP) for name in names
+    )
+    seen = [relative(row["source_uri"]) for rows in tables.values() for row in rows]
+    assert sorted(seen) == files
+    totals = EXPECTED["totals"]
+    assert (len(tables[ARTICLES]), len(tables[DUPLICATES]), len(tables[REJECTS])) == (
+        totals["articles"], totals["duplicates"], totals["rejects"])
+
+
+def test_articles_have_expected_titles_dates_languages_and_bodies(sample_run):
+    _, _, tables = sample_run
+    articles = {relative(row["source_uri"]): row for row in tables[ARTICLES]}
+    for path, expected in EXPECTED["documents"].items():
+        if expected["outcome"] != "article":
+            continue
+        row = articles[path]
+        assert row["title"] == expected["title"], path
+        published = expected["published"] and dt.date.fromisoformat(expected["published"])
+        assert row["published_date"] == (published or None), path
+        assert row["language"] == expected["language"], path
+        assert row["text"].startswith(expected["body_starts"]), path
+        assert row["text"].endswith(expected["body_ends"]), path
+        for phrase in expected.get("must_contain", []):
+            assert phrase in row["text"], (path, phrase)
+        for phrase in expected.get("must_not_contain", []):
+            assert phrase not in row["text"], (path, phrase)
+        assert row["duplicate_count"] == expected["duplicate_count"], path
+        assert "\n\n\n" not in row["text"]
+        assert row["run_id"] and row["pipeline_version"] and row["ingested_at"]
+
+
+def test_undated_articles_land_in_the_null_partition(sample_run):
+    _, _, tables = sample_run
+    for row in tables[ARTICLES]:
+        if row["published_date"] is None:
+            assert row["year"] is None and row["month"] is None
+        else:
+            assert (row["year"], row["month"]) == (row["published_date"].year, row["published_date"].month)
+
+
+def test_copies_point_at_the_kept_article(sample_run):
+    _, _, tables = sample_run
+    doc_ids = {relative(row["source_uri"]): row["doc_id"] for row in tables[ARTICLES]}
+    duplicates = {relative(row["source_uri"]): row for row in tables[DUPLICATES]}
+    for path, expected in EXPECTED["documents"].items():
+        if expected["outcome"] in ("near_duplicate", "exact_duplicate"):
+            row = duplicates[path]
+            assert row["duplicate_of"] == doc_ids[expected["duplicate_of"]]
+            assert row["kind"] == expected["outcome"].split("_")[0]
+            assert 0.5 <= row["similarity"] <= 1.0
+    for a, b in EXPECTED["must_not_merge"]:
+        assert a in doc_ids and b in doc_ids
+
+
+def test_rejects_say_why(sample_run):
+    _, _, tables = sample_run
+    rejects = {relative(row["source_uri"]): row for row in tables[REJECTS]}
+    for path, expected in EXPECTED["documents"].items():
+        if expected["outcome"] == "reject":
+            assert rejects[path]["reason"].startswith(expected["reason"]), rejects[path]
+
+
+def test_entities_offsets_point_into_the_text(sample_run):
+    _, _, tables = sample_run
+    mentions = 0
+    for row in tables[ARTICLES]:
+        for entity in row["entities"]:
+            if entity["start"] >= 0:
+                assert row["text"][entity["start"] : entity["end"]] == entity["text"]
+                mentions += 1
+    assert mentions > 20
+    canonical = {e["canonical"] for row in tables[ARTICLES] for e in row["entities"]}
+    assert "Port Alder" in canonical
+
+
+def test_run_summary_is_published_and_matches_the_tables(sample_run):
+    out, stdout, tables = sample_run
+    (record,) = (out / "_runs").glob("*.json")
+    summary = json.loads(record.read_text())
+    assert summary["documents"] == EXPECTED["totals"]["input_documents"]
+    assert (summary["articles"], summary["duplicates"], summary["rejects"]) == tuple(
+        len(tables[t]) for t in (ARTICLES, DUPLICATES, REJECTS))
+    assert summary["counters"]["read.documents"] == summary["documents"]
+    assert f"newsflow run {summary['run_id']}" in stdout
+    assert not (out / "_staging").exists()
+
+
+def test_duckdb_reads_the_dataset(sample_run):
+    duckdb = pytest.importorskip("duckdb")
+    out, _, tables = sample_run
+    rows = duckdb.sql(
+        f"SELECT count(*), count(year), max(year) FROM read_parquet('{out}/articles/**/*.parquet', hive_partitioning=true)"
+    ).fetchone()
+    dated = sum(row["published_date"] is not None for row in tables[ARTICLES])
+    assert rows == (len(tables[ARTICLES]), dated, 2024)
+
+
+def test_bad_inputs_become_rejects_and_the_run_goes_on(tmp_path):
+    """Bad inputs in a run of their own: a missing path and a corrupt gzip are rejects, not crashes."""
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "broken.txt.gz").write_bytes(b"\x1f\x8b\x08\x00garbage")
+    out = tmp_path / "out"
+    ingest(str(bad), str(tmp_path / "missing"), "--output", str(out), "--direct_num_workers=1")
+    rejects = open_table(str(out), REJECTS).to_table().to_pylist()
+    reasons = sorted(row["reason"] for row in rejects)
+    assert reasons == [
+        "corrupt or truncated compressed file: it could not be decompressed",
+        "input not found: no file or directory matches this path",
+    ]
