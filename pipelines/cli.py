@@ -3,12 +3,15 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import logging
 import sys
 
-from pipelines.options import DEFAULT_SPACY_MODEL, IngestConfig
-from transforms.read import DEFAULT_MAX_DOCUMENT_BYTES
-from transforms.write import DEFAULT_SHARDS
+from pipelines import logs
+
+logs.mute_beam_noise()  # before anything imports Beam
+
+from pipelines.options import DEFAULT_SPACY_MODEL, IngestConfig  # noqa: E402
+from transforms.read import DEFAULT_MAX_DOCUMENT_BYTES  # noqa: E402
+from transforms.write import DEFAULT_SHARDS  # noqa: E402
 
 EPILOG = """\
 Any other --option is passed to Apache Beam, e.g. --runner=DataflowRunner --project=... or
@@ -80,8 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command != "ingest":
         parser.print_help()
         return 2
-    logging.basicConfig(level=logging.ERROR if args.quiet else logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.configure(args.quiet)
     from pipelines.ingest import run_ingest  # imports Beam and the stages: keep --help fast
     from pipelines.summary import format_summary
 

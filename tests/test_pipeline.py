@@ -131,9 +131,9 @@ def test_run_summary_is_published_and_matches_the_tables(sample_run):
 def test_duckdb_reads_the_dataset(sample_run):
     duckdb = pytest.importorskip("duckdb")
     out, _, tables = sample_run
-    rows = duckdb.sql(
+    (rows,) = duckdb.sql(
         f"SELECT count(*), count(year), max(year) FROM read_parquet('{out}/articles/**/*.parquet', hive_partitioning=true)"
-    ).fetchone()
+    ).fetchall()
     dated = sum(row["published_date"] is not None for row in tables[ARTICLES])
     assert rows == (len(tables[ARTICLES]), dated, 2024)
 

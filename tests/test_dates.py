@@ -1,0 +1,368 @@
+"""The dates stage: every kind of date signal, the chrome that must be ignored, and inputs that must not crash.
+
+All fixtures are fictional news text written for these tests.
+"""
+import datetime as dt
+import random
+
+import apache_beam as beam
+import pytest
+from apache_beam.testing.test_pipeline import TestPipeline as BeamTestPipeline
+from apache_beam.testing.util import assert_that, equal_to
+
+from transforms.dates import (
+    CONFIDENCE_THRESHOLD,
+    DateDocuments,
+    DateResult,
+    date_document,
+    extract_publication_date,
+    find_dates,
+    reference_from_uri,
+    resolve_year,
+)
+from transforms.document import Document
+
+D = dt.date
+BODY = (
+    "The harbour council of Eastmere voted on Tuesday to close the old ferry pier for repairs.\n\n"
+    "Mayor Ilse Brandvold said the work would take most of the summer."
+)
+TITLE = "Eastmere closes its old ferry pier"
+
+
+def page_of(*lines: str) -> str:
+    return "\n".join(lines)
+
+
+def extract(page: str, body: str = BODY, title: str | None = TITLE, uri: str = "file:///dump/story.txt", **kw):
+    return extract_publication_date(page, body, title, uri, **kw)
+
+
+# --- each kind of candidate -------------------------------------------------------------------------------
+
+
+def test_byline_with_spaced_numeric_date():
+    page = page_of("Home | Region", TITLE, "", "Published in The Eastmere Courier on 21 - 01 - 2017", "", BODY)
+    result = extract(page)
+    assert result.published_date == D(2017, 1, 21)
+    assert result.date_source == "byline"
+    assert result.confidence >= 0.8
+
+
+def test_dateline_with_year_at_body_start():
+    body = "AFP, November 11, 2017 \u2013 The harbour council of Eastmere voted to close the pier.\n\nMore."
+    page = page_of(TITLE, "", body)
+    result = extract(page, body)
+    assert (result.published_date, result.date_source) == (D(2017, 11, 11), "dateline")
+
+
+def test_wire_dateline_with_agency_and_reference_date():
+    body = "EASTMERE, Jan 20 (Reuters) - The harbour council voted to close the pier.\n\nMore."
+    result = extract(page_of(TITLE, "", body), body, reference_date=D(2017, 1, 25))
+    assert (result.published_date, result.date_source) == (D(2017, 1, 20), "dateline")
+
+
+def test_yearless_dateline_resolved_from_delivery_folder():
+    body = "SALVADOR, Feb 26 - Showers continued over the cocoa zone this week.\n    More wrapped text."
+    page = "COCOA ZONE WEEKLY REVIEW\n\n" + body + "\n Reuter\n"
+    result = extract(page, body, "COCOA ZONE WEEKLY REVIEW", "file:///corpus/wire/1987-02/story-00001.txt")
+    assert (result.published_date, result.date_source) == (D(1987, 2, 26), "dateline")
+
+
+def test_yearless_dateline_with_state_abbreviation():
+    body = "RICHMOND, Va. Feb 26 - Qtly div eight cts vs seven cts prior"
+    result = extract(body, body, None, "file:///wire/1987-03/a.txt")
+    assert result.published_date == D(1987, 2, 26)
+
+
+def test_yearless_dateline_takes_the_closest_year_not_after_the_reference():
+    body = "OSLO, March 30 - The fjord ferry company raised its fares."
+    assert extract(body, body, None, "x", reference_date=D(2020, 4, 2)).published_date == D(2020, 3, 30)
+    assert extract(body, body, None, "x", reference_date=D(2020, 3, 1)).published_date == D(2019, 3, 30)
+
+
+def test_yearless_dateline_without_any_reference_gives_no_date():
+    body = "OSLO, March 30 - The fjord ferry company raised its fares."
+    assert extract(body, body, None, "file:///dump/story.txt").published_date is None
+
+
+def test_header_date_is_used_when_it_is_the_only_signal():
+    page = page_of("Saturday, 4 November 2017", "", TITLE, "", BODY)
+    result = extract(page)
+    assert (result.published_date, result.date_source) == (D(2017, 11, 4), "header")
+    assert result.confidence >= CONFIDENCE_THRESHOLD
+
+
+def test_header_date_after_the_delivery_folder_is_a_crawl_date():
+    page = page_of("Friday, November 22, 2024", "", TITLE, "", BODY)
+    assert extract(page, uri="file:///dumps/2024-03/outlet/story.txt").published_date is None
+    assert extract(page, uri="file:///dumps/2024-12/outlet/story.txt").published_date == D(2024, 11, 22)
+
+
+def test_crawl_day_header_loses_to_the_dateline():
+    body = "AFP, November 11, 2017 \u2013 The harbour council voted to close the pier.\n\nMore."
+    page = page_of("Thursday, March 28, 2024", "HomeNEWSWORLD NEWS" + TITLE, "", TITLE, "", body)
+    result = extract(page, body)
+    assert (result.published_date, result.date_source) == (D(2017, 11, 11), "dateline")
+
+
+def test_date_line_under_the_title():
+    page = page_of("Menu", "Sports", "Weather", TITLE, "", "By Kari Holm", "-", "Oct 10, 2023", "", BODY)
+    assert extract(page).published_date == D(2023, 10, 10)
+
+
+def test_published_date_beats_updated_date():
+    page = page_of(TITLE, "Updated: 14.03.2022, 10:15", "Published: 12.03.2022, 08:00", "", BODY)
+    assert extract(page).published_date == D(2022, 3, 12)
+
+
+def test_reader_comments_do_not_date_the_article():
+    page = page_of(TITLE, "3. Mai 2021", "", BODY, "", "Kommentare", "7. Mai 2021 um 10:02 · Antworten")
+    assert extract(page).published_date == D(2021, 5, 3)
+
+
+def test_date_in_web_address():
+    result = extract(page_of(TITLE, "", BODY), uri="https://news.example.org/2018/06/28/eastmere-pier")
+    assert (result.published_date, result.date_source) == (D(2018, 6, 28), "url")
+
+
+def test_date_in_file_path():
+    result = extract(page_of(TITLE, "", BODY), uri="file:///dumps/2021-03-04/pier.txt")
+    assert (result.published_date, result.date_source) == (D(2021, 3, 4), "path")
+    assert extract(page_of(TITLE, "", BODY), uri="file:///dumps/20210304_pier.txt").published_date == D(2021, 3, 4)
+
+
+def test_digits_inside_a_hashed_file_name_are_not_a_date():
+    assert extract(page_of(TITLE, "", BODY), uri="file:///dumps/3f20190512ab9c.txt").published_date is None
+
+
+def test_metadata_hint():
+    result = extract(page_of(TITLE, "", BODY), hint=D(2019, 5, 6))
+    assert (result.published_date, result.date_source) == (D(2019, 5, 6), "html-meta")
+
+
+def test_metadata_hint_given_as_datetime():
+    result = extract(page_of(TITLE, "", BODY), hint=dt.datetime(2019, 5, 6, 23, 59))
+    assert result.published_date == D(2019, 5, 6)
+
+
+# --- epoch timestamps ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "stamp", ["1484931919", "1484931919326", "1484931919326450", "1484931919326450600"], ids=["s", "ms", "us", "ns"]
+)
+def test_epoch_timestamp_on_its_own_line(stamp):
+    page = page_of("Just in:", TITLE, "", stamp, "", BODY)
+    result = extract(page)
+    assert (result.published_date, result.date_source) == (D(2017, 1, 20), "timestamp")
+
+
+@pytest.mark.parametrize("stamp", ["123456789012", "9999999999", "4102444800000"], ids=["1973", "2286", "2100"])
+def test_implausible_epochs_are_ignored(stamp):
+    assert extract(page_of(TITLE, "", stamp, "", BODY)).published_date is None
+
+
+def test_number_inside_a_sentence_is_not_a_timestamp():
+    page = page_of(TITLE, "", "Order number 1484931919 was shipped.", BODY)
+    assert extract(page).published_date is None
+
+
+# --- chrome that is never a publication date ----------------------------------------------------------------
+
+
+def test_ticker_dates_are_ignored():
+    ticker = (
+        "Harbour fees rise // Comic strip for Thu, 28 Mar 2024 // Ferry timetable changes // "
+        "Local choir wins prize //"
+    )
+    assert extract(page_of("Just in:", ticker, TITLE, "", BODY)).published_date is None
+    with_stamp = page_of("Just in:", ticker, TITLE, "", "1484931919326450600", "", BODY)
+    assert extract(with_stamp).published_date == D(2017, 1, 20)
+
+
+def test_digits_glued_to_a_menu_label_are_ignored():
+    page = page_of("01262020What's Hot:", "", TITLE, "", BODY, "", "In 2015, the pier was repainted.")
+    assert extract(page) == DateResult(None, None, 0.0)
+
+
+def test_copyright_years_and_lines_are_ignored():
+    page = page_of(TITLE, "", BODY, "", "© 2014 Eastmere Courier, 01.02.2014. All rights reserved.")
+    assert extract(page).published_date is None
+
+
+def test_future_dates_are_ignored():
+    page = page_of(TITLE, "12 June 2031", "", BODY)
+    assert extract(page, reference_date=D(2024, 1, 1)).published_date is None
+
+
+def test_page_without_any_date():
+    assert extract(page_of("Menu", TITLE, "", BODY)) == DateResult(None, None, 0.0)
+
+
+# --- languages and formats ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "line, expected",
+    [
+        ("Veröffentlicht am 3. März 2021, 10:15 Uhr", D(2021, 3, 3)),
+        ("Stand: 7. Dezember 2022", D(2022, 12, 7)),
+        ("Publié le 5 février 2019 à 08h00", D(2019, 2, 5)),
+        ("Mis en ligne le 1er janvier 2020", D(2020, 1, 1)),
+        ("Publicado el 21 de enero de 2017", D(2017, 1, 21)),
+        ("Publicado em 9 de março de 2018", D(2018, 3, 9)),
+        ("Pubblicato il 14 settembre 2016", D(2016, 9, 14)),
+        ("Опубликовано 21 января 2017 г.", D(2017, 1, 21)),
+        ("Posted on June 28th, 2018 by Kari", D(2018, 6, 28)),
+    ],
+)
+def test_month_names_in_several_languages(line, expected):
+    assert extract(page_of(TITLE, line, "", BODY)).published_date == expected
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("21.01.2017", D(2017, 1, 21)),
+        ("2017-01-21T08:00:00Z", D(2017, 1, 21)),
+        ("2017/01/21", D(2017, 1, 21)),
+        ("21/01/2017", D(2017, 1, 21)),
+        ("01/21/2017", D(2017, 1, 21)),
+        ("07.11.23", D(2023, 11, 7)),
+        ("Sep. 3, 2019", D(2019, 9, 3)),
+        ("31 Okt, 2023", D(2023, 10, 31)),
+        ("Jane Roe3.11.2023", D(2023, 11, 3)),
+    ],
+)
+def test_date_formats(text, expected):
+    mentions = find_dates(text)
+    assert [dt.date(m.year, m.month, m.day) for m in mentions] == [expected]
+
+
+@pytest.mark.parametrize("text", ["1.2.3", "version 10.12.15.4", "01262020What's Hot:", "31.02.2020", "Page 5 2020"])
+def test_not_dates(text):
+    assert find_dates(text) == []
+
+
+def test_slashed_dates_follow_the_page_order_of_named_dates():
+    us_page = "May 3, 2020 was a Sunday. Posted 06/05/2020"
+    assert [(m.month, m.day) for m in find_dates(us_page)][-1] == (6, 5)
+    assert [(m.month, m.day) for m in find_dates("Posted 06/05/2020")] == [(5, 6)]
+
+
+# --- reference day -------------------------------------------------------------------------------------------
+
+
+def test_reference_from_uri_folders():
+    assert reference_from_uri("file:///c/reuters/1987-02/reut-00001.txt") == D(1987, 2, 28)
+    assert reference_from_uri("s3://bucket/2019/news.txt") == D(2019, 12, 31)
+    assert reference_from_uri("/data/2021-03-04/a.txt") == D(2021, 3, 4)
+    assert reference_from_uri("/data/story.txt") is None
+
+
+def test_resolve_year_handles_leap_days():
+    assert resolve_year(2, 29, D(2023, 6, 1)) == D(2020, 2, 29)
+    assert resolve_year(12, 31, D(2001, 1, 1)) == D(2000, 12, 31)
+
+
+# --- nonsense input never raises ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "page, body, title, uri",
+    [
+        ("", "", None, ""),
+        (None, None, None, None),
+        ("\n\n\n", "  ", "", "#"),
+        ("\x00\x01\x02 12.13.2020 99/99/9999 2020-00-00", "\x7f", "\ufffd", "http://"),
+        ("Feb 30, 2020 and 31 April 2021 and 29.02.2023", "", None, "file:///x/0000-00/y"),
+        ("SALVADOR, Feb 29 - leap", "SALVADOR, Feb 29 - leap", None, "file:///x/1987-02/y"),
+    ],
+)
+def test_odd_inputs_never_raise(page, body, title, uri):
+    result = extract_publication_date(page, body, title, uri)
+    assert isinstance(result, DateResult)
+
+
+def test_extreme_reference_dates_never_raise():
+    for reference in (D.min, D.max, dt.datetime(2020, 1, 1, 12)):
+        extract(page_of(TITLE, "3 May 2019", "", BODY), reference_date=reference)
+
+
+def test_random_unicode_never_raises():
+    rng = random.Random(7)
+    alphabet = "0123456789 .-/:,\n\tabcXYZäöüßéñжя中文\u00a0\u2013//Feb Mär 2020 19 20 \ufeff\U0001f600"
+    for _ in range(300):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 400)))
+        result = extract_publication_date(text, text[::-1], text[:20], text[:30])
+        assert result.published_date is None or result.published_date <= dt.date.today() + dt.timedelta(days=1)
+
+
+def test_huge_page_is_fast_enough_and_never_raises():
+    filler = "Menu item with 2021 numbers and 12.12.2012 things // more // and more\n" * 40_000
+    page = filler + "\n" + TITLE + "\n3 May 2021\n\n" + BODY
+    result = extract(page)
+    assert isinstance(result, DateResult)
+
+
+# --- the stage ----------------------------------------------------------------------------------------------
+
+
+def doc(raw: str, **fields) -> Document:
+    fields.setdefault("text", BODY)
+    fields.setdefault("title", TITLE)
+    fields.setdefault("content_type", "text")
+    return Document(doc_id=str(hash(raw)), source_uri="file:///dump/a.txt", encoding="utf-8", raw=raw, **fields)
+
+
+def test_date_document_fills_the_fields_and_keeps_the_input_unchanged():
+    original = doc(page_of(TITLE, "Published: 12.03.2022", "", BODY))
+    dated = date_document(original)
+    assert (dated.published_date, dated.date_source) == (D(2022, 3, 12), "byline")
+    assert dated.date_confidence >= CONFIDENCE_THRESHOLD
+    assert original.published_date is None
+
+
+def test_date_document_without_a_date_is_not_rejected():
+    dated = date_document(doc(page_of(TITLE, "", BODY)))
+    assert (dated.published_date, dated.date_source, dated.date_confidence) == (None, None, 0.0)
+
+
+def test_date_document_reads_html_pages():
+    html = (
+        "<html><head><script>var t = '2030-01-01';</script></head><body><h1>" + TITLE + "</h1>"
+        "<p class='date'>Published&nbsp;3 May 2021</p><p>" + BODY + "</p></body></html>"
+    )
+    assert date_document(doc(html, content_type="html")).published_date == D(2021, 5, 3)
+
+
+def test_date_document_uses_the_reference_date():
+    body = "OSLO, March 30 - The fjord ferry company raised its fares."
+    dated = date_document(doc(body, text=body, title=None), reference_date=D(2020, 4, 2))
+    assert dated.published_date == D(2020, 3, 30)
+
+
+def test_date_documents_transform():
+    docs = [doc(page_of(TITLE, "Published: 12.03.2022", "", BODY)), doc(page_of(TITLE, "", BODY))]
+    with BeamTestPipeline() as pipeline:
+        outputs = pipeline | beam.Create(docs) | DateDocuments(reference_date=D(2024, 1, 1))
+        dates = outputs.documents | beam.Map(lambda d: d.published_date)
+        assert_that(dates, equal_to([D(2022, 3, 12), None]), label="dates")
+        assert_that(outputs.rejects, equal_to([]), label="no rejects")
+
+
+def test_timestamp_beats_a_header_date():
+    page = page_of("Thursday, March 28, 2024", TITLE, "", "1484931919", "", BODY)
+    assert extract(page).published_date == D(2017, 1, 20)
+
+
+def test_timestamp_far_below_the_article_is_weaker_than_the_date_under_the_title():
+    footer = ["Related stories", "Footer links"] * 20 + ["1780961418"]
+    page = page_of(TITLE, "3 May 2021", "", BODY, *footer)
+    assert extract(page).published_date == D(2021, 5, 3)
+
+
+def test_epoch_on_the_first_or_the_last_line_of_the_page():
+    assert extract(page_of("1484931919", TITLE, "", BODY)).published_date == D(2017, 1, 20)
+    assert extract("1484931919326", body="", title=None).published_date == D(2017, 1, 20)
