@@ -393,6 +393,11 @@ class _Line:
     cls: str = BAD
 
 
+def _words_key(text: str) -> str:
+    """What copies of a line have in common: its words, lower-cased (quotes, dashes, case aside)."""
+    return "".join(_WORD.findall(text.lower()))
+
+
 def _page_language(paragraphs: list[str]) -> str | None:
     """The language of the page's prose, read from its longest sentences.
 
@@ -568,33 +573,44 @@ def _promote_prose_runs(lines: list[_Line]) -> None:
         run = []
 
 
-def _neighbour(lines: list[_Line], index: int, step: int, skip: tuple[str, ...]) -> str | None:
-    """Class of the nearest line in direction `step` whose class is not in `skip`; None at the edge."""
-    index += step
-    while 0 <= index < len(lines):
-        if lines[index].cls not in skip:
-            return lines[index].cls
-        index += step
-    return None
+def _neighbours(classes: list[str], skip: tuple[str, ...]) -> tuple[list[str | None], list[str | None]]:
+    """For every line, the class of the nearest line before and after it whose class is not in `skip`
+    (None at the page's edges). Two passes: long runs of short lines cost no more than short ones."""
+    before: list[str | None] = []
+    last = None
+    for cls in classes:
+        before.append(last)
+        if cls not in skip:
+            last = cls
+    after: list[str | None] = []
+    last = None
+    for cls in reversed(classes):
+        after.append(last)
+        if cls not in skip:
+            last = cls
+    return before, after[::-1]
 
 
-def _neighbour_past_inserts(lines: list[_Line], index: int, step: int) -> str | None:
-    """Class of the nearest line that is neither short nor an insert; None at the edge.
+def _neighbours_past_inserts(lines: list[_Line]) -> tuple[list[str | None], list[str | None]]:
+    """Like `_neighbours` skipping short lines, and looking past inserts too.
 
     Inserts are what a page drops between two paragraphs: an image caption printed twice, a lone
     "ADVERTISEMENT". A subheading right after a caption still stands between two paragraphs. More than
-    INSERT_MAX_LINES of them in a row is no insert but a boundary.
+    INSERT_MAX_LINES of them in a row is no insert but a boundary, as bad as any chrome.
     """
-    inserts = 0
-    index += step
-    while 0 <= index < len(lines):
-        line = lines[index]
-        if line.cls == BAD and (line.repeated or line.chrome) and inserts < INSERT_MAX_LINES:
-            inserts += 1
-        elif line.cls != SHORT:
-            return line.cls
-        index += step
-    return None
+
+    def one_way(order: Iterable[_Line]) -> list[str | None]:
+        found: list[str | None] = []
+        last, inserts = None, 0
+        for line in order:
+            found.append(BAD if inserts > INSERT_MAX_LINES else last)
+            if line.cls == BAD and (line.repeated or line.chrome):
+                inserts += 1
+            elif line.cls != SHORT:
+                last, inserts = line.cls, 0
+        return found
+
+    return one_way(lines), one_way(reversed(lines))[::-1]
 
 
 def _short_line_class(line: _Line, before: str | None, after: str | None) -> str:
@@ -607,18 +623,19 @@ def _short_line_class(line: _Line, before: str | None, after: str | None) -> str
 
 
 def _smooth(lines: list[_Line]) -> None:
-    """jusText's context pass: near-good and short lines take the class their neighbours suggest."""
+    """jusText's context pass: near-good and short lines take the class their neighbours suggest.
+
+    As in jusText, neighbours are read from the classes before each pass, not as the pass changes them.
+    """
     _promote_prose_runs(lines)
+    before, after = _neighbours([line.cls for line in lines], skip=(SHORT, NEARGOOD))
     for index, line in enumerate(lines):
         if line.cls == NEARGOOD:
-            before = _neighbour(lines, index, -1, (SHORT, NEARGOOD))
-            after = _neighbour(lines, index, +1, (SHORT, NEARGOOD))
-            line.cls = GOOD if GOOD in (before, after) else _UNDECIDED
+            line.cls = GOOD if GOOD in (before[index], after[index]) else _UNDECIDED
+    before, after = _neighbours_past_inserts(lines)
     for index, line in enumerate(lines):
         if line.cls == SHORT:
-            before = _neighbour_past_inserts(lines, index, -1)
-            after = _neighbour_past_inserts(lines, index, +1)
-            line.cls = _short_line_class(line, before, after)
+            line.cls = _short_line_class(line, before[index], after[index])
     for line in lines:
         if line.cls == _UNDECIDED:
             line.cls = BAD
@@ -779,31 +796,37 @@ def _article_under_named_title(lines: list[_Line], blocks: list[_Block]) -> tupl
     return title, block
 
 
+def _title_and_block(lines: list[_Line], blocks: list[_Block]) -> tuple[int | None, _Block]:
+    """The headline and the block of article text under it."""
+    named = _article_under_named_title(lines, blocks)
+    if named is not None:
+        # The article is what follows the headline the page names, even when comments or teasers
+        # elsewhere on the page hold more text.
+        return named
+    block = max(blocks, key=lambda b: b.score)
+    title, confirmed = _find_title(lines, block.start)
+    named_above = [i for i in _named_titles(lines) if i < block.start]
+    if named_above:  # named, but further above the article than bylines and share buttons reach
+        return named_above[-1], block
+    if title is not None and confirmed and title < block.start:
+        under_title = _block_after(lines, blocks, title)
+        if under_title is not None and under_title.score >= ANCHORED_MIN_SHARE * block.score:
+            return title, under_title
+    return title, block
+
+
 def _article(lines: list[_Line]) -> tuple[int | None, list[int]]:
     """(title index, indices of body lines) of the article in classified lines."""
     blocks = _blocks(lines)
     if not blocks:
         return None, []
-    named = _article_under_named_title(lines, blocks)
-    if named is not None:
-        # The article is what follows the headline the page names, even when comments or teasers
-        # elsewhere on the page hold more text.
-        title, block = named
-    else:
-        block = max(blocks, key=lambda b: b.score)
-        title, confirmed = _find_title(lines, block.start)
-        named_above = [i for i in _named_titles(lines) if i < block.start]
-        if named_above:  # named, but further above the article than metadata usually reaches
-            title, confirmed = named_above[-1], False
-        if title is not None and confirmed and title < block.start:
-            under_title = _block_after(lines, blocks, title)
-            if under_title is not None and under_title.score >= ANCHORED_MIN_SHARE * block.score:
-                block = under_title
+    title, block = _title_and_block(lines, blocks)
     block = _with_continuation(lines, blocks, block)
     start = block.start
     if title is not None:
         start = _skip_metadata(lines, max(start, title + 1), block.end)
-    seen = {lines[title].key} if title is not None else set()  # no headline, no copy, at the top of the body
+    # The headline is not repeated at the top of the body, and no paragraph is printed twice.
+    seen = {lines[title].key} if title is not None else set()
     body = []
     for index in range(start, block.end):
         if lines[index].cls == GOOD and lines[index].key not in seen:
@@ -837,6 +860,7 @@ def _body_chars(lines: list[_Line], body: Iterable[int]) -> int:
 
 
 def _enough(lines: list[_Line], body: list[int]) -> bool:
+    """Enough text found to stop looking for the article another way."""
     return _body_chars(lines, body) >= MIN_BODY_LETTERS
 
 
@@ -910,9 +934,7 @@ def clean_html_page(html: str, url: str | None = None) -> CleanedPage:
         return CleanedPage(None, "", None, [])
     title = " ".join(normalise(result.title).split()) if result.title else None
     paragraphs = [line.strip() for line in normalise(result.text or "").split("\n") if line.strip()]
-    if title and paragraphs and "".join(_WORD.findall(paragraphs[0].lower())) == "".join(
-        _WORD.findall(title.lower())
-    ):
+    if title and paragraphs and _words_key(paragraphs[0]) == _words_key(title):
         paragraphs = paragraphs[1:]  # the headline is `title`, not the body's first line
     text = "\n\n".join(paragraphs)
     language = detect_language(text[:LANGUAGE_SAMPLE_CHARS]) if text else None
