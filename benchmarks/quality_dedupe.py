@@ -21,9 +21,9 @@ import time
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pipelines.ingest import run_ingest  # noqa: E402
-from pipelines.options import IngestConfig  # noqa: E402
-from schemas.tables import ARTICLES, DUPLICATES, open_table  # noqa: E402
+from pipelines.ingest import run_ingest
+from pipelines.options import IngestConfig
+from schemas.tables import ARTICLES, DUPLICATES, open_table
 
 DEFAULT_CORPUS = ROOT.parent / "shared" / "corpus" / "dev" / "dedup"
 

@@ -9,9 +9,9 @@ from pipelines import logs
 
 logs.mute_beam_noise()  # before anything imports Beam
 
-from pipelines.options import DEFAULT_SPACY_MODEL, IngestConfig  # noqa: E402
-from transforms.read import DEFAULT_MAX_DOCUMENT_BYTES  # noqa: E402
-from transforms.write import DEFAULT_SHARDS  # noqa: E402
+from pipelines.options import DEFAULT_SPACY_MODEL, IngestConfig
+from transforms.read import DEFAULT_MAX_DOCUMENT_BYTES
+from transforms.write import DEFAULT_SHARDS
 
 EPILOG = """\
 Any other --option is passed to Apache Beam, e.g. --runner=DataflowRunner --project=... or

@@ -10,7 +10,7 @@ import sys
 
 logging.getLogger().addHandler(logging.NullHandler())
 
-from apache_beam.runners.worker import sdk_worker_main  # noqa: E402 - must come after the handler
+from apache_beam.runners.worker import sdk_worker_main
 
 if __name__ == "__main__":
     sdk_worker_main.main(sys.argv)

@@ -3,12 +3,14 @@ import dataclasses
 import datetime as dt
 
 from transforms.dedupe import (
+    MAX_BUCKET_FOR_ALL_PAIRS,
     band_keys,
     bucket_pairs,
     candidate_of,
     content_hash,
     is_near_duplicate,
     resolve_clusters,
+    verified_pairs,
 )
 from transforms.document import Document
 
@@ -52,7 +54,13 @@ def test_templated_lookalikes_with_different_numbers_stay_apart():
     one = candidate_of(doc("x", EARNINGS.format(a="412.5", b="388.1", c="2,950", d="3.10", ceo="Ann Berg")))
     two = candidate_of(doc("y", EARNINGS.format(a="97.2", b="120.4", c="1,310", d="0.85", ceo="Ann Berg")))
     assert is_near_duplicate(one, two) is None
-    assert list(bucket_pairs(0, [one, two])) == []
+    assert list(verified_pairs((1, 2), {1: one, 2: two})) == []
+
+
+def test_bucket_pairs_are_all_pairs_or_a_star_for_huge_buckets():
+    assert list(bucket_pairs([3, 1, 2, 1])) == [(1, 2), (1, 3), (2, 3)]
+    huge = list(range(MAX_BUCKET_FOR_ALL_PAIRS + 5))
+    assert list(bucket_pairs(huge)) == [(0, other) for other in huge[1:]]
 
 
 def test_cluster_keeps_earliest_dated_copy_and_points_others_at_it():

@@ -9,11 +9,12 @@ Connected components of verified pairs are the clusters; each keeps one article,
 """
 from __future__ import annotations
 
+import array
 import dataclasses
 import datetime as dt
 import hashlib
+import itertools
 import re
-import struct
 import unicodedata
 from collections.abc import Iterable
 
@@ -32,6 +33,9 @@ NEAR_DUPLICATE_MIN_JACCARD = 0.5
 # Look-alike guard: texts quoting this many numbers must share most of them to be the same story.
 GUARD_MIN_NUMBERS = 3
 GUARD_MIN_SHARED_NUMBERS = 0.6  # of the smaller document's distinct numbers
+# An LSH bucket this large is one popular text (boilerplate that survived cleaning, a template):
+# pairing all its members is quadratic, so each member is paired with the bucket's first one only.
+MAX_BUCKET_FOR_ALL_PAIRS = 100
 
 _WORD = re.compile(r"\w+")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
@@ -58,32 +62,30 @@ def shingles(words: list[str], size: int = SHINGLE_WORDS) -> list[str]:
     return [" ".join(words[i : i + size]) for i in range(len(words) - size + 1)]
 
 
-def minhash_signature(text: str) -> tuple[int, ...]:
+def minhash_signature(text: str) -> bytes:
+    """The MinHash signature, packed as 32-bit values (512 bytes): cheap to shuffle and compare."""
     minhash = RMinHash(num_perm=NUM_PERMUTATIONS, seed=MINHASH_SEED)
     minhash.update(shingles(normalized_words(text)))
-    return tuple(minhash.digest())
+    return array.array("I", minhash.digest()).tobytes()
 
 
-def band_keys(signature: tuple[int, ...]) -> list[tuple[int, bytes]]:
+def band_keys(signature: bytes) -> list[tuple[int, bytes]]:
     """One LSH key per band: documents sharing any key are candidate near duplicates."""
-    keys = []
-    for band in range(BANDS):
-        rows = signature[band * ROWS_PER_BAND : (band + 1) * ROWS_PER_BAND]
-        digest = hashlib.blake2b(struct.pack(f"<{len(rows)}I", *rows), digest_size=8).digest()
-        keys.append((band, digest))
-    return keys
+    width = 4 * ROWS_PER_BAND
+    return [
+        (band, hashlib.blake2b(signature[band * width : (band + 1) * width], digest_size=8).digest())
+        for band in range(BANDS)
+    ]
 
 
-def first_shared_band(a: tuple[int, ...], b: tuple[int, ...]) -> int | None:
-    for band in range(BANDS):
-        rows = slice(band * ROWS_PER_BAND, (band + 1) * ROWS_PER_BAND)
-        if a[rows] == b[rows]:
-            return band
-    return None
+def estimated_jaccard(a: bytes, b: bytes) -> float:
+    x, y = array.array("I", a), array.array("I", b)
+    return sum(p == q for p, q in zip(x, y)) / len(x)
 
 
-def estimated_jaccard(a: tuple[int, ...], b: tuple[int, ...]) -> float:
-    return sum(x == y for x, y in zip(a, b)) / len(a)
+def short_id(key: str) -> int:
+    """A 64-bit id of a document key: what LSH buckets carry instead of whole candidates."""
+    return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "little")
 
 
 def quoted_numbers(text: str) -> frozenset[str]:
@@ -107,7 +109,7 @@ class Candidate:
     content_hash: str
     published_date: dt.date | None
     length: int
-    signature: tuple[int, ...]
+    signature: bytes
     numbers: frozenset[str]
 
 
@@ -138,14 +140,20 @@ def is_near_duplicate(a: Candidate, b: Candidate) -> float | None:
     return similarity
 
 
-def bucket_pairs(band: int, members: Iterable[Candidate]) -> Iterable[tuple[Candidate, Candidate]]:
-    """Verified pairs of one LSH bucket. A pair colliding in several bands is emitted only from the
-    first band it shares, so every pair is verified once."""
-    members = sorted(members, key=lambda c: c.key)
-    for i, a in enumerate(members):
-        for b in members[i + 1 :]:
-            if first_shared_band(a.signature, b.signature) == band and is_near_duplicate(a, b):
-                yield a, b
+def bucket_pairs(members: Iterable[int]) -> Iterable[tuple[int, int]]:
+    """Candidate pairs (ordered short ids) of one LSH bucket."""
+    members = sorted(set(members))
+    if len(members) > MAX_BUCKET_FOR_ALL_PAIRS:
+        return ((members[0], other) for other in members[1:])
+    return itertools.combinations(members, 2)
+
+
+def verified_pairs(
+    pair: tuple[int, int], candidates: dict[int, Candidate]
+) -> Iterable[tuple[Candidate, Candidate]]:
+    a, b = candidates[pair[0]], candidates[pair[1]]
+    if is_near_duplicate(a, b):
+        yield a, b
 
 
 @dataclasses.dataclass(frozen=True)
@@ -226,21 +234,39 @@ class _SplitFn(beam.DoFn):
 
 
 class Deduplicate(beam.PTransform):
-    """Documents -> `.articles` (kept Documents) and `.duplicates` ((Document, Verdict) pairs)."""
+    """Documents -> `.articles` (kept Documents) and `.duplicates` ((Document, Verdict) pairs).
+
+    Only small values cross the shuffles: candidates once (exact grouping), then 64-bit ids in the
+    LSH buckets; the few documents that land in a candidate pair are looked up in a side input.
+    """
 
     def expand(self, documents):
-        candidates = documents | "Candidates" >> beam.Map(candidate_of)
         exact_groups = (
-            candidates
+            documents
+            | "Candidates" >> beam.Map(candidate_of)
             | "ByContentHash" >> beam.Map(lambda c: (c.content_hash, c))
             | "GroupExact" >> beam.GroupByKey()
             | "ExactGroups" >> beam.MapTuple(lambda _, group: sorted(group, key=kept_order))
         )
-        pairs = (
-            exact_groups
-            | "BandKeys" >> beam.FlatMap(lambda g: [(key, g[0]) for key in band_keys(g[0].signature)])
+        # One representative per distinct text goes on to near-duplicate search.
+        representatives = exact_groups | "Representatives" >> beam.Map(lambda group: (short_id(group[0].key), group[0]))
+        candidate_pairs = (
+            representatives
+            | "BandKeys" >> beam.FlatMapTuple(lambda sid, c: [(band, sid) for band in band_keys(c.signature)])
             | "GroupBuckets" >> beam.GroupByKey()
-            | "VerifyPairs" >> beam.FlatMapTuple(lambda key, members: bucket_pairs(key[0], members))
+            | "BucketPairs" >> beam.FlatMapTuple(lambda _, members: bucket_pairs(members))
+            | "DistinctPairs" >> beam.Distinct()
+        )
+        involved = (
+            candidate_pairs
+            | "PairMembers" >> beam.FlatMap(lambda pair: [(sid, None) for sid in pair])
+            | "DistinctMembers" >> beam.Distinct()
+        )
+        paired_candidates = representatives | "InPairs" >> beam.Filter(
+            lambda item, wanted: item[0] in wanted, wanted=beam.pvalue.AsDict(involved)
+        )
+        pairs = candidate_pairs | "VerifyPairs" >> beam.FlatMap(
+            verified_pairs, candidates=beam.pvalue.AsDict(paired_candidates)
         )
         # Clusters are few (copies are a few percent of a dump): resolve them all in one place.
         clustered = (
