@@ -29,7 +29,7 @@ bench: setup
 	$(BIN)/python benchmarks/quality_boilerplate.py
 	$(BIN)/python benchmarks/quality_dates.py
 	$(BIN)/python benchmarks/quality_entities.py
-	$(BIN)/python benchmarks/throughput.py
+	$(BIN)/python benchmarks/quality_dedupe.py
 
 clean:
 	rm -rf out .pytest_cache

@@ -35,6 +35,18 @@ def test_expand_directory_recursively_glob_and_single_file(tmp_path):
     assert expand_input(str(tmp_path / "a.txt")) == [f"file://{tmp_path}/a.txt"]
 
 
+def test_any_fsspec_url_is_listed_and_read():
+    import fsspec
+
+    memory = fsspec.filesystem("memory")
+    memory.pipe("/dump/a/story.txt", STORY.encode())
+    memory.pipe("/dump/b/page.html.gz", gzip.compress(b"<html><body>x</body></html>", mtime=0))
+    uris = expand_input("memory://dump")
+    assert uris == ["memory:///dump/a/story.txt", "memory:///dump/b/page.html.gz"]
+    assert read_document(uris[0]).raw == STORY
+    assert read_document(uris[1]).content_type == "html"
+
+
 def test_expand_missing_input_is_rejected_with_reason(tmp_path):
     with pytest.raises(Rejected, match="input not found"):
         expand_input(str(tmp_path / "nope"))
@@ -66,11 +78,13 @@ def test_empty_whitespace_and_binary_files_are_rejected(tmp_path):
     with pytest.raises(Rejected, match="empty file"):
         read_document(f"file://{write(tmp_path / 'empty.txt', b'')}")
     blank = write(tmp_path / "blank.txt", b"  \n\t\n")
-    with pytest.raises(Rejected, match="empty file: it contains only whitespace"):
+    with pytest.raises(Rejected, match="empty file") as rejected:
         read_document(f"file://{blank}")
+    assert "only whitespace" in rejected.value.detail
     png = b"\x89PNG\r\n\x1a\n" + bytes(range(256))
-    with pytest.raises(Rejected, match="PNG image"):
+    with pytest.raises(Rejected, match="binary file, not text") as rejected:
         read_document(f"file://{write(tmp_path / 'photo.txt', png)}")
+    assert "PNG image" in rejected.value.detail
 
 
 def test_oversized_document_is_rejected(tmp_path):

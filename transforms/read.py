@@ -189,11 +189,11 @@ def read_document(uri: str, max_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES) -> Docu
         raise Rejected("empty file", "0 bytes")
     kind = binary_kind(data)
     if kind:
-        raise Rejected(f"binary file, not text: it looks like {kind}", f"{len(data)} bytes")
+        raise Rejected("binary file, not text", f"it looks like {kind} ({len(data)} bytes)")
     text, encoding = decode_bytes(data)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     if not text.strip():
-        raise Rejected("empty file: it contains only whitespace", f"{len(data)} bytes")
+        raise Rejected("empty file", f"it contains only whitespace ({len(data)} bytes)")
     return Document(
         doc_id=content_id(data),
         source_uri=uri,
