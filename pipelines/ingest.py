@@ -53,7 +53,7 @@ class IngestDump(beam.PTransform):
 
     def expand(self, pipeline):
         config, run = self._config, self._run
-        read = pipeline | "Read" >> ReadDump(config.inputs, config.max_document_bytes)
+        read = pipeline | "Read" >> ReadDump(config.inputs, config.max_document_bytes, exclude=config.output)
         cleaned = read.documents | "Clean" >> CleanDocuments()
         dated = cleaned.documents | "Date" >> DateDocuments(config.reference_date)
         # Dedupe runs after dating (the earliest copy is kept) and before NER (only kept articles).

@@ -9,6 +9,7 @@ import pathlib
 import subprocess
 import sys
 
+import pyarrow.compute as pc
 import pytest
 
 from schemas.tables import ARTICLES, DUPLICATES, REJECTS, open_table
@@ -139,13 +140,17 @@ def test_duckdb_reads_the_dataset(sample_run):
 
 
 def test_bad_inputs_become_rejects_and_the_run_goes_on(tmp_path):
-    """Bad inputs in a run of their own: a missing path and a corrupt gzip are rejects, not crashes."""
+    """Bad inputs in a run of their own: a missing path and a corrupt gzip are rejects, not crashes.
+    The output folder sits inside the input and is run twice: a dataset is never read back as input."""
     bad = tmp_path / "bad"
     bad.mkdir()
     (bad / "broken.txt.gz").write_bytes(b"\x1f\x8b\x08\x00garbage")
-    out = tmp_path / "out"
-    ingest(str(bad), str(tmp_path / "missing"), "--output", str(out), "--direct_num_workers=1")
-    rejects = open_table(str(out), REJECTS).to_table().to_pylist()
+    out = bad / "out"
+    for _ in range(2):
+        ingest(str(bad), str(tmp_path / "missing"), "--output", str(out), "--direct_num_workers=1")
+    runs = sorted((out / "_runs").glob("*.json"))
+    assert [json.loads(run.read_text())["documents"] for run in runs] == [2, 2]
+    rejects = open_table(str(out), REJECTS).to_table(filter=pc.field("run_id") == runs[0].stem).to_pylist()
     reasons = sorted(row["reason"] for row in rejects)
     assert reasons == [
         "corrupt or truncated compressed file: it could not be decompressed",

@@ -47,6 +47,14 @@ def test_any_fsspec_url_is_listed_and_read():
     assert read_document(uris[1]).content_type == "html"
 
 
+def test_the_output_folder_inside_an_input_is_not_read(tmp_path):
+    write(tmp_path / "story.txt", b"x")
+    write(tmp_path / "out" / "articles" / "part-0.parquet", b"PAR1")
+    write(tmp_path / "outside.txt", b"y")
+    names = [u.rsplit("/", 1)[1] for u in expand_input(str(tmp_path), exclude=str(tmp_path / "out"))]
+    assert names == ["outside.txt", "story.txt"]
+
+
 def test_expand_missing_input_is_rejected_with_reason(tmp_path):
     with pytest.raises(Rejected, match="input not found"):
         expand_input(str(tmp_path / "nope"))

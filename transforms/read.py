@@ -55,22 +55,34 @@ _BOMS = (
 # ---------------------------------------------------------------------------------------------
 
 
-def expand_input(pattern: str) -> list[str]:
-    """All files an input names, as absolute URIs: a file, a directory (recursively), or a glob."""
+def expand_input(pattern: str, exclude: str | None = None) -> list[str]:
+    """All files an input names, as absolute URIs: a file, a directory (recursively), or a glob.
+
+    Files under `exclude` (the run's own output folder, when it sits inside an input) are left out.
+    """
     fs, path = url_to_fs(pattern)
     if any(ch in path for ch in "*?["):
-        paths = [p for p, info in fs.glob(path, detail=True).items() if info.get("type") == "file"]
-        # A glob that matches a directory means the files inside it.
-        for p, info in fs.glob(path, detail=True).items():
-            if info.get("type") == "directory":
-                paths.extend(fs.find(p))
+        paths = []
+        for match, info in fs.glob(path, detail=True).items():
+            # A glob that matches a directory means the files inside it.
+            paths.extend(fs.find(match) if info.get("type") == "directory" else [match])
     elif fs.isdir(path):
         paths = fs.find(path)
     elif fs.isfile(path):
         paths = [path]
     else:
         raise Rejected("input not found: no file or directory matches this path", pattern)
-    return sorted(fs.unstrip_protocol(p) for p in paths)
+    uris = sorted(fs.unstrip_protocol(p) for p in paths)
+    if exclude:
+        excluded = absolute_uri(exclude).rstrip("/") + "/"
+        uris = [uri for uri in uris if not uri.startswith(excluded)]
+    return uris
+
+
+def absolute_uri(location: str) -> str:
+    """The absolute URI of a path or URL: 'out' -> 'file:///home/me/out'."""
+    fs, path = url_to_fs(location)
+    return fs.unstrip_protocol(path)
 
 
 def content_type_of(uri: str, head: bytes) -> str:
@@ -210,9 +222,12 @@ def read_document(uri: str, max_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES) -> Docu
 
 
 class _ExpandFn(beam.DoFn):
+    def __init__(self, exclude: str | None):
+        self._exclude = exclude
+
     def process(self, pattern: str):
         try:
-            uris = expand_input(pattern)
+            uris = expand_input(pattern, self._exclude)
         except Exception as error:  # noqa: BLE001 - a bad input path is a reject, not a crash
             counter("read.inputs_unlisted").inc()
             yield beam.pvalue.TaggedOutput(REJECTS, reject_row(pattern, STAGE, _as_input_error(error)))
@@ -246,16 +261,19 @@ class _ReadFn(beam.DoFn):
 class ReadDump(beam.PTransform):
     """Input patterns -> Documents (`.documents`) and read failures (`.rejects`)."""
 
-    def __init__(self, inputs: list[str], max_document_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES):
+    def __init__(
+        self, inputs: list[str], max_document_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES, exclude: str | None = None
+    ):
         super().__init__()
         self._inputs = list(inputs)
         self._max_bytes = max_document_bytes
+        self._exclude = exclude  # the output folder: never read a dataset back as input
 
     def expand(self, pipeline):
         listed = (
             pipeline
             | "Inputs" >> beam.Create(self._inputs)
-            | "Expand" >> beam.ParDo(_ExpandFn()).with_outputs(REJECTS, main="uris")
+            | "Expand" >> beam.ParDo(_ExpandFn(self._exclude)).with_outputs(REJECTS, main="uris")
         )
         read = (
             listed.uris
