@@ -62,7 +62,7 @@ class IngestDump(beam.PTransform):
         rejects = (read.rejects, cleaned.rejects, dated.rejects, annotated.rejects) | "AllRejects" >> beam.Flatten()
         tables = {
             ARTICLES: annotated.documents | "ArticleRows" >> beam.Map(article_row, run),
-            DUPLICATES: deduped.duplicates | "DuplicateRows" >> beam.Map(lambda pair, run: duplicate_row(*pair, run), run),
+            DUPLICATES: deduped.duplicates | "DuplicateRows" >> beam.Map(duplicate_row, run),
             REJECTS: rejects | "RejectRows" >> beam.Map(reject_row, run),
         }
         return tables | "Write" >> WriteTables(staging_uri(config.output, run.run_id), run.run_id, config.shards)

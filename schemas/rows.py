@@ -42,7 +42,8 @@ def article_row(doc: Document, run: RunInfo) -> dict:
     }
 
 
-def duplicate_row(doc: Document, verdict: Verdict, run: RunInfo) -> dict:
+def duplicate_row(copy: tuple[Document, Verdict], run: RunInfo) -> dict:
+    doc, verdict = copy
     return {
         "doc_id": doc.doc_id,
         "source_uri": doc.source_uri,

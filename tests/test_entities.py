@@ -215,6 +215,13 @@ def test_entities_have_valid_offsets_and_a_title_only_entity_has_none(nlp):
     assert title_only and all(e.start == e.end == TITLE_OFFSET for e in title_only)
 
 
+def test_an_entity_named_in_title_and_body_is_stored_once_with_body_offsets(nlp):
+    doc = annotate_one(nlp, MINISTER, title="Varga meets farmers in Oporto")
+    varga = [e for e in doc.entities if e.canonical == "Helena Varga"]
+    assert varga and all(e.start >= 0 for e in varga)
+    assert_offsets_valid(doc)
+
+
 def test_offsets_valid_on_every_fixture(nlp):
     docs = annotate(
         nlp,

@@ -590,10 +590,10 @@ def _entities(sdoc: Doc, body_offset: int, table: AliasTable) -> list[Entity]:
     mentions = _model_mentions(sdoc, table)
     mentions = _add_without_overlap(mentions, _alias_mentions(string, table), replace_inside=True)
     mentions = _add_without_overlap(mentions, _propagated_mentions(string, mentions), replace_inside=False)
-    return [
-        _to_entity(m, canonical, label, body_offset)
-        for m, canonical, label in _resolve(mentions, string, table)
-    ]
+    entities = [_to_entity(m, canonical, label, body_offset) for m, canonical, label in _resolve(mentions, string, table)]
+    # A title mention is kept only for an entity the body never names: it has no offsets to give.
+    in_body = {(e.canonical, e.label) for e in entities if e.start != TITLE_OFFSET}
+    return [e for e in entities if e.start != TITLE_OFFSET or (e.canonical, e.label) not in in_body]
 
 
 def _to_entity(m: _Mention, canonical: str, label: str, body_offset: int) -> Entity:
