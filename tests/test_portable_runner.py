@@ -1,0 +1,86 @@
+"""The pipeline is runner-portable: it runs through Beam's PortableRunner (the job API that Flink, Spark
+and Dataflow use) against a local job service with an external worker pool, and gives the same tables
+as the default local runner."""
+import os
+import pathlib
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+
+from schemas.tables import ARTICLES, DUPLICATES, REJECTS, open_table
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+DUMP = ROOT / "samples" / "dump"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("localhost", 0))
+        return probe.getsockname()[1]
+
+
+def wait_for_port(port: int, process: subprocess.Popen, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        assert process.poll() is None, "service exited before it listened"
+        with socket.socket() as probe:
+            if probe.connect_ex(("localhost", port)) == 0:
+                return
+        time.sleep(0.2)
+    raise TimeoutError(f"nothing listens on port {port}")
+
+
+@pytest.fixture(scope="module")
+def portable_services():
+    # The worker pool starts workers with the `python` found on PATH: make it this environment's.
+    env = dict(os.environ, PATH=f"{pathlib.Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    job_port, pool_port = free_port(), free_port()
+    commands = [
+        [sys.executable, "-m", "apache_beam.runners.portability.local_job_service_main", "--port", str(job_port)],
+        [sys.executable, "-m", "apache_beam.runners.worker.worker_pool_main", "--service_port", str(pool_port)],
+    ]
+    processes = [subprocess.Popen(c, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for c in commands]
+    try:
+        wait_for_port(job_port, processes[0])
+        wait_for_port(pool_port, processes[1])
+        yield job_port, pool_port
+    finally:
+        for process in processes:
+            process.kill()
+            process.wait(timeout=30)
+
+
+def ingest(out: pathlib.Path, *beam_args: str) -> None:
+    command = [sys.executable, "-m", "pipelines.cli", "ingest", str(DUMP), "--output", str(out), *beam_args]
+    result = subprocess.run(command, check=False, capture_output=True, text=True, cwd=ROOT, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+
+
+def content(out: pathlib.Path) -> dict:
+    """The tables without the columns that differ between runs."""
+    volatile = {"run_id", "ingested_at"}
+    tables = {}
+    for table in (ARTICLES, DUPLICATES, REJECTS):
+        rows = open_table(str(out), table).to_table().to_pylist()
+        tables[table] = sorted(
+            (tuple((k, repr(v)) for k, v in sorted(row.items()) if k not in volatile) for row in rows)
+        )
+    return tables
+
+
+def test_portable_runner_gives_the_same_dataset_as_the_local_runner(portable_services, tmp_path):
+    job_port, pool_port = portable_services
+    ingest(
+        tmp_path / "portable",
+        "--runner=PortableRunner",
+        f"--job_endpoint=localhost:{job_port}",
+        "--environment_type=EXTERNAL",
+        f"--environment_config=localhost:{pool_port}",
+    )
+    ingest(tmp_path / "local")
+    portable = content(tmp_path / "portable")
+    assert len(portable[ARTICLES]) == 10 and len(portable[DUPLICATES]) == 2 and len(portable[REJECTS]) == 4
+    assert portable == content(tmp_path / "local")
