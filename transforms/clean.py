@@ -35,6 +35,7 @@ import apache_beam as beam
 
 from transforms.document import Document
 from transforms.language import detect_language, stopwords_for
+from transforms.lexicon import MONTH_PATTERN, MONTHS, is_ticker
 from transforms.routing import ApplyStage, Rejected, counter
 
 # --- jusText's thresholds (its defaults, which held up on aeb-text) ------------------------------------
@@ -60,8 +61,6 @@ CHROME_LINE_MAX_WORDS = 25  # chrome is a few words: longer lines are not matche
 DATE_LINE_MAX_WORDS = 12  # a date with a few words around it ("Updated 1:39 am EST, ...") is metadata
 BYLINE_MAX_WORDS = 8  # "By Ilse Marsh and Tom Reed"
 END_MARKER_MAX_WORDS = 6  # "Related articles", "Leave a comment"
-TICKER_MIN_SEPARATORS = 3  # three " // " or " | " in one line: headlines strung together
-TICKER_MIN_CHARS = 60
 CONSENT_MAX_CHARS = 2000  # a cookie banner is a paragraph, not a page
 REPEAT_MIN_CHARS = 8  # shorter repeated lines ("Share", "1") are judged by the other rules anyway
 REPEAT_NEAR_LINES = 3  # a long line printed twice this close is a caption (image, then its enlargement)
@@ -168,30 +167,18 @@ _URL_ONLY = re.compile(r"^(?:https?://|www\.)\S+$")
 _BYLINE = re.compile(r"^(?:by|von|par|por|di|door|от)\s+\S")
 _PHOTO_CREDIT = re.compile(r"^(?:photo|image|picture|credit|foto|bild|source|quelle)s?\s*(?:by)?\s*:")
 _DIGITS_ONLY = re.compile(r"^[\d\s:./-]+$")  # bare timestamps, counters, page numbers
-TICKER_SEPARATORS = (" // ", " | ", "   ", " • ", " · ")  # headlines strung together on one line
 
 # --- dates and wire copy -------------------------------------------------------------------------------
-_MONTH = (
-    r"(?:jan(?:uary|vier|uar)?|feb(?:ruary|ruar)?|f[ée]vr(?:ier)?|m[aä]r(?:ch|z|s)?|apr(?:il)?|avr(?:il)?"
-    r"|may|mai|june?|juni?|juin|july?|juli?|juil(?:let)?|aug(?:ust)?|ao[uû]t|sep(?:t(?:ember)?)?"
-    r"|oct(?:ober)?|okt(?:ober)?"
-    r"|nov(?:ember)?|dec(?:ember)?|dez(?:ember)?|d[ée]c(?:embre)?)\.?"
-)
-MONTH_WORDS = frozenset((
-    "jan", "january", "janvier", "januar", "feb", "february", "februar", "fev", "fevr", "fevrier",
-    "février", "févr", "mar", "march", "märz", "mars", "apr", "april", "avr", "avril", "may", "mai", "jun",
-    "june", "juni", "juin", "jul", "july", "juli", "juil", "juillet", "aug", "august", "aout", "août", "sep",
-    "sept", "september", "oct", "october", "okt", "oktober", "nov", "november", "dec", "december", "dez",
-    "dezember", "déc", "décembre",
-))
-_DATE = re.compile(rf"\b\d{{1,2}}\.? ?{_MONTH} \d{{4}}\b|\b{_MONTH} \d{{1,2}}(?:st|nd|rd|th)?,? \d{{4}}\b")
+
+MONTH_WORDS = frozenset(MONTHS)
+_DATE = re.compile(rf"\b\d{{1,2}}\.? ?{MONTH_PATTERN} \d{{4}}\b|\b{MONTH_PATTERN} \d{{1,2}}(?:st|nd|rd|th)?,? \d{{4}}\b")
 _NUMERIC_DATE = re.compile(r"\d{4}-\d\d-\d\d|\d{1,2} ?[/.-] ?\d{1,2} ?[/.-] ?\d{2,4}\b|\d{1,2}:\d\d\b")
 # A dateline opens a wire story. Wire copy is typed by hand: "March  2", "2 March", "March 4, Reuter -",
 # "****LONDON", a state after the city, or no date at all.
 _PLACE = r"[A-Z][\w.'&/-]*(?: (?:de|da|do|del|la|le|el|am|an|[A-Z][\w.'&/-]*)){0,3}"  # "RIO DE JANEIRO"
 _DATELINE = re.compile(
     rf"^[\W_]{{0,6}}{_PLACE}(?:, ?[A-Za-z.'& ]{{1,30}}){{0,2}},?"  # "EDISON, N.J.,"
-    rf"(?: -)? *(?:(?i:{_MONTH}) +\d{{1,3}}|\d{{1,2}} +(?i:{_MONTH}))"  # "March 24", "2 March"
+    rf"(?: -)? *(?:(?i:{MONTH_PATTERN}) +\d{{1,3}}|\d{{1,2}} +(?i:{MONTH_PATTERN}))"  # "March 24", "2 March"
     r",?(?: Reuters?)? *[-—–]{1,2} "
     r"|^[A-Z][A-Z.'&/ -]{2,40}, [A-Z][A-Za-z.]{1,15}\.? [-—–] "  # "WOODBRIDGE, N.J. - "
     r"|^[A-Z][A-Z .,'-]{2,40} \((?:AP|Reuters|AFP|UPI|dpa)\) [-—–] "  # "WASHINGTON (AP) — "
@@ -451,12 +438,6 @@ def _is_date_line(lower: str, tokens: list[str]) -> bool:
     return not MONTH_WORDS.isdisjoint(tokens) and _DATE.search(lower) is not None
 
 
-def _is_ticker(text: str) -> bool:
-    if len(text) < TICKER_MIN_CHARS:
-        return False
-    return sum(text.count(separator) for separator in TICKER_SEPARATORS) >= TICKER_MIN_SEPARATORS
-
-
 def _is_chrome(text: str, lower: str, tokens: list[str]) -> bool:
     """Page furniture recognisable from the line alone, whatever its neighbours."""
     words = len(tokens)
@@ -470,7 +451,7 @@ def _is_chrome(text: str, lower: str, tokens: list[str]) -> bool:
         if words <= BYLINE_MAX_WORDS and (_BYLINE.match(lower) or _PHOTO_CREDIT.match(lower)):
             return True
     # Tickers and consent banners can be long, but their separators or their wording give them away.
-    if _is_ticker(text):
+    if is_ticker(text):
         return True
     return len(text) <= CONSENT_MAX_CHARS and "cookie" in lower and _CONSENT.search(lower) is not None
 

@@ -48,6 +48,7 @@ from typing import NamedTuple
 import apache_beam as beam
 
 from transforms.document import Document
+from transforms.lexicon import MONTHS, is_ticker
 from transforms.routing import ApplyStage
 
 STAGE = "dates"
@@ -91,8 +92,8 @@ DATE_LINE_MAX_REST_CHARS = 40
 # Longer than this, a line is running text: a date in it is an event, rarely the publication day.
 SHORT_LINE_MAX_CHARS = 160
 # A line with this many headline separators is a ticker of other stories.
-TICKER_MIN_SLASH_SEPARATORS = 2  # "story one // story two // story three"
-TICKER_MIN_OTHER_SEPARATORS = 4  # pipes or wide gaps: a byline has a few ("By X | 3 May 2021 | 2 min")
+# A ticker without " // " must be long and have many separators: a byline has a few pipes too.
+TICKER_MIN_SEPARATORS = 4
 # Archive and calendar pages list hundreds of dates: past this many, only dates near the article count.
 MAX_PAGE_DATES = 100
 # Page dates within this many lines before the article start (or in its first lines) are its byline area.
@@ -125,28 +126,6 @@ BONUS_FIRST_IN_PAGE = 0.05
 BONUS_URL_MONTH_AGREES = 0.10  # the web address says /2018/06/ and the date is in June 2018
 PENALTY_AFTER_ARTICLE = 0.15  # comments, related posts, archives
 PENALTY_TWO_DIGIT_YEAR = 0.10
-
-# ---------------------------------------------------------------------------------------------
-# Month names
-# ---------------------------------------------------------------------------------------------
-
-_MONTH_NAMES = {
-    1: "january jan januar jänner jaenner janvier janv enero ene janeiro gennaio gen januari "
-    "января январь янв",
-    2: "february feb febr februar février fevrier févr fevr fév fev febrero febr fevereiro febbraio "
-    "februari февраля февраль фев",
-    3: "march mar märz maerz mrz mär mars marzo março marco maart mrt марта март мар",
-    4: "april apr avril avr abril aprile апреля апрель апр",
-    5: "may mai mayo maio maggio mag mei мая май",
-    6: "june jun juni juin junio junho giugno giu июня июнь июн",
-    7: "july jul juli juillet juil julio julho luglio lug июля июль июл",
-    8: "august aug août aout agosto ago augustus августа август авг",
-    9: "september sep sept septembre septiembre setiembre setembro settembre set сентября сентябрь сен",
-    10: "october oct oktober okt octobre octubre outubro ottobre ott октября октябрь окт",
-    11: "november nov novembre noviembre novembro ноября ноябрь ноя",
-    12: "december dec dezember dez décembre decembre déc diciembre dic dezembro dicembre декабря декабрь дек",
-}
-MONTHS = {name: number for number, names in _MONTH_NAMES.items() for name in names.split()}
 
 # ---------------------------------------------------------------------------------------------
 # Regular expressions (compiled once)
@@ -218,7 +197,6 @@ COMMENT_CUE = re.compile(
 # "By Jane Roe | 3 May 2021": the author opens the line (inside a sentence "von" or "by" is any word).
 AUTHOR_CUE = re.compile(r"(?i)^[\W_]*(?:by|von|par|por|di|door|от|autor|author)\s+\S")
 # Headline tickers: " // " between stories; tickers of many stories joined by wide gaps or pipes.
-TICKER_SEPARATOR = re.compile(r"\S {4,}\S| \| ")
 COPYRIGHT = re.compile(r"(?i)©|\(c\)|copyright|all rights reserved|alle rechte")
 # Dates in a web address or a path: /2018/06/28/, -2018-06-28-, _20180628_. Without separators the date
 # must stand alone between punctuation: hashed file names ("3f20190512ab.txt") hold digit runs.
@@ -675,7 +653,7 @@ def page_candidates(
             continue
         line = _line_text(page, starts, number)
         if number not in ticker_lines:
-            ticker_lines[number] = _is_ticker(line)
+            ticker_lines[number] = is_ticker(line, SHORT_LINE_MAX_CHARS + 1, TICKER_MIN_SEPARATORS)
         column = mention.start - starts[number]
         if ticker_lines[number] or _is_copyright(line, column, mention):
             continue
@@ -717,13 +695,6 @@ def _score_page_date(line: str, previous: str, column: int, mention: Mention, nu
     elif article.is_after(number):
         score -= PENALTY_AFTER_ARTICLE
     return source, score
-
-
-def _is_ticker(line: str) -> bool:
-    """A line of other stories' headlines: its dates are theirs (or the crawl day), never the article's."""
-    if line.count(" // ") >= TICKER_MIN_SLASH_SEPARATORS:
-        return True
-    return len(line) > SHORT_LINE_MAX_CHARS and len(TICKER_SEPARATOR.findall(line)) >= TICKER_MIN_OTHER_SEPARATORS
 
 
 def _is_copyright(line: str, column: int, mention: Mention) -> bool:
