@@ -66,7 +66,7 @@ def content(out: pathlib.Path) -> dict:
     for table in (ARTICLES, DUPLICATES, REJECTS):
         rows = open_table(str(out), table).to_table().to_pylist()
         tables[table] = sorted(
-            (tuple((k, repr(v)) for k, v in sorted(row.items()) if k not in volatile) for row in rows)
+            tuple((k, repr(v)) for k, v in sorted(row.items()) if k not in volatile) for row in rows
         )
     return tables
 
