@@ -221,7 +221,7 @@ def report_reuters(corpus: Path, limit: int | None) -> None:
         whole += share >= REUTERS_MIN_KEPT
         signoffs += bool(_SIGNOFF_LEFT.search(page.text))
         controls += bool(_CONTROL.search(page.text))
-        lost += not has_article(page)
+        lost += not has_article(page.text)
     n = len(keys)
     print(
         f"  {n} stories   title exact {titles}/{n}   whole (>= {REUTERS_MIN_KEPT:.0%} of words) {whole}/{n}"
@@ -239,7 +239,7 @@ def report_dedup(corpus: Path) -> None:
         raw = read_text(folder / key)
         page = clean_text_page(raw)
         counts.append(tp_fp_fn(raw[start:end], page.text))
-        if not has_article(page):
+        if not has_article(page.text):
             lost.append(key)
     p, r, f = macro_scores(counts)
     print(
@@ -254,7 +254,7 @@ def report_dates_text(paths: Iterable[Path]) -> None:
     for path in paths:
         page, elapsed = timed(clean_text_page, read_text(path))
         seconds.append(elapsed)
-        if not has_article(page):
+        if not has_article(page.text):
             lost.append(path.name)
     print(
         f"  {len(paths)} pages   no article body (the stage rejects them): {len(lost)}"

@@ -14,7 +14,7 @@ from collections import Counter
 import pyarrow.parquet as pq
 from fsspec.core import url_to_fs
 
-from schemas.tables import ARTICLES, NULL_PARTITION, REJECTS, TABLES
+from schemas.tables import ARTICLES, NULL_PARTITION, REJECTS, STATE_FOLDER, TABLES
 from transforms.write import part_file_name, write_table_file
 
 RUNS_FOLDER = "_runs"
@@ -36,6 +36,15 @@ def staged_files(staging: str) -> dict[str, list[str]]:
         if table in files and relative.endswith(".parquet") and "/.tmp-" not in f"/{relative}":
             files[table].append(relative)
     return files
+
+
+def staged_state(staging: str) -> list[str]:
+    """Staged state files (statistics for the next runs), as paths relative to the staging folder."""
+    fs, root = url_to_fs(staging)
+    folder = posixpath.join(root, STATE_FOLDER)
+    if not fs.exists(folder):
+        return []
+    return [posixpath.relpath(path, root) for path in sorted(fs.find(folder)) if "/.tmp-" not in path]
 
 
 def check_invariant(
@@ -71,8 +80,15 @@ def check_invariant(
     return rows, dict(reasons)
 
 
-def publish(staging: str, output: str, run_id: str, files: dict[str, list[str]], summary: dict) -> None:
-    """Move staged files into the tables, give every table a file, then write the commit record."""
+def publish(
+    staging: str, output: str, run_id: str, files: dict[str, list[str]], summary: dict, state: list[str] = ()
+) -> None:
+    """Move staged files into the tables, give every table a file, then write the commit record.
+
+    State files (`state`) replace the files of the same state folder that earlier runs left: each run
+    writes the whole merged state. They go after the commit record; a crash in between leaves old and
+    new state side by side, which the readers of the state merge idempotently.
+    """
     fs, root = url_to_fs(staging)
     _, out_root = url_to_fs(output)
     for table, paths in files.items():
@@ -91,6 +107,13 @@ def publish(staging: str, output: str, run_id: str, files: dict[str, list[str]],
     with fs.open(record + ".tmp", "w") as stream:
         json.dump(summary, stream, indent=2, sort_keys=True, default=str)
     fs.mv(record + ".tmp", record)
+    for relative in state:
+        target = posixpath.join(out_root, relative)
+        superseded = [path for path in fs.glob(posixpath.join(posixpath.dirname(target), "*")) if path != target]
+        fs.makedirs(posixpath.dirname(target), exist_ok=True)
+        fs.mv(posixpath.join(root, relative), target)
+        for path in superseded:
+            fs.rm(path)
     discard(staging)
 
 

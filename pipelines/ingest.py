@@ -10,7 +10,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 import apache_beam as beam
 
-from pipelines.commit import check_invariant, discard, publish, staged_files
+from pipelines.commit import check_invariant, discard, publish, staged_files, staged_state
 from pipelines.options import IngestConfig, runner_and_options
 from pipelines.summary import build_summary, counters_of, documents_in
 from schemas.rows import RunInfo, article_row, duplicate_row, reject_row
@@ -20,6 +20,7 @@ from transforms.dates import DateDocuments
 from transforms.dedupe import Deduplicate
 from transforms.entities import ExtractEntities
 from transforms.read import ReadDump
+from transforms.templates import ApplyTemplates, LearnTemplates
 from transforms.write import WriteTables, staging_uri
 
 log = logging.getLogger(__name__)
@@ -55,17 +56,24 @@ class IngestDump(beam.PTransform):
         config, run = self._config, self._run
         read = pipeline | "Read" >> ReadDump(config.inputs, config.max_document_bytes, exclude=config.output)
         cleaned = read.documents | "Clean" >> CleanDocuments()
-        dated = cleaned.documents | "Date" >> DateDocuments(config.reference_date)
+        staging = staging_uri(config.output, run.run_id)
+        # A source's template is learned from the whole dump (and earlier runs), then removed page by page.
+        templates = cleaned.documents | "LearnTemplates" >> LearnTemplates(config.output, staging, run.run_id)
+        untemplated = cleaned.documents | "ApplyTemplates" >> ApplyTemplates(templates)
+        dated = untemplated.documents | "Date" >> DateDocuments(config.reference_date)
         # Dedupe runs after dating (the earliest copy is kept) and before NER (only kept articles).
         deduped = dated.documents | "ForgetRawPage" >> beam.Map(forget_raw_page) | "Dedupe" >> Deduplicate()
         annotated = deduped.articles | "Entities" >> ExtractEntities(config.spacy_model)
-        rejects = (read.rejects, cleaned.rejects, dated.rejects, annotated.rejects) | "AllRejects" >> beam.Flatten()
+        rejects = (
+            (read.rejects, cleaned.rejects, untemplated.rejects, dated.rejects, annotated.rejects)
+            | "AllRejects" >> beam.Flatten()
+        )
         tables = {
             ARTICLES: annotated.documents | "ArticleRows" >> beam.Map(article_row, run),
             DUPLICATES: deduped.duplicates | "DuplicateRows" >> beam.Map(duplicate_row, run),
             REJECTS: rejects | "RejectRows" >> beam.Map(reject_row, run),
         }
-        return tables | "Write" >> WriteTables(staging_uri(config.output, run.run_id), run.run_id, config.shards)
+        return tables | "Write" >> WriteTables(staging, run.run_id, config.shards)
 
 
 def run_ingest(config: IngestConfig, beam_args: list[str] | None = None) -> dict:
@@ -83,7 +91,7 @@ def run_ingest(config: IngestConfig, beam_args: list[str] | None = None) -> dict
         files = staged_files(staging)
         rows, reject_reasons = check_invariant(staging, files, documents_in(counters))
         summary = build_summary(config, run, counters, rows, reject_reasons, time.monotonic() - started)
-        publish(staging, config.output, run.run_id, files, summary)
+        publish(staging, config.output, run.run_id, files, summary, staged_state(staging))
     except BaseException:
         log.error("run %s failed: nothing was published; the dataset is as it was before", run.run_id)
         discard(staging)

@@ -75,7 +75,27 @@ REJECTS_SCHEMA = pa.schema(
     ]
 )
 
-SCHEMAS = {ARTICLES: ARTICLES_SCHEMA, DUPLICATES: DUPLICATES_SCHEMA, REJECTS: REJECTS_SCHEMA}
+# --- state: what a run leaves for the next runs under OUT/_state/ (not tables users query) -------------
+
+STATE_FOLDER = "_state"
+TEMPLATES = "templates"  # per source, how many different stories print a line (transforms/templates.py)
+
+TEMPLATES_SCHEMA = pa.schema(
+    [
+        pa.field("source", pa.string(), nullable=False),
+        pa.field("line_key", pa.int64(), nullable=False),  # 0: the sketch of all the source's stories
+        # A distinct-count sketch of the stories (k smallest 64-bit hashes of their ids): merging two runs'
+        # sketches is idempotent, so re-running a dump does not inflate the counts.
+        pa.field("stories", pa.list_(pa.uint64()), nullable=False),
+    ]
+)
+
+SCHEMAS = {
+    ARTICLES: ARTICLES_SCHEMA,
+    DUPLICATES: DUPLICATES_SCHEMA,
+    REJECTS: REJECTS_SCHEMA,
+    TEMPLATES: TEMPLATES_SCHEMA,
+}
 
 # Only `articles` is partitioned (by publication year and month); the other tables are small.
 ARTICLES_PARTITION_SCHEMA = pa.schema([pa.field("year", pa.int32()), pa.field("month", pa.int32())])

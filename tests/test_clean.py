@@ -249,7 +249,7 @@ def test_a_page_without_an_article_has_no_body():
         *(f"Council delays vote on parking fees, part {n}\nMarch {n}, 2024\nRead more" for n in range(1, 12)),
     )
     for raw in (cookie_wall, index_page, "", "   \n\n \t \n"):
-        assert not has_article(clean_text_page(raw))
+        assert not has_article(clean_text_page(raw).text)
 
 
 # --- hard-wrapped wire text ----------------------------------------------------------------------------
@@ -342,8 +342,8 @@ def test_html_through_trafilatura():
 
 
 def test_html_without_an_article_has_no_body():
-    assert not has_article(clean_html_page("<html><body><nav><a href='/'>Home</a></nav></body></html>"))
-    assert not has_article(clean_html_page(""))
+    assert not has_article(clean_html_page("<html><body><nav><a href='/'>Home</a></nav></body></html>").text)
+    assert not has_article(clean_html_page("").text)
 
 
 # --- the stage -----------------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import hashlib
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -44,6 +45,8 @@ LENGTH_HIGH = 200  # characters: from here a line with enough stopwords is artic
 STOPWORDS_LOW = 0.30  # stopword density under which a line is not prose (lists, headline strips)
 STOPWORDS_HIGH = 0.32  # stopword density from which a line reads as prose
 NEARGOOD_RUN_CHARS = 300  # near-good lines in a row worth this many characters vouch for each other
+SHORT_PROSE_MIN_CHARS = 30  # a short line this long, of this many words, dense in stopwords, is prose
+SHORT_PROSE_MIN_WORDS = 5
 
 # --- hard-wrapped text ---------------------------------------------------------------------------------
 MIN_WRAP_WIDTH = 40  # text is hard-wrapped at 40..110 columns (Reuters: ~65, e-mail: ~72-80)
@@ -73,6 +76,9 @@ HARD_GAP_TOLL = 300  # chrome worth this much (about eight menu lines) separates
 CONTINUATION_MAX_GAP_TOLL = 1000  # an article resumes after at most this much chrome inside it...
 CONTINUATION_MIN_SHARE = 0.5  # ...with text worth at least this share of what came before
 DATELINE_ARTICLE_MAX_LINES = 60  # a wire brief found by its dateline is a few lines of figures
+TABLE_MIN_ROWS = 4  # a page that is a table of results: this many rows with names and figures...
+TABLE_ROW_MIN_WORDS = 2
+TABLE_MAX_GAP = 2  # ...with at most this many lines without figures in a row between them
 
 # --- the title ----------------------------------------------------------------------------------------
 HEADING_MAX_WORDS = 25  # a title or subheading is a phrase, not a paragraph
@@ -344,8 +350,9 @@ def reflow(lines: list[str]) -> list[str]:
     paragraphs: list[str] = []
     for run in _runs_of_lines(lines):
         # The page's width is estimated over all its lines; an article wrapped narrower than the chrome
-        # around it is judged by its own widest line.
-        run_width = min(width, max(len(line.rstrip()) for line in run)) if width else None
+        # around it is judged by its own widest line. When the chrome outweighs a wrapped article (a
+        # long list of headlines), the article's own run of lines still shows its width.
+        run_width = min(width, max(len(line.rstrip()) for line in run)) if width else _wrap_width(run)
         current = [run[0].strip()]
         for previous, line in pairwise(run):
             if run_width and _continues(previous, line, run_width):
@@ -496,11 +503,27 @@ def _mark_repeats(lines: list[_Line]) -> None:
                 lines[index].repeated = True
 
 
-def _lines_of(paragraphs: list[str], language: str | None) -> tuple[list[_Line], bool]:
-    """Lines with their features, and whether the page's language has a stoplist."""
+def line_key(text: str) -> int:
+    """A line's words as a signed 64-bit hash (never 0): how template learning counts lines across pages."""
+    digest = hashlib.blake2b(_words_key(text).encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "little", signed=True) or 1
+
+
+def _lines_of(
+    paragraphs: list[str], language: str | None, template: frozenset[int]
+) -> tuple[list[_Line], bool]:
+    """Lines with their features, and whether the page's language has a stoplist.
+
+    `template` holds the keys of the lines this page's source prints on many different stories
+    (transforms/templates.py): they are chrome wherever they stand.
+    """
     stoplists = _stoplists(language)
     lines = [_features(paragraph, stoplists) for paragraph in paragraphs]
     _mark_repeats(lines)
+    if template:
+        for line in lines:
+            if line_key(line.text) in template:
+                line.chrome = True
     return lines, bool(stoplists)
 
 
@@ -534,20 +557,31 @@ def _mark_menus(lines: list[_Line]) -> None:
         start = max(end, start + 1)
 
 
+def _is_short_prose(line: _Line) -> bool:
+    """A short line that reads like a sentence's part: the lines of text wrapped at an uneven width."""
+    return (
+        line.cls == SHORT
+        and line.chars >= SHORT_PROSE_MIN_CHARS
+        and line.words >= SHORT_PROSE_MIN_WORDS
+        and line.stopword_density >= STOPWORDS_HIGH
+    )
+
+
 def _promote_prose_runs(lines: list[_Line]) -> None:
     """Near-good lines in a run of prose vouch for each other.
 
     jusText needs one long paragraph to vouch for its neighbours; news written in 150-character
     paragraphs has none. A run of near-good lines (short lines may sit inside it) worth
-    NEARGOOD_RUN_CHARS is article text.
+    NEARGOOD_RUN_CHARS is article text. Short lines dense in stopwords count as near-good here: text
+    broken at an uneven width (one sentence a line, cut again) has no line long enough to be near-good.
     """
     run: list[_Line] = []
     for line in [*lines, None]:
         if line is not None and line.cls in (NEARGOOD, GOOD, SHORT):
-            if line.cls != SHORT:
+            if line.cls != SHORT or _is_short_prose(line):
                 run.append(line)
             continue
-        prose = [member for member in run if member.cls == NEARGOOD]
+        prose = [member for member in run if member.cls == NEARGOOD or _is_short_prose(member)]
         if len(prose) >= 2 and sum(member.chars for member in prose) >= NEARGOOD_RUN_CHARS:
             for member in prose:
                 member.cls = GOOD
@@ -847,21 +881,83 @@ def _enough(lines: list[_Line], body: list[int]) -> bool:
 
 def _text_article(lines: list[_Line], has_stoplist: bool) -> tuple[int | None, list[int]]:
     """(title, body lines): the classifier's article; failing that a wire brief found by its dateline;
-    failing that what a lenient classifier finds (a short post of one paragraph, with no neighbour)."""
+    failing that what a lenient classifier finds (a short post of one paragraph, with no neighbour);
+    failing that a table of results."""
     title, body = _article(_classify(lines, has_stoplist))
-    if _enough(lines, body):
-        return title, body
     brief = _dateline_article(lines)
+    if _enough(lines, body):
+        if brief[1] and brief[1][0] < body[0] <= brief[1][-1] + 1:
+            # The article opens with a wire brief's lines of figures, too short for the prose classifier.
+            return (title if title is not None else brief[0]), sorted({*brief[1], *body})
+        return title, body
     if _enough(lines, brief[1]):
         return brief
     lenient = _article(_classify(lines, has_stoplist, lenient=True))
-    return lenient if _enough(lines, lenient[1]) else (title, body)
+    if _enough(lines, lenient[1]):
+        return lenient
+    table = _table_article(lines)
+    return table if _enough(lines, table[1]) else (title, body)
 
 
-def clean_text_page(raw: str) -> CleanedPage:
-    """Title, article body and language of a whole-page plain-text dump."""
+def _is_table_row(line: _Line) -> bool:
+    """A row of results or figures: names and numbers ("Palm Bay d. Rockledge 70-44")."""
+    return (
+        not (line.chrome or line.repeated or line.menu)
+        and line.words >= TABLE_ROW_MIN_WORDS
+        and _DIGIT.search(line.text) is not None
+        and _LETTERS.search(line.text) is not None
+    )
+
+
+def _table_article(lines: list[_Line]) -> tuple[int | None, list[int]]:
+    """A page that is one table of results under a heading (sports results, an itinerary): the longest
+    run of rows, where a few lines without figures (team names, "GIRLS SOCCER") may stand in between,
+    under the heading right above it. Prose pages never get here: they have an article already."""
+    best: list[int] = []
+    start = 0
+    while start < len(lines):
+        if not _is_table_row(lines[start]):
+            start += 1
+            continue
+        end, rows, gap = start, [], 0
+        while end < len(lines) and gap <= TABLE_MAX_GAP and not (lines[end].chrome or lines[end].menu):
+            if _is_table_row(lines[end]):
+                rows.append(end)
+                gap = 0
+            else:
+                gap += 1
+            end += 1
+        if len(rows) >= TABLE_MIN_ROWS and len(rows) > len(best):
+            best = list(range(rows[0], rows[-1] + 1))
+        start = end
+    if not best:
+        return None, []
+    above = best[0] - 1
+    while above >= 0 and not lines[above].text.strip():
+        above -= 1
+    title = above if above >= 0 and _title_candidate(lines[above]) and above >= best[0] - 3 else None
+    return title, best
+
+
+def _wire_story(raw: str) -> tuple[list[str], int | None]:
+    """The page's lines (sign-off removed when it is wire copy) and the wire headline's line, if any."""
     page_lines, signed = _without_signoff(normalise(raw).split("\n"))
-    headline = _wire_headline(page_lines, signed)
+    return page_lines, _wire_headline(page_lines, signed)
+
+
+def text_page_lines(raw: str) -> list[str]:
+    """The lines the classifier judges on a text page (re-flowed paragraphs); none for wire copy, which
+    is kept whole and so has no chrome to learn."""
+    page_lines, headline = _wire_story(raw)
+    return [] if headline is not None else reflow(page_lines)
+
+
+def clean_text_page(raw: str, template: frozenset[int] = frozenset()) -> CleanedPage:
+    """Title, article body and language of a whole-page plain-text dump.
+
+    `template`: keys (`line_key`) of the lines the page's source repeats across stories: always chrome.
+    """
+    page_lines, headline = _wire_story(raw)
     if headline is not None:
         text = "\n\n".join(_wire_paragraphs(page_lines[headline + 1 :]))
         language = detect_language(text[:LANGUAGE_SAMPLE_CHARS])
@@ -870,7 +966,7 @@ def clean_text_page(raw: str) -> CleanedPage:
     if not paragraphs:
         return CleanedPage(None, "", None, [])
     language = _page_language(paragraphs)
-    lines, has_stoplist = _lines_of(paragraphs, language)
+    lines, has_stoplist = _lines_of(paragraphs, language, template)
     title, body = _text_article(lines, has_stoplist)
     kept = {*body, title}
     return CleanedPage(
@@ -925,9 +1021,9 @@ def clean_html_page(html: str, url: str | None = None) -> CleanedPage:
 # === the stage ========================================================================================
 
 
-def has_article(page: CleanedPage) -> bool:
-    """Whether a cleaned page kept an article body (letters, not words: Chinese has no spaces)."""
-    return len(_LETTERS.findall(page.text)) >= MIN_BODY_LETTERS
+def has_article(text: str) -> bool:
+    """Whether a cleaned body is an article body (letters, not words: Chinese has no spaces)."""
+    return len(_LETTERS.findall(text)) >= MIN_BODY_LETTERS
 
 
 def _web_address(source_uri: str) -> str | None:
@@ -943,7 +1039,7 @@ def clean_document(doc: Document) -> Document:
         page = clean_text_page(doc.raw)
     else:
         raise Rejected("unsupported content type", detail=f"content_type={doc.content_type!r}")
-    if not has_article(page):
+    if not has_article(page.text):
         counter("clean.no_body").inc()
         raise Rejected(
             "no article body found",

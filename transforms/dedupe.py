@@ -21,6 +21,7 @@ from collections.abc import Iterable
 import apache_beam as beam
 from rensa import RMinHash
 
+from transforms.clusters import connected_components
 from transforms.document import Document
 from transforms.routing import counter
 
@@ -170,32 +171,22 @@ def resolve_clusters(
     exact_groups: Iterable[list[Candidate]], pairs: Iterable[tuple[Candidate, Candidate]]
 ) -> dict[str, Verdict]:
     """Union exact groups and verified pairs into clusters; a Verdict for every clustered document."""
-    parent: dict[str, str] = {}
     members: dict[str, Candidate] = {}
 
-    def find(key: str) -> str:
-        while parent[key] != key:
-            parent[key] = parent[parent[key]]
-            key = parent[key]
-        return key
-
-    def union(a: Candidate, b: Candidate) -> None:
-        for c in (a, b):
-            members.setdefault(c.key, c)
-            parent.setdefault(c.key, c.key)
-        root_a, root_b = find(a.key), find(b.key)
-        if root_a != root_b:
-            parent[max(root_a, root_b)] = min(root_a, root_b)
-
-    for group in exact_groups:
-        for other in group[1:]:
-            union(group[0], other)
-    for a, b in pairs:
-        union(a, b)
+    def linked() -> Iterable[tuple[str, str]]:
+        for group in exact_groups:
+            for other in group[1:]:
+                yield group[0].key, other.key
+                members.setdefault(group[0].key, group[0])
+                members.setdefault(other.key, other)
+        for a, b in pairs:
+            members.setdefault(a.key, a)
+            members.setdefault(b.key, b)
+            yield a.key, b.key
 
     clusters: dict[str, list[Candidate]] = {}
-    for key, candidate in members.items():
-        clusters.setdefault(find(key), []).append(candidate)
+    for key, root in connected_components(linked()).items():
+        clusters.setdefault(root, []).append(members[key])
 
     verdicts: dict[str, Verdict] = {}
     for cluster in clusters.values():

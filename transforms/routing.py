@@ -74,9 +74,9 @@ class _StageFn(beam.DoFn):
         self._done = counter(f"{self._stage}.ok")
         self._rejected = counter(f"{self._stage}.rejected")
 
-    def process(self, doc: Document):
+    def process(self, doc: Document, *side_inputs):
         try:
-            out = self._fn(doc)
+            out = self._fn(doc, *side_inputs)
         except Exception as error:  # noqa: BLE001 - every failure becomes a reject row, never a crash
             self._rejected.inc()
             yield beam.pvalue.TaggedOutput(REJECTS, reject_row(doc.source_uri, self._stage, error, doc.doc_id))
@@ -86,12 +86,17 @@ class _StageFn(beam.DoFn):
 
 
 class ApplyStage(beam.PTransform):
-    """Apply `fn` to every document; returns a tuple with `.documents` and `.rejects`."""
+    """Apply `fn` to every document; returns a tuple with `.documents` and `.rejects`.
 
-    def __init__(self, stage: str, fn: Callable[[Document], Document]):
+    Side inputs (`beam.pvalue.AsDict(...)` and the like) are passed to `fn` after the document.
+    """
+
+    def __init__(self, stage: str, fn: Callable[..., Document], *side_inputs):
         super().__init__(label=None)
         self._stage = stage
         self._fn = fn
+        self._side_inputs = side_inputs
 
     def expand(self, documents):
-        return documents | beam.ParDo(_StageFn(self._stage, self._fn)).with_outputs(REJECTS, main="documents")
+        stage_fn = _StageFn(self._stage, self._fn)
+        return documents | beam.ParDo(stage_fn, *self._side_inputs).with_outputs(REJECTS, main="documents")

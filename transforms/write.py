@@ -37,10 +37,16 @@ def shard_of(row: dict, shards: int) -> int:
     return int.from_bytes(digest, "little") % shards
 
 
+def _row_order(row: dict) -> tuple:
+    if "source_uri" in row:  # the tables: by document
+        return row.get("doc_id") or "", row["source_uri"]
+    return tuple(str(value) for value in row.values())  # state rows: by all their values
+
+
 def write_table_file(fs, path: str, table: str, rows: list[dict]) -> None:
     """Write rows as one Parquet file at `path`, atomically: a temporary name, then a rename."""
     # Sorted rows make the file's content independent of the order in which the runner delivered them.
-    rows = sorted(rows, key=lambda row: (row.get("doc_id") or "", row["source_uri"]))
+    rows = sorted(rows, key=_row_order)
     arrow = pa.Table.from_pylist(rows, schema=SCHEMAS[table])
     folder = posixpath.dirname(path)
     fs.makedirs(folder, exist_ok=True)

@@ -1,0 +1,307 @@
+"""Cross-document template learning: lines a source prints on many different stories are chrome.
+
+A site's menus, "about us" paragraph, newsletter box and the headline of the gallery in its sidebar
+recur on every page it publishes. One page alone cannot tell them from article text; the whole dump can.
+This stage runs after the per-page cleaner:
+
+1. every cleaned document contributes its lines' keys (`clean.line_key`) to its *source* (the web host,
+   else the folder its file sits in);
+2. per source, pages are grouped into stories: copies of one story share most of their long lines,
+   two different stories of one site share only the site's chrome. A line is template when it recurs
+   across at least MIN_STORIES different stories and MIN_STORY_SHARE of the source's stories. Counting
+   stories, not pages, keeps the body of a wire story that a folder holds thirty copies of;
+3. the learned lines are a side input: a text page whose kept title or body holds one of them is cleaned
+   again with those lines marked as chrome; an HTML page's extracted paragraphs lose them.
+
+The counts persist under OUT/_state/templates/ as distinct-count sketches, so the next dump of a source
+benefits from this one (a single new page of a known site loses the site's chrome), and re-running a dump
+does not count its stories twice.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import posixpath
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+from urllib.parse import urlsplit
+
+import apache_beam as beam
+import pyarrow.parquet as pq
+from fsspec.core import url_to_fs
+
+from schemas.tables import STATE_FOLDER, TEMPLATES
+from transforms.clean import clean_text_page, has_article, line_key, text_page_lines
+from transforms.clusters import connected_components
+from transforms.document import Document
+from transforms.routing import ApplyStage, Rejected, counter
+from transforms.write import write_table_file
+
+STAGE = "templates"
+MIN_LINE_CHARS = 4  # "1", "|": too short to say anything about a site
+STORY_LINE_CHARS = 60  # lines this long are what tells one story from another
+SAME_STORY_JACCARD = 0.3  # long lines two copies share (different stories of one site share ~0.1)
+MIN_STORIES = 3  # a line printed on two stories may be a shared quote; on three, the site's furniture
+MIN_STORY_SHARE = 0.2  # ...and on this share of the source's stories: a wire background paragraph is not
+SKETCH_SIZE = 64  # k of the k-minimum-values sketch: exact counts up to 64 stories, ~12 % error beyond
+LEARNING_ROUNDS = 3  # lines learned in one round stop gluing pages into one story in the next
+ALL_STORIES = 0  # the line key under which a source's sketch of all its stories is kept (line keys are never 0)
+_DATE_FOLDER = re.compile(r"^\d{4}(?:[-_.]?\d{2}){0,2}$")  # a delivery folder: 2024-03, 20240301
+
+
+@dataclasses.dataclass(frozen=True)
+class PageLines:
+    """What one page contributes to its source's statistics."""
+
+    doc_id: str
+    keys: tuple[int, ...]  # line_key of every line
+    long_keys: tuple[int, ...]  # line_key of the long paragraphs of its cleaned body: its story signature
+
+
+# ---------------------------------------------------------------------------------------------
+# Plain functions (tested without Beam)
+# ---------------------------------------------------------------------------------------------
+
+
+def source_of(source_uri: str) -> str:
+    """The publisher a page belongs to: its web host, else the folder of its file.
+
+    Delivery folders named by date are skipped (`dumps/2024-03-02/site/x.txt` -> `site`, flat
+    `dumps/2024-03-02/x.txt` -> `dumps`), so the next night's dump of a site finds this night's counts.
+    """
+    uri, _, member = source_uri.partition("#")
+    split = urlsplit(uri)
+    if split.scheme in ("http", "https"):
+        return split.netloc.lower()
+    path = posixpath.join(split.path, member) if member else split.path
+    folders = [part for part in posixpath.dirname(path).split("/") if part]
+    while folders and _DATE_FOLDER.match(folders[-1]):
+        folders.pop()
+    return folders[-1] if folders else ""
+
+
+def document_lines(doc: Document) -> list[str]:
+    """The lines a page is judged by: the text page's lines, or the paragraphs the HTML extractor kept."""
+    if doc.content_type == "text":
+        return text_page_lines(doc.raw)
+    return [paragraph for paragraph in doc.text.split("\n\n") if paragraph]
+
+
+def page_lines(doc: Document) -> PageLines:
+    """A page's line keys, and as its story signature the long paragraphs the page cleaner kept.
+
+    The cleaner's body, not the page's long lines: a site's ticker headlines and captions are long too,
+    and would make two different stories of one site look like copies.
+    """
+    lines = [line for line in document_lines(doc) if len(line.strip()) >= MIN_LINE_CHARS]
+    body = [paragraph for paragraph in doc.text.split("\n\n") if len(paragraph) >= STORY_LINE_CHARS]
+    return PageLines(
+        doc.doc_id,
+        tuple(sorted({line_key(line) for line in lines})),
+        tuple(sorted({line_key(paragraph) for paragraph in body})),
+    )
+
+
+def stories_of(pages: list[PageLines], template: frozenset[int] = frozenset()) -> dict[str, str]:
+    """doc_id -> story id (the smallest doc_id of the story): pages sharing enough long lines are copies.
+
+    Lines already known as `template` are no evidence: a comment thread the cleaner took for the body
+    on several pages of a site does not make them one story.
+    """
+    long_sets = {page.doc_id: frozenset(page.long_keys) - template for page in pages}
+    pages_by_line: dict[int, list[str]] = defaultdict(list)
+    for doc_id, keys in long_sets.items():
+        for key in keys:
+            pages_by_line[key].append(doc_id)
+
+    def copies() -> Iterable[tuple[str, str]]:
+        for doc_id in long_sets:
+            yield doc_id, doc_id
+        for sharing in pages_by_line.values():
+            first = long_sets[sharing[0]]
+            for other in sharing[1:]:  # a star, not all pairs: a site-wide line is on every page
+                second = long_sets[other]
+                if len(first & second) >= SAME_STORY_JACCARD * len(first | second):
+                    yield sharing[0], other
+
+    return connected_components(copies())
+
+
+def _story_hash(story_id: str) -> int:
+    return int.from_bytes(hashlib.blake2b(story_id.encode(), digest_size=8).digest(), "little")
+
+
+def merge_sketches(*sketches: Iterable[int]) -> tuple[int, ...]:
+    """The k smallest distinct hashes of the union: a sketch of the union, however often merged."""
+    return tuple(sorted(set().union(*sketches))[:SKETCH_SIZE])
+
+
+def sketch_count(sketch: tuple[int, ...]) -> float:
+    """How many distinct stories a sketch stands for (exact below SKETCH_SIZE)."""
+    if len(sketch) < SKETCH_SIZE:
+        return float(len(sketch))
+    return (SKETCH_SIZE - 1) / ((sketch[-1] + 1) / 2**64)
+
+
+def _story_sketches(
+    pages: list[PageLines], story: dict[str, str], prior: dict[int, tuple[int, ...]]
+) -> dict[int, tuple[int, ...]]:
+    """line key -> sketch of the stories printing it (ALL_STORIES: every story), earlier runs included."""
+    stories_by_line: dict[int, set[int]] = defaultdict(set)
+    for page in pages:
+        story_hash = _story_hash(story[page.doc_id])
+        stories_by_line[ALL_STORIES].add(story_hash)
+        for key in page.keys:
+            stories_by_line[key].add(story_hash)
+    sketches = {key: merge_sketches(hashes) for key, hashes in stories_by_line.items()}
+    for key, sketch in prior.items():
+        sketches[key] = merge_sketches(sketches.get(key, ()), sketch)
+    return sketches
+
+
+def learn_templates(
+    pages: list[PageLines], prior: dict[int, tuple[int, ...]] | None = None
+) -> tuple[frozenset[int], dict[int, tuple[int, ...]]]:
+    """(template line keys, statistics to persist) for one source.
+
+    `prior` holds the statistics earlier runs persisted for the source: line key -> story sketch.
+    Persisted are the lines seen on at least two stories, and under ALL_STORIES all the source's stories.
+    """
+    template: frozenset[int] = frozenset()
+    for _ in range(LEARNING_ROUNDS):
+        sketches = _story_sketches(pages, stories_of(pages, template), prior or {})
+        counts = {key: sketch_count(sketch) for key, sketch in sketches.items()}
+        needed = max(MIN_STORIES, MIN_STORY_SHARE * counts.get(ALL_STORIES, 0.0))
+        learned = frozenset(key for key, n in counts.items() if key != ALL_STORIES and n >= needed)
+        if learned == template:
+            break
+        template = learned
+    persisted = {key: sketch for key, sketch in sketches.items() if key == ALL_STORIES or counts[key] >= 2}
+    return template, persisted
+
+
+def without_template_lines(text: str, template: frozenset[int]) -> str:
+    return "\n\n".join(p for p in text.split("\n\n") if p and line_key(p) not in template)
+
+
+def apply_template(doc: Document, template: frozenset[int]) -> Document:
+    """The document without its source's template lines; rejected when nothing else was article text."""
+    kept_lines = [doc.title or "", *doc.text.split("\n\n")]
+    if not template or not any(line and line_key(line) in template for line in kept_lines):
+        return doc
+    if doc.content_type == "text":
+        page = clean_text_page(doc.raw, template)
+        title, text, language = page.title, page.text, page.language
+    else:  # HTML: the extractor's title comes from the page's metadata, not from its template
+        title, text, language = doc.title, without_template_lines(doc.text, template), doc.language
+    if not has_article(text):
+        raise Rejected(
+            "no article body found",
+            detail="what looked like the article is text this site prints on many different stories "
+            f"(its page template); title={doc.title!r}",
+        )
+    counter("templates.recleaned").inc()
+    return dataclasses.replace(doc, title=title, text=text, language=language)
+
+
+def apply_source_template(doc: Document, templates: dict[str, frozenset[int]]) -> Document:
+    return apply_template(doc, templates.get(source_of(doc.source_uri), frozenset()))
+
+
+def state_uri(output: str) -> str:
+    """Where the template statistics persist between runs."""
+    return posixpath.join(output.rstrip("/"), STATE_FOLDER, TEMPLATES)
+
+
+def read_statistics(folder: str) -> Iterable[tuple[str, tuple[int, tuple[int, ...]]]]:
+    """(source, (line key, story sketch)) from the statistics earlier runs left in `folder`."""
+    fs, root = url_to_fs(folder)
+    if not fs.exists(root):
+        return
+    for path in sorted(fs.glob(posixpath.join(root, "*.parquet"))):
+        with fs.open(path, "rb") as stream:
+            table = pq.read_table(stream)
+        for row in table.to_pylist():
+            yield row["source"], (row["line_key"], tuple(row["stories"]))
+
+
+def statistics_rows(source: str, persisted: dict[int, tuple[int, ...]]) -> list[dict]:
+    return [{"source": source, "line_key": key, "stories": list(sketch)} for key, sketch in persisted.items()]
+
+
+# ---------------------------------------------------------------------------------------------
+# Beam
+# ---------------------------------------------------------------------------------------------
+
+
+class _LearnSourceFn(beam.DoFn):
+    """One source's pages and prior statistics in; its template lines and new statistics out."""
+
+    STATISTICS = "statistics"
+
+    def process(self, element):
+        source, grouped = element
+        pages = list(grouped["pages"])
+        template, persisted = learn_templates(pages, dict(grouped["prior"]))
+        counter("templates.sources").inc()
+        counter("templates.lines").inc(len(template))
+        if template and pages:
+            yield source, template
+        yield beam.pvalue.TaggedOutput(self.STATISTICS, statistics_rows(source, persisted))
+
+
+class _WriteStatisticsFn(beam.DoFn):
+    def __init__(self, staging: str, run_id: str):
+        self._staging = staging
+        self._run_id = run_id
+
+    def process(self, row_lists):
+        rows = [row for rows in row_lists for row in rows]
+        fs, root = url_to_fs(self._staging)
+        path = posixpath.join(root, STATE_FOLDER, TEMPLATES, f"{self._run_id}.parquet")
+        write_table_file(fs, path, TEMPLATES, rows)
+        yield len(rows)
+
+
+class LearnTemplates(beam.PTransform):
+    """Cleaned documents -> (source, template line keys); writes the statistics into the run's staging.
+
+    The result is meant as a side input (`beam.pvalue.AsDict`) of `ApplyTemplates`.
+    """
+
+    def __init__(self, output: str, staging: str, run_id: str):
+        super().__init__()
+        self._prior = state_uri(output)
+        self._staging = staging
+        self._run_id = run_id
+
+    def expand(self, documents):
+        pages = documents | "PageLines" >> beam.Map(lambda doc: (source_of(doc.source_uri), page_lines(doc)))
+        prior = (
+            documents.pipeline
+            | "PriorStatistics" >> beam.Create([self._prior])
+            | "ReadStatistics" >> beam.FlatMap(read_statistics)
+        )
+        learned = (
+            {"pages": pages, "prior": prior}
+            | "BySource" >> beam.CoGroupByKey()
+            | "Learn" >> beam.ParDo(_LearnSourceFn()).with_outputs(_LearnSourceFn.STATISTICS, main="templates")
+        )
+        _ = (
+            learned[_LearnSourceFn.STATISTICS]
+            | "AllStatistics" >> beam.combiners.ToList()
+            | "WriteStatistics" >> beam.ParDo(_WriteStatisticsFn(self._staging, self._run_id))
+        )
+        return learned.templates
+
+
+class ApplyTemplates(beam.PTransform):
+    """Remove each document's source template lines; returns a tuple with `.documents` and `.rejects`."""
+
+    def __init__(self, templates):
+        super().__init__()
+        self._templates = templates
+
+    def expand(self, documents):
+        return documents | ApplyStage(STAGE, apply_source_template, beam.pvalue.AsDict(self._templates))
