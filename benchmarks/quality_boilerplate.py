@@ -2,6 +2,10 @@
 
     .venv/bin/python benchmarks/quality_boilerplate.py [--corpus ../shared/corpus] [--worst N] [--quick]
 
+Every corpus goes through the pipeline's own clean stage (`pipelines.ingest.CleanDump`: read, clean each
+page, learn the templates across the dump, remove them) on the local runner, as a run would; the time
+per page is measured separately, in process, on the page cleaner alone.
+
 Reports:
 - seeds: title equal to gold, body's first line / last line, boilerplate examples gone, title not
   repeated at the top of the body, known subheadings kept (x/5 each);
@@ -24,17 +28,28 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import statistics
 import sys
+import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from pipelines.logs import mute_beam_noise
+
+mute_beam_noise()  # before Beam is imported
+
+import apache_beam as beam
+
+from pipelines.ingest import CleanDump, run_ingest
+from pipelines.options import IngestConfig, runner_and_options
 from transforms.clean import CleanedPage, clean_html_page, clean_text_page, has_article
+from transforms.read import ReadDump
 
 DEFAULT_CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 SHINGLE = 4  # words per shingle, as in the Zyte benchmark
@@ -128,6 +143,40 @@ def words_key(text: str | None) -> str:
     return "".join(_TOKEN.findall((text or "").lower()))
 
 
+def _page_record(doc) -> str:
+    return json.dumps({"uri": doc.source_uri, "title": doc.title, "text": doc.text})
+
+
+def clean_through_pipeline(patterns: list[str]) -> dict[str, CleanedPage]:
+    """Every page the patterns name -> what the pipeline's clean stage made of it (a rejected page gets
+    an empty body), keyed by its path. Template statistics go to a temporary output."""
+    with tempfile.TemporaryDirectory() as scratch:
+        runner, options = runner_and_options([])
+        with beam.Pipeline(runner=runner, options=options) as pipeline:
+            read = pipeline | "Read" >> ReadDump(patterns)
+            cleaned = read.documents | "Clean" >> CleanDump(f"{scratch}/out", f"{scratch}/staging", "benchmark")
+            _ = (
+                cleaned.documents
+                | "Records" >> beam.Map(_page_record)
+                | "Write" >> beam.io.WriteToText(f"{scratch}/pages", file_name_suffix=".jsonl")
+            )
+        pages = {}
+        for path in Path(scratch).glob("pages*.jsonl"):
+            for line in path.read_text().splitlines():
+                record = json.loads(line)
+                pages[record["uri"].removeprefix("file://")] = CleanedPage(record["title"], record["text"], None, [])
+    return {
+        str(path): pages.get(str(path), CleanedPage(None, "", None, []))
+        for pattern in patterns
+        for path in sorted(Path().glob(pattern) if not Path(pattern).is_absolute() else _glob(pattern))
+    }
+
+
+def _glob(pattern: str) -> list[Path]:
+    anchor = Path(pattern).anchor
+    return list(Path(anchor).glob(pattern[len(anchor) :]))
+
+
 # ---------------------------------------------------------------------------------------------
 # Corpora
 # ---------------------------------------------------------------------------------------------
@@ -138,8 +187,9 @@ SEED_CHECKS = ("title", "first line", "last line", "no boilerplate", "title not 
 def report_seeds(corpus: Path) -> None:
     gold = json.loads((corpus / "seeds.gold.json").read_text())["documents"]
     passed = Counter()
+    pages = clean_through_pipeline([f"{corpus}/seeds/*.txt"])
     for name, expected in sorted(gold.items()):
-        page = clean_text_page(read_text(corpus / "seeds" / name))
+        page = pages[str(corpus / "seeds" / name)]
         lines = page.text.split("\n") if page.text else [""]
         results = {
             "title": page.title == expected["title"],
@@ -161,12 +211,14 @@ def report_aeb(corpus: Path, kind: str, worst: int) -> dict[str, CleanedPage]:
     """Prints the metric for one input kind; returns the cleaned pages by gold key."""
     gold = json.loads((corpus / "dev" / "aeb-text" / "gold.json").read_text())
     clean = clean_text_page if kind == "text" else clean_html_page
+    folder = corpus / "dev" / f"aeb-{kind}"
+    cleaned = clean_through_pipeline([f"{folder}/*/*.{'txt' if kind == 'text' else 'html'}"])
     counts, floor, seconds, rows, pages = [], [], [], [], {}
     for key, expected in sorted(gold.items()):
         text_path = corpus / "dev" / "aeb-text" / key
-        path = text_path if kind == "text" else corpus / "dev" / "aeb-html" / key.replace(".txt", ".html")
-        page, elapsed = timed(clean, read_text(path))
-        pages[key] = page
+        path = text_path if kind == "text" else folder / key.replace(".txt", ".html")
+        _, elapsed = timed(clean, read_text(path))  # the page cleaner alone, in process
+        page = pages[key] = cleaned[str(path)]
         counts.append(tp_fp_fn(expected["body"], page.text))
         floor.append(tp_fp_fn(expected["body"], read_text(text_path)))
         seconds.append(elapsed)
@@ -235,9 +287,10 @@ def report_dedup(corpus: Path) -> None:
     folder = corpus / "dev" / "dedup"
     gold = json.loads((folder / "gold.json").read_text())
     counts, lost = [], []
+    cleaned = clean_through_pipeline([f"{folder}/*/*.txt"])
     for key, (start, end) in sorted(gold["body_span"].items()):
         raw = read_text(folder / key)
-        page = clean_text_page(raw)
+        page = cleaned[str(folder / key)]
         counts.append(tp_fp_fn(raw[start:end], page.text))
         if not has_article(page.text):
             lost.append(key)
@@ -248,19 +301,40 @@ def report_dedup(corpus: Path) -> None:
     )
 
 
-def report_dates_text(paths: Iterable[Path]) -> None:
-    paths = list(paths)
+def report_dates_text(folder: Path) -> None:
+    paths = sorted(folder.glob("*.txt"))
+    cleaned = clean_through_pipeline([f"{folder}/*.txt"])
     seconds, lost = [], []
     for path in paths:
-        page, elapsed = timed(clean_text_page, read_text(path))
+        _, elapsed = timed(clean_text_page, read_text(path))
         seconds.append(elapsed)
-        if not has_article(page.text):
+        if not has_article(cleaned[str(path)].text):
             lost.append(path.name)
     print(
         f"  {len(paths)} pages   no article body (the stage rejects them): {len(lost)}"
         + (f"   e.g. {', '.join(lost[:8])}" if lost else "")
     )
     print(f"  time: {describe_times(seconds)}")
+
+
+CLEAN_COUNTERS = ("clean", "templates", "templates.lines", "templates.learn")
+
+
+def report_cost(corpus: Path) -> None:
+    """The clean stage's share of a full run (read, clean, templates, dates, dedupe, entities, write) on
+    dev/dedup: the time its functions were busy, from the run's own counters, over the run's wall time
+    times its workers (one per core)."""
+    with tempfile.TemporaryDirectory() as scratch:
+        summary = run_ingest(IngestConfig(inputs=(f"{corpus}/dev/dedup/*/*.txt",), output=f"{scratch}/out"))
+    counters, wall = summary["counters"], summary["wall_seconds"]
+    workers = os.cpu_count() or 1
+    busy = sum(counters.get(f"{name}.busy_us", 0) for name in CLEAN_COUNTERS) / 1e6
+    print(
+        f"  full run on dev/dedup: {summary['documents']} pages, {wall:.1f} s wall on {workers} workers; "
+        f"cleaning busy {busy:.1f} s = {busy / (wall * workers):.1%} of the run's worker time"
+    )
+    for name in CLEAN_COUNTERS:
+        print(f"    {name + '.busy':<24}{counters.get(f'{name}.busy_us', 0) / 1e6:>8.2f} s")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -270,6 +344,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="seeds and aeb only")
     parser.add_argument("--reuters-limit", type=int, default=None, help="only the first N Reuters stories")
     args = parser.parse_args(argv)
+    args.corpus = args.corpus.resolve()
     if not (args.corpus / "dev" / "aeb-text" / "gold.json").exists():
         print(f"No gold corpus at {args.corpus}: nothing to measure (pass --corpus PATH).")
         return 0
@@ -288,7 +363,9 @@ def main(argv: list[str] | None = None) -> int:
     print("dedup:")
     report_dedup(args.corpus)
     print("dates-text:")
-    report_dates_text(sorted((args.corpus / "dev" / "dates-text").glob("*.txt")))
+    report_dates_text(args.corpus / "dev" / "dates-text")
+    print("cost:")
+    report_cost(args.corpus)
     return 0
 
 

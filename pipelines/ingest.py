@@ -20,6 +20,7 @@ from transforms.dates import DateDocuments
 from transforms.dedupe import Deduplicate
 from transforms.entities import ExtractEntities
 from transforms.read import ReadDump
+from transforms.routing import StageOutputs
 from transforms.templates import ApplyTemplates, LearnTemplates
 from transforms.write import WriteTables, staging_uri
 
@@ -44,6 +45,22 @@ def forget_raw_page(doc):
     return dataclasses.replace(doc, raw="")
 
 
+class CleanDump(beam.PTransform):
+    """Boilerplate removal: each page on its own, then the templates learned across the whole dump (and
+    earlier runs into the same output) removed. Returns `.documents` and `.rejects`."""
+
+    def __init__(self, output: str, staging: str, run_id: str):
+        super().__init__()
+        self._output, self._staging, self._run_id = output, staging, run_id
+
+    def expand(self, documents):
+        cleaned = documents | "Pages" >> CleanDocuments()
+        templates = cleaned.documents | "LearnTemplates" >> LearnTemplates(self._output, self._staging, self._run_id)
+        untemplated = cleaned.documents | "ApplyTemplates" >> ApplyTemplates(templates)
+        rejects = (cleaned.rejects, untemplated.rejects) | "CleanRejects" >> beam.Flatten()
+        return StageOutputs(untemplated.documents, rejects)
+
+
 class IngestDump(beam.PTransform):
     """A news dump in, the three output tables written to the run's staging folder."""
 
@@ -55,17 +72,14 @@ class IngestDump(beam.PTransform):
     def expand(self, pipeline):
         config, run = self._config, self._run
         read = pipeline | "Read" >> ReadDump(config.inputs, config.max_document_bytes, exclude=config.output)
-        cleaned = read.documents | "Clean" >> CleanDocuments()
         staging = staging_uri(config.output, run.run_id)
-        # A source's template is learned from the whole dump (and earlier runs), then removed page by page.
-        templates = cleaned.documents | "LearnTemplates" >> LearnTemplates(config.output, staging, run.run_id)
-        untemplated = cleaned.documents | "ApplyTemplates" >> ApplyTemplates(templates)
-        dated = untemplated.documents | "Date" >> DateDocuments(config.reference_date)
+        cleaned = read.documents | "Clean" >> CleanDump(config.output, staging, run.run_id)
+        dated = cleaned.documents | "Date" >> DateDocuments(config.reference_date)
         # Dedupe runs after dating (the earliest copy is kept) and before NER (only kept articles).
         deduped = dated.documents | "ForgetRawPage" >> beam.Map(forget_raw_page) | "Dedupe" >> Deduplicate()
         annotated = deduped.articles | "Entities" >> ExtractEntities(config.spacy_model)
         rejects = (
-            (read.rejects, cleaned.rejects, untemplated.rejects, dated.rejects, annotated.rejects)
+            (read.rejects, cleaned.rejects, dated.rejects, annotated.rejects)
             | "AllRejects" >> beam.Flatten()
         )
         tables = {

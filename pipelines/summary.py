@@ -72,7 +72,9 @@ def format_summary(summary: dict) -> str:
     ]
     for reason, count in summary["rejects_by_reason"].items():
         lines.append(f"    {count:>6}  {reason}")
-    stage_counters = {k: v for k, v in summary["counters"].items() if not k.startswith("write.")}
+    stage_counters = {
+        k: v for k, v in summary["counters"].items() if not k.startswith("write.") and not k.endswith(".busy_us")
+    }
     if stage_counters:
         lines.append("  stage counters:")
         lines.extend(f"    {name:<34}{value:>10}" for name, value in stage_counters.items())

@@ -860,14 +860,28 @@ def _dateline_article(lines: list[_Line]) -> tuple[int | None, list[int]]:
             continue
         end = start + 1
         while end < len(lines) and end - start < DATELINE_ARTICLE_MAX_LINES:
-            following = lines[end]
-            if following.chrome or following.ends_article or following.menu or following.repeated:
+            if not _is_brief_line(lines[end]):
                 break
             end += 1
         if _body_chars(lines, range(start, end)) > _body_chars(lines, best[1]):
             title = start - 1 if start > 0 and _title_candidate(lines[start - 1]) else None
             best = (title, list(range(start, end)))
     return best
+
+
+def _is_brief_line(line: _Line) -> bool:
+    """A line a wire brief runs over: anything but chrome (see `_dateline_article`)."""
+    return not (line.chrome or line.ends_article or line.menu or line.repeated)
+
+
+def _brief_opening(lines: list[_Line], first: int) -> int | None:
+    """The dateline of a wire brief that runs, without chrome in between, into the body at `first`."""
+    for index in range(first - 1, max(-1, first - DATELINE_ARTICLE_MAX_LINES), -1):
+        if not _is_brief_line(lines[index]):
+            return None
+        if _DATELINE.match(lines[index].text):
+            return index
+    return None
 
 
 def _body_chars(lines: list[_Line], body: Iterable[int]) -> int:
@@ -884,12 +898,13 @@ def _text_article(lines: list[_Line], has_stoplist: bool) -> tuple[int | None, l
     failing that what a lenient classifier finds (a short post of one paragraph, with no neighbour);
     failing that a table of results."""
     title, body = _article(_classify(lines, has_stoplist))
-    brief = _dateline_article(lines)
     if _enough(lines, body):
-        if brief[1] and brief[1][0] < body[0] <= brief[1][-1] + 1:
+        opening = _brief_opening(lines, body[0])
+        if opening is not None:
             # The article opens with a wire brief's lines of figures, too short for the prose classifier.
-            return (title if title is not None else brief[0]), sorted({*brief[1], *body})
+            return title, [*range(opening, body[0]), *body]
         return title, body
+    brief = _dateline_article(lines)
     if _enough(lines, brief[1]):
         return brief
     lenient = _article(_classify(lines, has_stoplist, lenient=True))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import time
 from collections.abc import Callable
 from typing import NamedTuple
 
@@ -65,6 +66,11 @@ def counter(name: str) -> beam.metrics.metricbase.Counter:
     return beam.metrics.Metrics.counter(METRICS_NAMESPACE, name)
 
 
+def busy_counter(stage: str) -> beam.metrics.metricbase.Counter:
+    """Microseconds a stage's function spent working, summed over workers: its share of a run's cost."""
+    return counter(f"{stage}.busy_us")
+
+
 class _StageFn(beam.DoFn):
     def __init__(self, stage: str, fn: Callable[[Document], Document]):
         self._stage = stage
@@ -73,14 +79,18 @@ class _StageFn(beam.DoFn):
     def setup(self):
         self._done = counter(f"{self._stage}.ok")
         self._rejected = counter(f"{self._stage}.rejected")
+        self._busy = busy_counter(self._stage)
 
     def process(self, doc: Document, *side_inputs):
+        started = time.perf_counter()
         try:
             out = self._fn(doc, *side_inputs)
         except Exception as error:  # noqa: BLE001 - every failure becomes a reject row, never a crash
             self._rejected.inc()
             yield beam.pvalue.TaggedOutput(REJECTS, reject_row(doc.source_uri, self._stage, error, doc.doc_id))
             return
+        finally:
+            self._busy.inc(round((time.perf_counter() - started) * 1e6))
         self._done.inc()
         yield out
 

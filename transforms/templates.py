@@ -23,6 +23,7 @@ import dataclasses
 import hashlib
 import posixpath
 import re
+import time
 from collections import defaultdict
 from collections.abc import Iterable
 from urllib.parse import urlsplit
@@ -35,7 +36,7 @@ from schemas.tables import STATE_FOLDER, TEMPLATES
 from transforms.clean import clean_text_page, has_article, line_key, text_page_lines
 from transforms.clusters import connected_components
 from transforms.document import Document
-from transforms.routing import ApplyStage, Rejected, counter
+from transforms.routing import ApplyStage, Rejected, busy_counter, counter
 from transforms.write import write_table_file
 
 STAGE = "templates"
@@ -235,15 +236,27 @@ def statistics_rows(source: str, persisted: dict[int, tuple[int, ...]]) -> list[
 # ---------------------------------------------------------------------------------------------
 
 
+def _source_and_lines(doc: Document) -> tuple[str, PageLines]:
+    started = time.perf_counter()
+    keyed = source_of(doc.source_uri), page_lines(doc)
+    busy_counter("templates.lines").inc(round((time.perf_counter() - started) * 1e6))
+    return keyed
+
+
 class _LearnSourceFn(beam.DoFn):
     """One source's pages and prior statistics in; its template lines and new statistics out."""
 
     STATISTICS = "statistics"
 
+    def setup(self):
+        self._busy = busy_counter("templates.learn")
+
     def process(self, element):
         source, grouped = element
         pages = list(grouped["pages"])
+        started = time.perf_counter()
         template, persisted = learn_templates(pages, dict(grouped["prior"]))
+        self._busy.inc(round((time.perf_counter() - started) * 1e6))
         counter("templates.sources").inc()
         counter("templates.lines").inc(len(template))
         if template and pages:
@@ -277,7 +290,7 @@ class LearnTemplates(beam.PTransform):
         self._run_id = run_id
 
     def expand(self, documents):
-        pages = documents | "PageLines" >> beam.Map(lambda doc: (source_of(doc.source_uri), page_lines(doc)))
+        pages = documents | "PageLines" >> beam.Map(_source_and_lines)
         prior = (
             documents.pipeline
             | "PriorStatistics" >> beam.Create([self._prior])
