@@ -310,6 +310,53 @@ def test_wire_brief_inside_page_chrome_is_found_by_its_dateline():
     ]
 
 
+def test_a_wire_brief_opening_an_article_keeps_its_lines_of_figures():
+    page = page_of(
+        "Home", "News", "Markets", "Share on Facebook", "Alder Holdings 4th qtr profit", "",
+        "PORT ALDER, March 4 - Shr 41 cts vs 30 cts", "Net 8,150,000 vs 6,020,000", "Revs 91.3 mln vs 80.2 mln",
+        FIRST, SECOND, "", "SHARE", "Facebook", "Twitter", "Subscribe",
+    )
+    cleaned = clean_text_page(page)
+    assert paragraphs(cleaned.text) == [
+        "PORT ALDER, March 4 - Shr 41 cts vs 30 cts", "Net 8,150,000 vs 6,020,000", "Revs 91.3 mln vs 80.2 mln",
+        FIRST, SECOND,
+    ]
+
+
+def test_a_page_that_is_a_table_of_results_keeps_the_table():
+    rows = [
+        "Harbour Rovers 3 Kelby Town 1", "Dunmere United 0 Alder Athletic 2", "Port Alder 1 Northgate 1",
+        "Valdoria City 4 Southend Wanderers 0", "Leading scorers: Mara Quist 9, Tom Reed 7",
+    ]
+    cleaned = clean_text_page(page_of("Home", "Sport", "Results", "", "Coastal league results", "", *rows, "",
+                                      "Share this:", "Facebook"))
+    assert cleaned.title == "Coastal league results"
+    assert paragraphs(cleaned.text) == rows
+
+
+def test_text_cut_at_an_uneven_width_is_still_prose():
+    # One sentence a line, cut again before 70 columns: no line is long enough to be a paragraph alone.
+    lines = [
+        "Engineers in the northern province of Valdoria said on",
+        "Tuesday that the upgrade of the old river dam had been",
+        "finished three months ahead of schedule .",
+        "The new floodgates will be tested before the spring rains,",
+        "and the road over the dam will reopen to traffic in May .",
+        "The works cost less than the province had set aside for them .",
+    ]
+    cleaned = clean_text_page("\n".join(["DAM FINISHED EARLY .", "VALDORIA 1996-08-30", *lines]))
+    assert all(line in cleaned.text for line in lines)
+
+
+def test_a_wrapped_article_among_many_headline_links_is_reflowed():
+    story = (FIRST, SECOND, LAST)
+    wrapped = "\n".join("\n".join(textwrap.wrap(paragraph, width=64)) for paragraph in story)
+    links = [f"Harbour council votes on plan number {n} for the old quay" for n in range(40)]
+    more = [f"Kelby ferry adds a night crossing on route number {n} in May" for n in range(10)]
+    page = clean_text_page(page_of("Valdoria Daily News", "", *links, "", TITLE, "", wrapped, "", *more))
+    assert paragraphs(page.text) == list(story)
+
+
 # --- HTML ----------------------------------------------------------------------------------------------
 
 HTML = f"""<!DOCTYPE html>

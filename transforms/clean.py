@@ -382,6 +382,7 @@ class _Line:
     key: str  # what copies of this line have in common: its words, lower-cased
     chrome: bool  # page furniture, whatever its neighbours
     ends_article: bool  # "Related articles", "Comments": what follows is not the article
+    ends_open: bool  # its last word is a stopword ("...said on"): a sentence the line break cut
     repeated: bool = False
     menu: bool = False
     cls: str = BAD
@@ -463,6 +464,13 @@ def _is_chrome(text: str, lower: str, tokens: list[str]) -> bool:
     return len(text) <= CONSENT_MAX_CHARS and "cookie" in lower and _CONSENT.search(lower) is not None
 
 
+def _ends_open(text: str, stoplists: tuple[frozenset[str], ...]) -> bool:
+    """Whether the line stops on a lower-case stopword ("...said on"), as a sentence cut by a line break
+    does ("...in May" is a headline's month)."""
+    words = _WORD.findall(text[-40:])
+    return bool(words) and words[-1].islower() and any(words[-1] in stopwords for stopwords in stoplists)
+
+
 def _features(text: str, stoplists: tuple[frozenset[str], ...]) -> _Line:
     lower = text.lower()
     tokens = _WORD.findall(lower)
@@ -481,6 +489,7 @@ def _features(text: str, stoplists: tuple[frozenset[str], ...]) -> _Line:
         key="".join(tokens),
         chrome=_is_chrome(text, lower, tokens),
         ends_article=words <= END_MARKER_MAX_WORDS and _END_OF_ARTICLE.match(lower) is not None,
+        ends_open=_ends_open(text, stoplists),
     )
 
 
@@ -557,14 +566,20 @@ def _mark_menus(lines: list[_Line]) -> None:
         start = max(end, start + 1)
 
 
-def _is_short_prose(line: _Line) -> bool:
-    """A short line that reads like a sentence's part: the lines of text wrapped at an uneven width."""
+def _is_short_prose(line: _Line, following: _Line | None) -> bool:
+    """A short line that is part of a sentence cut across lines: text broken at an uneven width. It ends
+    on a stopword, or it or the next line carries on in lower case: a list of headlines does neither."""
     return (
         line.cls == SHORT
         and line.chars >= SHORT_PROSE_MIN_CHARS
         and line.words >= SHORT_PROSE_MIN_WORDS
         and line.stopword_density >= STOPWORDS_HIGH
+        and (line.ends_open or _carries_on(line) or (following is not None and _carries_on(following)))
     )
+
+
+def _carries_on(line: _Line) -> bool:
+    return _CARRIES_ON.match(line.text) is not None and line.text[:1].islower()
 
 
 def _promote_prose_runs(lines: list[_Line]) -> None:
@@ -575,13 +590,17 @@ def _promote_prose_runs(lines: list[_Line]) -> None:
     NEARGOOD_RUN_CHARS is article text. Short lines dense in stopwords count as near-good here: text
     broken at an uneven width (one sentence a line, cut again) has no line long enough to be near-good.
     """
+    short_prose = {
+        index for index, line in enumerate(lines)
+        if _is_short_prose(line, lines[index + 1] if index + 1 < len(lines) else None)
+    }
     run: list[_Line] = []
-    for line in [*lines, None]:
+    for index, line in enumerate([*lines, None]):
         if line is not None and line.cls in (NEARGOOD, GOOD, SHORT):
-            if line.cls != SHORT or _is_short_prose(line):
+            if line.cls != SHORT or index in short_prose:
                 run.append(line)
             continue
-        prose = [member for member in run if member.cls == NEARGOOD or _is_short_prose(member)]
+        prose = [member for member in run if member.cls in (NEARGOOD, SHORT)]
         if len(prose) >= 2 and sum(member.chars for member in prose) >= NEARGOOD_RUN_CHARS:
             for member in prose:
                 member.cls = GOOD
