@@ -6,11 +6,16 @@ compares the predicted clusters with the gold clusters of dedup/gold.json:
   documents in one predicted cluster (an article and its duplicates);
 - look-alikes: gold `hard_negative_pairs` (templated stories that must stay apart) found merged.
 
+Then the same dump as two deliveries into one output (a fixed half of the files, then the rest): the
+same metrics over the combined dataset, and how many second-half copies of first-half stories were
+linked to the first run's articles through the cross-run index.
+
 Usage: python benchmarks/quality_dedupe.py [--corpus ../shared/corpus/dev/dedup]
 """
 from __future__ import annotations
 
 import argparse
+import hashlib
 import itertools
 import json
 import pathlib
@@ -44,9 +49,61 @@ def predicted_clusters(output: str, corpus: pathlib.Path) -> list[list[str]]:
     return [members for members in clusters.values() if len(members) > 1]
 
 
+def scores(predicted: set, true: set) -> tuple[float, float, float]:
+    hits = len(predicted & true)
+    precision = hits / len(predicted) if predicted else 1.0
+    recall = hits / len(true) if true else 1.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return precision, recall, f1
+
+
+def report(title: str, predicted: set, gold: dict) -> None:
+    true = pairs_of(gold["clusters"])
+    precision, recall, f1 = scores(predicted, true)
+    negatives = {frozenset(pair[:2]) for pair in gold["hard_negative_pairs"]}
+    print(title)
+    print(f"  gold same-story pairs      {len(true):>6}")
+    print(f"  predicted pairs            {len(predicted):>6}")
+    print(f"  pairwise precision         {precision:>9.4f}")
+    print(f"  pairwise recall            {recall:>9.4f}")
+    print(f"  pairwise F1                {f1:>9.4f}")
+    print(f"  look-alike pairs merged    {len(negatives & predicted):>6} of {len(negatives)}")
+
+
+def in_first_half(relative: str) -> bool:
+    """A fixed split of the dump's files into two deliveries."""
+    return hashlib.blake2b(relative.encode(), digest_size=1).digest()[0] % 2 == 0
+
+
+def cross_run(corpus: pathlib.Path, gold: dict) -> None:
+    """Ingest half of the dump, then the other half into the same output: the copies in the second half
+    of stories ingested in the first must point at the first run's articles."""
+    files = sorted(str(path.relative_to(corpus)) for path in corpus.glob("*/*.txt"))
+    first = [name for name in files if in_first_half(name)]
+    second = [name for name in files if not in_first_half(name)]
+    with tempfile.TemporaryDirectory() as output:
+        started = time.monotonic()
+        for half in (first, second):
+            run_ingest(IngestConfig(inputs=tuple(f"{corpus}/{name}" for name in half), output=output))
+        seconds = time.monotonic() - started
+        clusters = predicted_clusters(output, corpus)
+    predicted = pairs_of(clusters)
+    cluster_of = {name: i for i, cluster in enumerate(gold["clusters"]) for name in cluster}
+    # Gold copies in the second half whose story has a member in the first half.
+    expected = {
+        name for name in second if name in cluster_of
+        and any(member in first for member in gold["clusters"][cluster_of[name]])
+    }
+    found = {name for cluster in clusters if any(m in first for m in cluster) for name in cluster if name in expected}
+    report(f"cross-run: {len(first)} files, then {len(second)} more into the same output ({seconds:.1f} s)",
+           predicted, gold)
+    print(f"  second-half copies of first-half stories found   {len(found)} of {len(expected)}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--corpus", type=pathlib.Path, default=DEFAULT_CORPUS)
+    parser.add_argument("--no-cross-run", action="store_true", help="skip the two-delivery measurement")
     args = parser.parse_args()
     corpus = args.corpus.resolve()
     if not (corpus / "gold.json").exists():
@@ -58,20 +115,9 @@ def main() -> int:
         summary = run_ingest(IngestConfig(inputs=(f"{corpus}/*/*.txt",), output=output))
         seconds = time.monotonic() - started
         predicted = pairs_of(predicted_clusters(output, corpus))
-    true = pairs_of(gold["clusters"])
-    hits = len(predicted & true)
-    precision = hits / len(predicted) if predicted else 1.0
-    recall = hits / len(true) if true else 1.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    negatives = {frozenset(pair[:2]) for pair in gold["hard_negative_pairs"]}
-    merged = negatives & predicted
-    print(f"dedupe on {corpus} ({summary['documents']} documents, whole pipeline {seconds:.1f} s)")
-    print(f"  gold same-story pairs      {len(true):>6}")
-    print(f"  predicted pairs            {len(predicted):>6}")
-    print(f"  pairwise precision         {precision:>9.4f}")
-    print(f"  pairwise recall            {recall:>9.4f}")
-    print(f"  pairwise F1                {f1:>9.4f}")
-    print(f"  look-alike pairs merged    {len(merged):>6} of {len(negatives)}")
+    report(f"one run on {corpus} ({summary['documents']} documents, whole pipeline {seconds:.1f} s)", predicted, gold)
+    if not args.no_cross_run:
+        cross_run(corpus, gold)
     return 0
 
 

@@ -14,7 +14,7 @@ from collections import Counter
 import pyarrow.parquet as pq
 from fsspec.core import url_to_fs
 
-from schemas.tables import ARTICLES, NULL_PARTITION, REJECTS, STATE_FOLDER, TABLES
+from schemas.tables import ARTICLES, INDEX_TABLES, NULL_PARTITION, REJECTS, STATE_FOLDER, TABLES
 from transforms.write import part_file_name, write_table_file
 
 RUNS_FOLDER = "_runs"
@@ -27,14 +27,16 @@ class InvariantViolation(RuntimeError):
 def staged_files(staging: str) -> dict[str, list[str]]:
     """Staged Parquet files by table, as paths relative to the staging folder."""
     fs, root = url_to_fs(staging)
-    files: dict[str, list[str]] = {table: [] for table in TABLES}
+    files: dict[str, list[str]] = {table: [] for table in (*TABLES, *INDEX_TABLES)}
     if not fs.exists(root):
         return files
     for path in sorted(fs.find(root)):
         relative = posixpath.relpath(path, root)
-        table = relative.split("/", 1)[0]
-        if table in files and relative.endswith(".parquet") and "/.tmp-" not in f"/{relative}":
-            files[table].append(relative)
+        if not relative.endswith(".parquet") or "/.tmp-" in f"/{relative}":
+            continue
+        for table, paths in files.items():
+            if relative.startswith(table + "/"):
+                paths.append(relative)
     return files
 
 
@@ -56,7 +58,8 @@ def check_invariant(
     seen: Counter[str] = Counter()
     reasons: Counter[str] = Counter()
     rows = {}
-    for table, paths in files.items():
+    for table in TABLES:
+        paths = files[table]
         rows[table] = 0
         columns = ["source_uri", "reason"] if table == REJECTS else ["source_uri"]
         for relative in paths:
@@ -83,7 +86,7 @@ def check_invariant(
 def publish(
     staging: str, output: str, run_id: str, files: dict[str, list[str]], summary: dict, state: list[str] = ()
 ) -> None:
-    """Move staged files into the tables, give every table a file, then write the commit record.
+    """Move staged files into the tables, give every new table a file, then write the commit record.
 
     State files (`state`) replace the files of the same state folder that earlier runs left: each run
     writes the whole merged state. They go after the commit record; a crash in between leaves old and
@@ -92,7 +95,7 @@ def publish(
     fs, root = url_to_fs(staging)
     _, out_root = url_to_fs(output)
     for table, paths in files.items():
-        if not paths:
+        if not paths and table in TABLES and not fs.exists(posixpath.join(out_root, table)):
             # An empty file keeps every table readable (and its schema visible) after any run.
             partition = f"year={NULL_PARTITION}/month={NULL_PARTITION}" if table == ARTICLES else ""
             relative = posixpath.join(table, partition, part_file_name(run_id, 0))

@@ -12,13 +12,14 @@ import apache_beam as beam
 
 from pipelines.commit import check_invariant, discard, publish, staged_files, staged_state
 from pipelines.options import IngestConfig, runner_and_options
-from pipelines.summary import build_summary, counters_of, documents_in
+from pipelines.summary import build_summary, counters_of, documents_to_write
 from schemas.rows import RunInfo, article_row, duplicate_row, reject_row
-from schemas.tables import ARTICLES, DUPLICATES, REJECTS
+from schemas.tables import ARTICLES, DUPLICATES, INDEX_ARTICLES, INDEX_DOCUMENTS, INDEX_KEYS, REJECTS
 from transforms.clean import CleanDocuments
 from transforms.dates import DateDocuments
-from transforms.dedupe import Deduplicate
+from transforms.dedupe import Deduplicate, index_rows
 from transforms.entities import ExtractEntities
+from transforms.index import SkipIngested, written_documents
 from transforms.read import ReadDump
 from transforms.routing import StageOutputs
 from transforms.templates import ApplyTemplates, LearnTemplates
@@ -72,14 +73,18 @@ class IngestDump(beam.PTransform):
     def expand(self, pipeline):
         config, run = self._config, self._run
         read = pipeline | "Read" >> ReadDump(config.inputs, config.max_document_bytes, exclude=config.output)
+        # Documents an earlier run into this output already wrote (same URI, same bytes) are not redone.
+        fresh = (read.documents, read.rejects) | "SkipIngested" >> SkipIngested(config.output)
         staging = staging_uri(config.output, run.run_id)
-        cleaned = read.documents | "Clean" >> CleanDump(config.output, staging, run.run_id)
+        cleaned = fresh.documents | "Clean" >> CleanDump(config.output, staging, run.run_id)
         dated = cleaned.documents | "Date" >> DateDocuments(config.reference_date)
         # Dedupe runs after dating (the earliest copy is kept) and before NER (only kept articles).
-        deduped = dated.documents | "ForgetRawPage" >> beam.Map(forget_raw_page) | "Dedupe" >> Deduplicate()
+        deduped = (
+            dated.documents | "ForgetRawPage" >> beam.Map(forget_raw_page) | "Dedupe" >> Deduplicate(config.output)
+        )
         annotated = deduped.articles | "Entities" >> ExtractEntities(config.spacy_model)
         rejects = (
-            (read.rejects, cleaned.rejects, dated.rejects, annotated.rejects)
+            (fresh.rejects, cleaned.rejects, dated.rejects, annotated.rejects)
             | "AllRejects" >> beam.Flatten()
         )
         tables = {
@@ -87,6 +92,12 @@ class IngestDump(beam.PTransform):
             DUPLICATES: deduped.duplicates | "DuplicateRows" >> beam.Map(duplicate_row, run),
             REJECTS: rejects | "RejectRows" >> beam.Map(reject_row, run),
         }
+        # The index later runs look up: every document written, and the kept articles' keys.
+        articles_index = annotated.documents | "IndexRows" >> beam.Map(index_rows)
+        tables[INDEX_DOCUMENTS] = written_documents(tables, run.run_id)
+        for table in (INDEX_KEYS, INDEX_ARTICLES):
+            label = table.rsplit("/", 1)[-1].title()
+            tables[table] = articles_index | f"Index{label}" >> beam.FlatMap(lambda rows, t=table: rows[t])
         return tables | "Write" >> WriteTables(staging, run.run_id, config.shards)
 
 
@@ -103,7 +114,7 @@ def run_ingest(config: IngestConfig, beam_args: list[str] | None = None) -> dict
         result.wait_until_finish()
         counters = counters_of(result)
         files = staged_files(staging)
-        rows, reject_reasons = check_invariant(staging, files, documents_in(counters))
+        rows, reject_reasons = check_invariant(staging, files, documents_to_write(counters))
         summary = build_summary(config, run, counters, rows, reject_reasons, time.monotonic() - started)
         publish(staging, config.output, run.run_id, files, summary, staged_state(staging))
     except BaseException:

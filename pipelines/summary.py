@@ -33,6 +33,17 @@ def documents_in(counters: dict[str, int]) -> int | None:
     return counters.get("read.documents", 0) + counters.get("read.inputs_unlisted", 0)
 
 
+def already_ingested(counters: dict[str, int]) -> int:
+    """Input documents an earlier run into the same output already wrote (not written again)."""
+    return counters.get("index.already_ingested", 0)
+
+
+def documents_to_write(counters: dict[str, int]) -> int | None:
+    """How many rows the run's tables must hold: one per input document not ingested before."""
+    seen = documents_in(counters)
+    return None if seen is None else seen - already_ingested(counters)
+
+
 def build_summary(
     config: IngestConfig,
     run: RunInfo,
@@ -50,6 +61,7 @@ def build_summary(
         "inputs": list(config.inputs),
         "output": config.output,
         "documents": documents_in(counters),
+        "already_ingested": already_ingested(counters),
         "articles": rows.get(ARTICLES, 0),
         "duplicates": rows.get(DUPLICATES, 0),
         "rejects": rows.get(REJECTS, 0),
@@ -66,6 +78,7 @@ def format_summary(summary: dict) -> str:
     lines = [
         f"newsflow run {summary['run_id']}  ({seconds:.1f} s, {rate})",
         f"  {'documents in':<24}{documents if documents is not None else '?':>10}",
+        f"  {'already ingested':<24}{summary.get('already_ingested', 0):>10}",
         f"  {'articles':<24}{summary['articles']:>10}",
         f"  {'duplicates':<24}{summary['duplicates']:>10}",
         f"  {'rejects':<24}{summary['rejects']:>10}",

@@ -5,6 +5,7 @@ Every other module refers to columns through these schemas; nothing else names a
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 
 import pyarrow as pa
 import pyarrow.dataset as ds
@@ -90,12 +91,58 @@ TEMPLATES_SCHEMA = pa.schema(
     ]
 )
 
+# --- the cross-run index: what later runs look up instead of re-reading earlier data -----------------
+# Append-only (each run adds its files), partitioned by a hash shard of the looked-up column, so that a
+# lookup reads one shard's files and, in them, only the row groups whose statistics can hold its keys.
+
+INDEX_FOLDER = "_index"
+INDEX_SHARDS = 16
+INDEX_DOCUMENTS = f"{INDEX_FOLDER}/documents"  # every input document a run wrote a row for
+INDEX_KEYS = f"{INDEX_FOLDER}/keys"  # content hash and LSH band keys of kept articles
+INDEX_ARTICLES = f"{INDEX_FOLDER}/articles"  # what verifying a near duplicate needs of a kept article
+INDEX_TABLES = (INDEX_DOCUMENTS, INDEX_KEYS, INDEX_ARTICLES)
+
+INDEX_DOCUMENTS_SCHEMA = pa.schema(
+    [
+        pa.field("source_uri", pa.string(), nullable=False),
+        pa.field("doc_id", pa.string(), nullable=False),  # "" for a file that could not be read
+        pa.field("run_id", pa.string(), nullable=False),
+    ]
+)
+INDEX_KEYS_SCHEMA = pa.schema(
+    [
+        pa.field("key", pa.binary(), nullable=False),  # b"=" + content hash, or band byte + band hash
+        pa.field("doc_id", pa.string(), nullable=False),
+    ]
+)
+INDEX_ARTICLES_SCHEMA = pa.schema(
+    [
+        pa.field("doc_id", pa.string(), nullable=False),
+        pa.field("content_hash", pa.string(), nullable=False),
+        pa.field("published_date", pa.date32()),
+        pa.field("length", pa.int64(), nullable=False),
+        pa.field("signature", pa.binary(), nullable=False),
+        pa.field("numbers", pa.list_(pa.string()), nullable=False),
+    ]
+)
+# The column each index table is looked up by, and sharded on.
+INDEX_LOOKUP_COLUMN = {INDEX_DOCUMENTS: "source_uri", INDEX_KEYS: "key", INDEX_ARTICLES: "doc_id"}
+
 SCHEMAS = {
     ARTICLES: ARTICLES_SCHEMA,
     DUPLICATES: DUPLICATES_SCHEMA,
     REJECTS: REJECTS_SCHEMA,
     TEMPLATES: TEMPLATES_SCHEMA,
+    INDEX_DOCUMENTS: INDEX_DOCUMENTS_SCHEMA,
+    INDEX_KEYS: INDEX_KEYS_SCHEMA,
+    INDEX_ARTICLES: INDEX_ARTICLES_SCHEMA,
 }
+
+
+def index_shard(value: str | bytes) -> int:
+    """The index shard of a lookup value (stable across runs and machines)."""
+    data = value.encode() if isinstance(value, str) else value
+    return int.from_bytes(hashlib.blake2b(data, digest_size=4).digest(), "little") % INDEX_SHARDS
 
 # Only `articles` is partitioned (by publication year and month); the other tables are small.
 ARTICLES_PARTITION_SCHEMA = pa.schema([pa.field("year", pa.int32()), pa.field("month", pa.int32())])
@@ -103,6 +150,8 @@ ARTICLES_PARTITION_SCHEMA = pa.schema([pa.field("year", pa.int32()), pa.field("m
 
 def partition_path(table: str, row: dict) -> str:
     """The Hive partition folder of a row, e.g. 'year=2017/month=1' ('' for unpartitioned tables)."""
+    if table in INDEX_LOOKUP_COLUMN:
+        return f"shard={index_shard(row[INDEX_LOOKUP_COLUMN[table]])}"
     if table != ARTICLES:
         return ""
     published: dt.date | None = row["published_date"]

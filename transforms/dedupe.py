@@ -21,8 +21,10 @@ from collections.abc import Iterable
 import apache_beam as beam
 from rensa import RMinHash
 
+from schemas.tables import INDEX_ARTICLES, INDEX_KEYS, index_shard
 from transforms.clusters import connected_components
 from transforms.document import Document
+from transforms.index import read_index
 from transforms.routing import counter
 
 SHINGLE_WORDS = 3  # word 3-grams survive light edits better than 5-grams (seeds 000/001: 0.76 vs 0.66)
@@ -37,6 +39,7 @@ GUARD_MIN_SHARED_NUMBERS = 0.6  # of the smaller document's distinct numbers
 # An LSH bucket this large is one popular text (boilerplate that survived cleaning, a template):
 # pairing all its members is quadratic, so each member is paired with the bucket's first one only.
 MAX_BUCKET_FOR_ALL_PAIRS = 100
+EXACT_KEY_PREFIX = b"="  # index keys of content hashes; band keys start with their band number (0..31)
 
 _WORD = re.compile(r"\w+")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
@@ -112,6 +115,7 @@ class Candidate:
     length: int
     signature: bytes
     numbers: frozenset[str]
+    earlier_run: bool = False  # a kept article of an earlier run, from the index
 
 
 def candidate_of(doc: Document) -> Candidate:
@@ -127,10 +131,13 @@ def candidate_of(doc: Document) -> Candidate:
 
 
 def kept_order(candidate: Candidate) -> tuple:
-    """Which copy a cluster keeps: the earliest publication date (undated last), then the most
-    complete text, then the smallest doc_id (and source URI, for byte-identical copies)."""
+    """Which copy a cluster keeps: an article of an earlier run; else the earliest publication date
+    (undated last), then the most complete text, then the smallest doc_id (and source URI, for
+    byte-identical copies)."""
     date = candidate.published_date
-    return (date is None, date or dt.date.max, -candidate.length, candidate.doc_id, candidate.key)
+    # An article an earlier run published stays the kept one: its rows and links are already out there.
+    return (not candidate.earlier_run, date is None, date or dt.date.max, -candidate.length, candidate.doc_id,
+            candidate.key)
 
 
 def is_near_duplicate(a: Candidate, b: Candidate) -> float | None:
@@ -203,9 +210,113 @@ def resolve_clusters(
     return verdicts
 
 
+# --- the cross-run index (transforms/index.py) -------------------------------------------------
+
+
+def index_keys(candidate: Candidate) -> list[bytes]:
+    """The lookup keys of a kept article: its content hash, and one key per LSH band."""
+    exact = EXACT_KEY_PREFIX + bytes.fromhex(candidate.content_hash)
+    return [exact, *(bytes([band]) + digest for band, digest in band_keys(candidate.signature))]
+
+
+def earlier_key(doc_id: str) -> str:
+    """The Candidate key of an earlier run's article (never a source URI of this run)."""
+    return f"index:{doc_id}"
+
+
+def index_rows(doc: Document) -> dict[str, list[dict]]:
+    """The index rows of a kept article: its keys, and what verifying a copy of it needs."""
+    candidate = candidate_of(doc)
+    article = {
+        "doc_id": candidate.doc_id,
+        "content_hash": candidate.content_hash,
+        "published_date": candidate.published_date,
+        "length": candidate.length,
+        "signature": candidate.signature,
+        "numbers": sorted(candidate.numbers),
+    }
+    keys = [{"key": key, "doc_id": candidate.doc_id} for key in index_keys(candidate)]
+    return {INDEX_KEYS: keys, INDEX_ARTICLES: [article]}
+
+
+def earlier_candidate(row: dict) -> Candidate:
+    return Candidate(
+        key=earlier_key(row["doc_id"]),
+        doc_id=row["doc_id"],
+        content_hash=row["content_hash"],
+        published_date=row["published_date"],
+        length=row["length"],
+        signature=row["signature"],
+        numbers=frozenset(row["numbers"]),
+        earlier_run=True,
+    )
+
+
 # ---------------------------------------------------------------------------------------------
 # Beam
 # ---------------------------------------------------------------------------------------------
+
+
+class _MatchIndexFn(beam.DoFn):
+    """(shard, [(key, short id)] of this run) -> (short id, doc_id of an earlier article sharing a key)."""
+
+    def __init__(self, output: str):
+        self._output = output
+
+    def process(self, element):
+        shard, keyed = element
+        sids_by_key: dict[bytes, list[int]] = {}
+        for key, sid in keyed:
+            sids_by_key.setdefault(key, []).append(sid)
+        found = read_index(self._output, INDEX_KEYS, shard, sids_by_key, ["key", "doc_id"])
+        earlier_by_key: dict[bytes, list[str]] = {}
+        for key, doc_id in zip(found.column("key").to_pylist(), found.column("doc_id").to_pylist()) if found.num_rows else ():
+            earlier_by_key.setdefault(key, []).append(doc_id)
+        for key, doc_ids in earlier_by_key.items():
+            for doc_id in sorted(doc_ids)[:MAX_BUCKET_FOR_ALL_PAIRS]:  # a popular bucket: its first members
+                for sid in sids_by_key[key]:
+                    yield sid, doc_id
+
+
+class _FetchEarlierFn(beam.DoFn):
+    """(shard, doc_ids) -> (short id, Candidate) of earlier articles, read from the index."""
+
+    def __init__(self, output: str):
+        self._output = output
+
+    def process(self, element):
+        shard, doc_ids = element
+        for row in read_index(self._output, INDEX_ARTICLES, shard, doc_ids).to_pylist():
+            candidate = earlier_candidate(row)
+            yield short_id(candidate.key), candidate
+
+
+class _EarlierPairs(beam.PTransform):
+    """This run's representatives -> (candidate pairs with earlier articles, those earlier Candidates)."""
+
+    def __init__(self, output: str):
+        super().__init__()
+        self._output = output
+
+    def expand(self, representatives):
+        matches = (
+            representatives
+            | "IndexKeys" >> beam.FlatMapTuple(lambda sid, c: [(index_shard(k), (k, sid)) for k in index_keys(c)])
+            | "KeysByShard" >> beam.GroupByKey()
+            | "MatchIndex" >> beam.ParDo(_MatchIndexFn(self._output))
+        )
+        earlier = (
+            matches
+            | "EarlierIds" >> beam.MapTuple(lambda _, doc_id: doc_id)
+            | "DistinctEarlier" >> beam.Distinct()
+            | "EarlierByShard" >> beam.Map(lambda doc_id: (index_shard(doc_id), doc_id))
+            | "GroupEarlier" >> beam.GroupByKey()
+            | "FetchEarlier" >> beam.ParDo(_FetchEarlierFn(self._output))
+        )
+        pairs = matches | "EarlierPairs" >> beam.MapTuple(
+            lambda sid, doc_id: tuple(sorted((sid, short_id(earlier_key(doc_id)))))
+        )
+        return pairs, earlier
 
 
 class _SplitFn(beam.DoFn):
@@ -231,6 +342,10 @@ class Deduplicate(beam.PTransform):
     LSH buckets; the few documents that land in a candidate pair are looked up in a side input.
     """
 
+    def __init__(self, output: str | None = None):
+        super().__init__()
+        self._output = output  # the dataset whose index holds earlier runs' articles (None: this run only)
+
     def expand(self, documents):
         exact_groups = (
             documents
@@ -246,16 +361,24 @@ class Deduplicate(beam.PTransform):
             | "BandKeys" >> beam.FlatMapTuple(lambda sid, c: [(band, sid) for band in band_keys(c.signature)])
             | "GroupBuckets" >> beam.GroupByKey()
             | "BucketPairs" >> beam.FlatMapTuple(lambda _, members: bucket_pairs(members))
-            | "DistinctPairs" >> beam.Distinct()
         )
+        earlier_candidates = []
+        if self._output:
+            earlier_pairs, earlier = representatives | "Earlier" >> _EarlierPairs(self._output)
+            candidate_pairs = (candidate_pairs, earlier_pairs) | "WithEarlierPairs" >> beam.Flatten()
+            earlier_candidates = [earlier]
+        candidate_pairs = candidate_pairs | "DistinctPairs" >> beam.Distinct()
         involved = (
             candidate_pairs
             | "PairMembers" >> beam.FlatMap(lambda pair: [(sid, None) for sid in pair])
             | "DistinctMembers" >> beam.Distinct()
         )
-        paired_candidates = representatives | "InPairs" >> beam.Filter(
-            lambda item, wanted: item[0] in wanted, wanted=beam.pvalue.AsDict(involved)
-        )
+        paired_candidates = (
+            representatives | "InPairs" >> beam.Filter(
+                lambda item, wanted: item[0] in wanted, wanted=beam.pvalue.AsDict(involved)
+            ),
+            *earlier_candidates,
+        ) | "PairedCandidates" >> beam.Flatten()
         pairs = candidate_pairs | "VerifyPairs" >> beam.FlatMap(
             verified_pairs, candidates=beam.pvalue.AsDict(paired_candidates)
         )

@@ -33,7 +33,9 @@ def part_file_name(run_id: str, shard: int) -> str:
 
 
 def shard_of(row: dict, shards: int) -> int:
-    digest = hashlib.blake2b(row["source_uri"].encode(), digest_size=8).digest()
+    """Which of a partition's files a row goes to: by document (index rows: by their first column)."""
+    value = row["source_uri"] if "source_uri" in row else next(iter(row.values()))
+    digest = hashlib.blake2b(value if isinstance(value, bytes) else str(value).encode(), digest_size=8).digest()
     return int.from_bytes(digest, "little") % shards
 
 
@@ -84,7 +86,7 @@ class WriteTables(beam.PTransform):
     def expand(self, rows_by_table):
         shards = self._shards
         keyed = [
-            rows | f"Key{table.title()}" >> beam.Map(
+            rows | f"Key{table.title().replace('/', '')}" >> beam.Map(
                 lambda row, t=table: ((t, partition_path(t, row), shard_of(row, shards)), row)
             )
             for table, rows in rows_by_table.items()
