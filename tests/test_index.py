@@ -1,0 +1,154 @@
+"""The cross-run index: copies of earlier runs' articles are found, re-runs add nothing.
+
+Real pipeline runs into one output, read back with pyarrow; the stories are fictional, written here.
+"""
+import datetime as dt
+import json
+import pathlib
+import subprocess
+import sys
+
+import pyarrow as pa
+
+from schemas.tables import ARTICLES, DUPLICATES, INDEX_ARTICLES, INDEX_KEYS, REJECTS, index_shard, open_table
+from transforms.dedupe import candidate_of, earlier_candidate, index_keys, index_rows, kept_order
+from transforms.document import Document
+from transforms.index import read_index
+from transforms.write import write_table_file
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+
+DAM = (
+    "Engineers in the northern province of Valdoria said on Tuesday that the upgrade of the old river dam "
+    "had been finished three months ahead of schedule, and that the new floodgates would be tested before "
+    "the spring rains arrive.\n\n"
+    "The project, which cost the provincial government about 40 million crowns, was started after the "
+    "floods of two years ago damaged farms and houses along the lower valley.\n\n"
+    "The council said it would publish a timetable for the tests next week, and that the footpath over the "
+    "dam would stay closed until the end of the month while workers remove the scaffolding from the site."
+)
+FERRY = (
+    "The harbour board said on Monday that a new night crossing to Kelby Island would start in May, after "
+    "two years of requests from island workers who miss the last boat home in the evening.\n\n"
+    "The crossing will leave the mainland pier at eleven and return at midnight, with room for forty "
+    "passengers and a dozen cars on each trip, the board said in a statement.\n\n"
+    "Island shopkeepers welcomed the plan, saying a later boat would bring more visitors to the restaurants "
+    "on the quay, which close early in winter for lack of customers from the mainland."
+)
+CHOIR = (
+    "The Harbour Voices choir won the regional choir competition in Dunmere on Sunday, the first win for the "
+    "town in the forty years that the competition has been held in the province.\n\n"
+    "The thirty singers, the youngest of whom is fifteen, sang two sea shanties and a hymn, and the judges "
+    "praised the way the choir held the long notes of its final piece in the cathedral.\n\n"
+    "The choir will represent the province at the national festival in the capital in October, its "
+    "conductor Mara Quist said after the prizes were handed out."
+)
+
+
+def page(title: str, body: str, dateline: str = "") -> str:
+    return f"{title}\n\n{dateline}{body}\n"
+
+
+def ingest(*inputs: pathlib.Path, out: pathlib.Path) -> dict:
+    command = [sys.executable, "-m", "pipelines.cli", "ingest", *map(str, inputs), "--output", str(out)]
+    result = subprocess.run(command, check=False, capture_output=True, text=True, cwd=ROOT, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    records = sorted((out / "_runs").glob("*.json"))
+    return json.loads(records[-1].read_text()), result.stdout
+
+
+def rows(out: pathlib.Path, table: str) -> dict[str, dict]:
+    return {pathlib.PurePosixPath(r["source_uri"]).name: r for r in open_table(str(out), table).to_table().to_pylist()}
+
+
+def write_pages(folder: pathlib.Path, pages: dict[str, str]) -> pathlib.Path:
+    folder.mkdir(parents=True)
+    for name, text in pages.items():
+        (folder / name).write_text(text)
+    return folder
+
+
+def test_copies_of_earlier_articles_point_at_them_and_reruns_add_nothing(tmp_path):
+    out = tmp_path / "out"
+    week1 = write_pages(tmp_path / "week1", {
+        "dam.txt": page("River dam upgrade finished early", DAM, "VALDORIA, March 5 (Wire) - "),
+        "ferry.txt": page("Night ferry to Kelby Island from May", FERRY),
+    })
+    summary, _ = ingest(week1, out=out)
+    assert (summary["articles"], summary["duplicates"], summary["rejects"]) == (2, 0, 0)
+    first = rows(out, ARTICLES)
+
+    # Next week: another outlet's edited copy of the dam story, a byte-identical copy of the ferry story
+    # under a new name, and a new story.
+    edited = DAM.replace("said on Tuesday", "said late on Tuesday").replace("about 40 million", "some 40 million")
+    week2 = write_pages(tmp_path / "week2", {
+        "dam-copy.txt": page("Valdoria dam ready ahead of time", edited),
+        "ferry-again.txt": (week1 / "ferry.txt").read_text(),
+        "choir.txt": page("Harbour choir wins regional title", CHOIR),
+    })
+    summary, _ = ingest(week2, out=out)
+    assert (summary["articles"], summary["duplicates"], summary["rejects"]) == (1, 2, 0)
+    duplicates = rows(out, DUPLICATES)
+    assert duplicates["dam-copy.txt"]["duplicate_of"] == first["dam.txt"]["doc_id"]
+    assert duplicates["dam-copy.txt"]["kind"] == "near"
+    assert duplicates["ferry-again.txt"]["duplicate_of"] == first["ferry.txt"]["doc_id"]
+    assert duplicates["ferry-again.txt"]["kind"] == "exact"
+    assert set(rows(out, ARTICLES)) == {"dam.txt", "ferry.txt", "choir.txt"}
+
+    # Re-running both deliveries adds nothing, and says so.
+    before = {table: open_table(str(out), table).count_rows() for table in (ARTICLES, DUPLICATES, REJECTS)}
+    summary, stdout = ingest(week1, week2, out=out)
+    assert summary["already_ingested"] == 5
+    assert (summary["articles"], summary["duplicates"], summary["rejects"]) == (0, 0, 0)
+    assert "already ingested" in stdout
+    assert {table: open_table(str(out), table).count_rows() for table in before} == before
+
+
+def test_a_changed_file_is_ingested_again_and_a_failed_read_is_not_reported_twice(tmp_path):
+    out = tmp_path / "out"
+    dump = write_pages(tmp_path / "dump", {"ferry.txt": page("Night ferry to Kelby Island from May", FERRY)})
+    (dump / "broken.txt.gz").write_bytes(b"\x1f\x8b\x08\x00 not really gzip")
+    summary, _ = ingest(dump, out=out)
+    assert (summary["articles"], summary["rejects"]) == (1, 1)
+    # The vendor corrects a figure in the story: same name, new bytes -> a new version, a near copy.
+    (dump / "ferry.txt").write_text(page("Night ferry to Kelby Island from May", FERRY.replace("forty", "fifty")))
+    summary, _ = ingest(dump, out=out)
+    assert (summary["already_ingested"], summary["duplicates"], summary["rejects"]) == (1, 1, 0)
+    assert rows(out, DUPLICATES)["ferry.txt"]["duplicate_of"] == rows(out, ARTICLES)["ferry.txt"]["doc_id"]
+
+
+# --- plain functions -------------------------------------------------------------------------------
+
+
+def document(name: str, text: str, date: dt.date | None = None) -> Document:
+    return Document(doc_id=f"id-{name}", source_uri=name, content_type="text", encoding="utf-8", text=text,
+                    published_date=date)
+
+
+def test_index_rows_round_trip_into_an_earlier_candidate():
+    doc = document("dam", DAM, dt.date(2024, 3, 5))
+    written = index_rows(doc)
+    assert [row["key"] for row in written[INDEX_KEYS]] == index_keys(candidate_of(doc))
+    assert len(written[INDEX_KEYS]) == 33  # the content hash and 32 band keys
+    earlier = earlier_candidate(written[INDEX_ARTICLES][0])
+    fresh = candidate_of(doc)
+    assert (earlier.doc_id, earlier.signature, earlier.numbers) == (fresh.doc_id, fresh.signature, fresh.numbers)
+    # Even an undated, shorter earlier article stays the kept one over a dated copy of this run.
+    shorter = earlier_candidate({**written[INDEX_ARTICLES][0], "published_date": None, "length": 10})
+    assert min([fresh, shorter], key=kept_order) is shorter
+
+
+def test_read_index_reads_only_the_rows_asked_for(tmp_path):
+    import fsspec
+
+    keys = [index_rows(document(name, text)) for name, text in (("dam", DAM), ("ferry", FERRY), ("choir", CHOIR))]
+    wanted = keys[0][INDEX_KEYS][5]["key"]
+    shard = index_shard(wanted)
+    same_shard = [row for rows_ in keys for row in rows_[INDEX_KEYS] if index_shard(row["key"]) == shard]
+    path = tmp_path / INDEX_KEYS / f"shard={shard}" / "part-run.parquet"
+    write_table_file(fsspec.filesystem("file"), str(path), INDEX_KEYS, same_shard)
+    found = read_index(str(tmp_path), INDEX_KEYS, shard, [wanted])
+    assert found.column("key").to_pylist() == [wanted]
+    assert found.column("doc_id").to_pylist() == ["id-dam"]
+    assert read_index(str(tmp_path), INDEX_KEYS, (shard + 1) % 16, [wanted]).num_rows == 0
+    assert read_index(str(tmp_path / "nothing"), INDEX_KEYS, shard, [wanted]) == pa.table({})
