@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 OUT ?= out/sample
 
-.PHONY: setup run test lint bench clean
+.PHONY: setup run test lint bench bench-scale clean
 
 setup: $(VENV)/.installed
 
@@ -30,6 +30,10 @@ bench: setup
 	$(BIN)/python benchmarks/quality_dates.py
 	$(BIN)/python benchmarks/quality_entities.py
 	$(BIN)/python benchmarks/quality_dedupe.py
+	$(BIN)/python benchmarks/dedupe_parameters.py
+
+bench-scale: setup
+	$(BIN)/python benchmarks/dedupe_scaling.py
 
 clean:
 	rm -rf out .pytest_cache
