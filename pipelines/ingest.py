@@ -43,7 +43,7 @@ def new_run(now: dt.datetime | None = None) -> RunInfo:
 
 def forget_raw_page(doc):
     """Once the date is known no stage needs the raw page: drop it before dedupe holds documents."""
-    return dataclasses.replace(doc, raw="")
+    return dataclasses.replace(doc, raw="", line_keys=())
 
 
 class CleanDump(beam.PTransform):

@@ -11,7 +11,7 @@ import sys
 import pytest
 
 from schemas.tables import ARTICLES, REJECTS, open_table
-from transforms.clean import clean_html_page, clean_text_page, line_key, text_page_lines
+from transforms.clean import clean_html_page, clean_text_page, line_key
 from transforms.document import Document, content_id
 from transforms.routing import Rejected
 from transforms.templates import (
@@ -88,7 +88,7 @@ def document(raw: str, uri: str, content_type: str = "text") -> Document:
 def cleaned(raw: str, uri: str) -> Document:
     page = clean_text_page(raw)
     doc = document(raw, uri)
-    doc.title, doc.text, doc.language = page.title, page.text, page.language
+    doc.title, doc.text, doc.language, doc.line_keys = page.title, page.text, page.language, page.line_keys
     return doc
 
 
@@ -199,7 +199,7 @@ def test_apply_template_drops_template_paragraphs_of_html():
 def test_a_page_that_is_only_template_is_rejected():
     raw = site_page("ferry")
     doc = cleaned(raw, "file:///d/courier/ferry.txt")
-    everything = frozenset(line_key(line) for line in text_page_lines(raw))
+    everything = frozenset(clean_text_page(raw).line_keys)
     with pytest.raises(Rejected) as error:
         apply_template(doc, everything)
     assert error.value.reason == "no article body found"

@@ -203,6 +203,7 @@ class CleanedPage:
     language: str | None  # ISO 639-1
     removed_lines: list[str]  # what the text cleaner took for page chrome (empty for HTML and wire copy)
     date_hint: dt.date | None = None  # the date in the HTML page's metadata, if any
+    line_keys: tuple[int, ...] = ()  # `line_key` of every line of a text page (not wire copy), sorted
 
 
 # === 1. normalisation ==================================================================================
@@ -514,7 +515,11 @@ def _mark_repeats(lines: list[_Line]) -> None:
 
 def line_key(text: str) -> int:
     """A line's words as a signed 64-bit hash (never 0): how template learning counts lines across pages."""
-    digest = hashlib.blake2b(_words_key(text).encode(), digest_size=8).digest()
+    return _hashed(_words_key(text))
+
+
+def _hashed(words_key: str) -> int:
+    digest = hashlib.blake2b(words_key.encode(), digest_size=8).digest()
     return int.from_bytes(digest, "little", signed=True) or 1
 
 
@@ -531,7 +536,7 @@ def _lines_of(
     _mark_repeats(lines)
     if template:
         for line in lines:
-            if line_key(line.text) in template:
+            if _hashed(line.key) in template:
                 line.chrome = True
     return lines, bool(stoplists)
 
@@ -979,13 +984,6 @@ def _wire_story(raw: str) -> tuple[list[str], int | None]:
     return page_lines, _wire_headline(page_lines, signed)
 
 
-def text_page_lines(raw: str) -> list[str]:
-    """The lines the classifier judges on a text page (re-flowed paragraphs); none for wire copy, which
-    is kept whole and so has no chrome to learn."""
-    page_lines, headline = _wire_story(raw)
-    return [] if headline is not None else reflow(page_lines)
-
-
 def clean_text_page(raw: str, template: frozenset[int] = frozenset()) -> CleanedPage:
     """Title, article body and language of a whole-page plain-text dump.
 
@@ -1008,6 +1006,7 @@ def clean_text_page(raw: str, template: frozenset[int] = frozenset()) -> Cleaned
         text="\n\n".join(lines[i].text for i in body),
         language=language if body else None,
         removed_lines=[line.text for i, line in enumerate(lines) if i not in kept],
+        line_keys=tuple(sorted({_hashed(line.key) for line in lines if line.key})),
     )
 
 
@@ -1083,7 +1082,8 @@ def clean_document(doc: Document) -> Document:
     counter(f"clean.{doc.content_type}").inc()
     # A new object: Beam elements must not be changed in place.
     return dataclasses.replace(
-        doc, title=page.title, text=page.text, language=page.language, date_hint=page.date_hint
+        doc, title=page.title, text=page.text, language=page.language, date_hint=page.date_hint,
+        line_keys=page.line_keys,
     )
 
 

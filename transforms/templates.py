@@ -33,14 +33,13 @@ import pyarrow.parquet as pq
 from fsspec.core import url_to_fs
 
 from schemas.tables import STATE_FOLDER, TEMPLATES
-from transforms.clean import clean_text_page, has_article, line_key, text_page_lines
+from transforms.clean import clean_text_page, has_article, line_key
 from transforms.clusters import connected_components
 from transforms.document import Document
 from transforms.routing import ApplyStage, Rejected, busy_counter, counter
 from transforms.write import write_table_file
 
 STAGE = "templates"
-MIN_LINE_CHARS = 4  # "1", "|": too short to say anything about a site
 STORY_LINE_CHARS = 60  # lines this long are what tells one story from another
 SAME_STORY_JACCARD = 0.3  # long lines two copies share (different stories of one site share ~0.1)
 MIN_STORIES = 3  # a line printed on two stories may be a shared quote; on three, the site's furniture
@@ -56,7 +55,7 @@ class PageLines:
     """What one page contributes to its source's statistics."""
 
     doc_id: str
-    keys: tuple[int, ...]  # line_key of every line
+    keys: tuple[int, ...]  # line_key of every line of the page
     long_keys: tuple[int, ...]  # line_key of the long paragraphs of its cleaned body: its story signature
 
 
@@ -82,26 +81,18 @@ def source_of(source_uri: str) -> str:
     return folders[-1] if folders else ""
 
 
-def document_lines(doc: Document) -> list[str]:
-    """The lines a page is judged by: the text page's lines, or the paragraphs the HTML extractor kept."""
-    if doc.content_type == "text":
-        return text_page_lines(doc.raw)
-    return [paragraph for paragraph in doc.text.split("\n\n") if paragraph]
-
-
 def page_lines(doc: Document) -> PageLines:
     """A page's line keys, and as its story signature the long paragraphs the page cleaner kept.
 
-    The cleaner's body, not the page's long lines: a site's ticker headlines and captions are long too,
-    and would make two different stories of one site look like copies.
+    A text page's keys are those of every line the page cleaner judged (`Document.line_keys`); an HTML
+    page's, those of the paragraphs its extractor kept. The signature is the cleaner's body, not the
+    page's long lines: a site's ticker headlines and captions are long too, and would make two different
+    stories of one site look like copies.
     """
-    lines = [line for line in document_lines(doc) if len(line.strip()) >= MIN_LINE_CHARS]
-    body = [paragraph for paragraph in doc.text.split("\n\n") if len(paragraph) >= STORY_LINE_CHARS]
-    return PageLines(
-        doc.doc_id,
-        tuple(sorted({line_key(line) for line in lines})),
-        tuple(sorted({line_key(paragraph) for paragraph in body})),
-    )
+    paragraphs = [paragraph for paragraph in doc.text.split("\n\n") if paragraph]
+    keys = doc.line_keys if doc.content_type == "text" else sorted({line_key(p) for p in paragraphs})
+    body = {line_key(paragraph) for paragraph in paragraphs if len(paragraph) >= STORY_LINE_CHARS}
+    return PageLines(doc.doc_id, tuple(keys), tuple(sorted(body)))
 
 
 def stories_of(pages: list[PageLines], template: frozenset[int] = frozenset()) -> dict[str, str]:
