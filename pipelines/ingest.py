@@ -93,11 +93,16 @@ class IngestDump(beam.PTransform):
             REJECTS: rejects | "RejectRows" >> beam.Map(reject_row, run),
         }
         # The index later runs look up: every document written, and the kept articles' keys.
-        articles_index = annotated.documents | "IndexRows" >> beam.Map(index_rows)
+        articles_index = (
+            annotated.documents | "IndexArticles" >> beam.Map(index_rows),
+            deduped.duplicates
+            | "NearCopies" >> beam.Filter(lambda item: item[1].kind == "near")
+            | "IndexNearCopies" >> beam.MapTuple(lambda doc, verdict: index_rows(doc, verdict.duplicate_of)),
+        ) | "IndexRows" >> beam.Flatten()
         tables[INDEX_DOCUMENTS] = written_documents(tables, run.run_id)
         for table in (INDEX_KEYS, INDEX_ARTICLES):
             label = table.rsplit("/", 1)[-1].title()
-            tables[table] = articles_index | f"Index{label}" >> beam.FlatMap(lambda rows, t=table: rows[t])
+            tables[table] = articles_index | f"Index{label}Rows" >> beam.FlatMap(lambda rows, t=table: rows[t])
         return tables | "Write" >> WriteTables(staging, run.run_id, config.shards)
 
 

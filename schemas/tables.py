@@ -98,8 +98,8 @@ TEMPLATES_SCHEMA = pa.schema(
 INDEX_FOLDER = "_index"
 INDEX_SHARDS = 16
 INDEX_DOCUMENTS = f"{INDEX_FOLDER}/documents"  # every input document a run wrote a row for
-INDEX_KEYS = f"{INDEX_FOLDER}/keys"  # content hash and LSH band keys of kept articles
-INDEX_ARTICLES = f"{INDEX_FOLDER}/articles"  # what verifying a near duplicate needs of a kept article
+INDEX_KEYS = f"{INDEX_FOLDER}/keys"  # content hash and LSH band keys of kept articles and near copies
+INDEX_ARTICLES = f"{INDEX_FOLDER}/articles"  # what verifying a near duplicate needs of a kept article or copy
 INDEX_TABLES = (INDEX_DOCUMENTS, INDEX_KEYS, INDEX_ARTICLES)
 
 INDEX_DOCUMENTS_SCHEMA = pa.schema(
@@ -118,6 +118,8 @@ INDEX_KEYS_SCHEMA = pa.schema(
 INDEX_ARTICLES_SCHEMA = pa.schema(
     [
         pa.field("doc_id", pa.string(), nullable=False),
+        # For a near copy: the kept article it points at. A later copy of the copy points there too.
+        pa.field("duplicate_of", pa.string()),
         pa.field("content_hash", pa.string(), nullable=False),
         pa.field("published_date", pa.date32()),
         pa.field("length", pa.int64(), nullable=False),

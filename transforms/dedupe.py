@@ -218,7 +218,7 @@ def resolve_clusters(
 
 
 def index_keys(candidate: Candidate) -> list[bytes]:
-    """The lookup keys of a kept article: its content hash, and one key per LSH band."""
+    """The lookup keys of an indexed document: its content hash, and one key per LSH band."""
     exact = EXACT_KEY_PREFIX + bytes.fromhex(candidate.content_hash)
     return [exact, *(bytes([band]) + digest for band, digest in band_keys(candidate.signature))]
 
@@ -228,11 +228,14 @@ def earlier_key(doc_id: str) -> str:
     return f"index:{doc_id}"
 
 
-def index_rows(doc: Document) -> dict[str, list[dict]]:
-    """The index rows of a kept article: its keys, and what verifying a copy of it needs."""
+def index_rows(doc: Document, duplicate_of: str | None = None) -> dict[str, list[dict]]:
+    """The index rows of a kept article (or of a near copy of `duplicate_of`): its keys, and what
+    verifying a later copy needs. Near copies are indexed too: a later copy may be closer to one of them
+    than to the kept article (a trimmed copy of a trimmed copy)."""
     candidate = candidate_of(doc)
     article = {
         "doc_id": candidate.doc_id,
+        "duplicate_of": duplicate_of,
         "content_hash": candidate.content_hash,
         "published_date": candidate.published_date,
         "length": candidate.length,
@@ -244,9 +247,10 @@ def index_rows(doc: Document) -> dict[str, list[dict]]:
 
 
 def earlier_candidate(row: dict) -> Candidate:
+    """An earlier run's article, or its near copy standing in for it (a match points at the article)."""
     return Candidate(
         key=earlier_key(row["doc_id"]),
-        doc_id=row["doc_id"],
+        doc_id=row.get("duplicate_of") or row["doc_id"],
         content_hash=row["content_hash"],
         published_date=row["published_date"],
         length=row["length"],
