@@ -5,6 +5,7 @@ Real pipeline runs into one output, read back with pyarrow; the stories are fict
 import datetime as dt
 import json
 import pathlib
+import random
 import subprocess
 import sys
 
@@ -152,3 +153,37 @@ def test_read_index_reads_only_the_rows_asked_for(tmp_path):
     assert found.column("doc_id").to_pylist() == ["id-dam"]
     assert read_index(str(tmp_path), INDEX_KEYS, (shard + 1) % 16, [wanted]).num_rows == 0
     assert read_index(str(tmp_path / "nothing"), INDEX_KEYS, shard, [wanted]) == pa.table({})
+
+
+def paragraphs_about(topic: str, count: int) -> list[str]:
+    """`count` fictional paragraphs that share almost no word triple: English glue, made-up names."""
+    rng = random.Random(topic)
+    syllables = ["ka", "lo", "mer", "vin", "dal", "or", "sen", "tu", "bra", "gel", "fi", "nor"]
+
+    def name() -> str:
+        return "".join(rng.choice(syllables) for _ in range(3)).title()
+
+    return [
+        " ".join(
+            f"The {name()} council of {name()} said on {name()} that the {name()} plan would help the "
+            f"{name()} quay and its {name()} workers."
+            for _ in range(3)
+        )
+        for _ in range(count)
+    ]
+
+
+def test_a_copy_of_an_earlier_copy_points_at_the_earlier_article(tmp_path):
+    story = paragraphs_about("harbour", 8)
+    out = tmp_path / "out"
+    week1 = write_pages(tmp_path / "week1", {
+        "full.txt": page("Harbour committee approves quay plan", "\n\n".join(story)),
+        "trimmed.txt": page("Quay plan approved", "\n\n".join(story[:5])),
+    })
+    summary, _ = ingest(week1, out=out)
+    assert (summary["articles"], summary["duplicates"]) == (1, 1)
+    article = rows(out, ARTICLES)["full.txt"]["doc_id"]
+    # Three paragraphs: close to the trimmed copy, too far from the full story on its own.
+    week2 = write_pages(tmp_path / "week2", {"short.txt": page("Quay plan", "\n\n".join(story[:3]))})
+    ingest(week2, out=out)
+    assert rows(out, DUPLICATES)["short.txt"]["duplicate_of"] == article
