@@ -20,8 +20,9 @@ from transforms.dates import DateDocuments
 from transforms.dedupe import Deduplicate, index_rows
 from transforms.entities import ExtractEntities
 from transforms.index import SkipIngested, written_documents
+from transforms.mentions import mention_document
 from transforms.read import ReadDump
-from transforms.routing import StageOutputs
+from transforms.routing import ApplyStage, StageOutputs
 from transforms.templates import ApplyTemplates, LearnTemplates
 from transforms.write import WriteTables, staging_uri
 
@@ -82,9 +83,10 @@ class IngestDump(beam.PTransform):
         deduped = (
             dated.documents | "ForgetRawPage" >> beam.Map(forget_raw_page) | "Dedupe" >> Deduplicate(config.output)
         )
-        annotated = deduped.articles | "Entities" >> ExtractEntities(config.spacy_model)
+        mentioned = deduped.articles | "MentionedDates" >> ApplyStage("mentions", mention_document)
+        annotated = mentioned.documents | "Entities" >> ExtractEntities(config.spacy_model)
         rejects = (
-            (fresh.rejects, cleaned.rejects, dated.rejects, annotated.rejects)
+            (fresh.rejects, cleaned.rejects, dated.rejects, mentioned.rejects, annotated.rejects)
             | "AllRejects" >> beam.Flatten()
         )
         tables = {

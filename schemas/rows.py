@@ -37,6 +37,7 @@ def article_row(doc: Document, run: RunInfo) -> dict:
         "language": doc.language,
         "encoding": doc.encoding,
         "entities": [dataclasses.asdict(entity) for entity in doc.entities],
+        "mentioned_dates": [dataclasses.asdict(mention) for mention in doc.mentioned_dates],
         "duplicate_count": doc.duplicate_count,
         **run.columns(),
     }

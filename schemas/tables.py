@@ -29,6 +29,16 @@ ENTITY = pa.struct(
     ]
 )
 
+MENTIONED_DATE = pa.struct(
+    [
+        pa.field("text", pa.string(), nullable=False),  # as written: "last month", "Friday", "3 March 2017"
+        pa.field("start", pa.int32(), nullable=False),  # character offsets into `text`
+        pa.field("end", pa.int32(), nullable=False),
+        pa.field("date", pa.string(), nullable=False),  # ISO day "2017-03-03" or month "2017-03"
+        pa.field("granularity", pa.string(), nullable=False),  # "day" or "month"
+    ]
+)
+
 _RUN_COLUMNS = [
     pa.field("ingested_at", pa.timestamp("us", tz="UTC"), nullable=False),
     pa.field("run_id", pa.string(), nullable=False),
@@ -47,6 +57,7 @@ ARTICLES_SCHEMA = pa.schema(
         pa.field("language", pa.string()),
         pa.field("encoding", pa.string(), nullable=False),
         pa.field("entities", pa.list_(ENTITY), nullable=False),
+        pa.field("mentioned_dates", pa.list_(MENTIONED_DATE), nullable=False),
         pa.field("duplicate_count", pa.int32(), nullable=False),
         *_RUN_COLUMNS,
     ]

@@ -81,6 +81,18 @@ def test_yearless_dateline_takes_the_closest_year_not_after_the_reference():
     assert extract(body, body, None, "x", reference_date=D(2020, 3, 1)).published_date == D(2019, 3, 30)
 
 
+def test_yearless_dateline_falls_back_to_the_file_modification_day():
+    body = "OSLO, March 30 - The fjord ferry company raised its fares."
+    modified = dt.datetime(2021, 2, 10, 8, 30, tzinfo=dt.timezone.utc)
+    assert extract_publication_date(body, body, None, "file:///dump/story.txt", modified_at=modified
+                                    ).published_date == D(2020, 3, 30)
+    # A date folder in the path comes first, an explicit reference before both.
+    assert extract_publication_date(body, body, None, "file:///dump/2019-05/story.txt", modified_at=modified
+                                    ).published_date == D(2019, 3, 30)
+    assert extract_publication_date(body, body, None, "file:///dump/2019-05/story.txt", D(2018, 4, 1),
+                                    modified_at=modified).published_date == D(2018, 3, 30)
+
+
 def test_yearless_dateline_without_any_reference_gives_no_date():
     body = "OSLO, March 30 - The fjord ferry company raised its fares."
     assert extract(body, body, None, "file:///dump/story.txt").published_date is None

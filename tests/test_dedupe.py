@@ -11,6 +11,7 @@ from transforms.dedupe import (
     is_near_duplicate,
     resolve_clusters,
     verified_pairs,
+    with_cluster_date,
 )
 from transforms.document import Document
 
@@ -88,3 +89,16 @@ def test_undated_cluster_keeps_the_most_complete_text():
     verdicts = resolve_clusters([], [(short, longer)])
     assert verdicts["longer"].duplicate_of is None
     assert verdicts["short"].duplicate_of == "longer"
+
+
+def test_a_copy_without_a_date_takes_the_earliest_reliable_date_of_its_cluster():
+    dated = dataclasses.replace(doc("a", WIRE, dt.date(2017, 11, 20)), date_confidence=0.9, date_source="dateline")
+    header_only = dataclasses.replace(doc("b", EDITED, dt.date(2017, 11, 18)), date_confidence=0.5)
+    undated = doc("c", WIRE + " Updated with a quote.")
+    candidates = [candidate_of(d) for d in (dated, header_only, undated)]
+    verdicts = resolve_clusters([], [(candidates[0], candidates[1]), (candidates[0], candidates[2])])
+    # The header date is earlier but not reliable: the dateline's date is shared.
+    assert {v.cluster_date for v in verdicts.values()} == {dt.date(2017, 11, 20)}
+    filled = with_cluster_date(undated, verdicts["c"])
+    assert (filled.published_date, filled.date_source, filled.date_confidence) == (dt.date(2017, 11, 20), "cluster", 0.9)
+    assert with_cluster_date(header_only, verdicts["b"]).published_date == dt.date(2017, 11, 18)  # keeps its own

@@ -156,3 +156,15 @@ def test_bad_inputs_become_rejects_and_the_run_goes_on(tmp_path):
         "corrupt or truncated compressed file: it could not be decompressed",
         "input not found: no file or directory matches this path",
     ]
+
+
+def test_mentioned_dates_point_into_the_text_and_resolve_against_the_publication_date(sample_run):
+    _, _, tables = sample_run
+    resolved = 0
+    for row in tables[ARTICLES]:
+        for mention in row["mentioned_dates"]:
+            assert row["text"][mention["start"]:mention["end"]] == mention["text"]
+            if mention["text"].lower() == "today":
+                assert mention["date"] == row["published_date"].isoformat()
+                resolved += 1
+    assert resolved >= 2  # two sample stories say "today"

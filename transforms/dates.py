@@ -27,7 +27,8 @@ is "no date". A wire dateline or byline in the article beats a header date (ofte
 wins when it is the only signal.
 
 Year-less dates ("SALVADOR, Feb 26 -") take the closest year that is not after the reference: the given
-`reference_date`, else a YYYY-MM-DD, YYYY-MM or YYYY folder of the source ("/1987-02/" -> Feb 28, 1987).
+`reference_date`, else a YYYY-MM-DD, YYYY-MM or YYYY folder of the source ("/1987-02/" -> Feb 28, 1987),
+else the day the file was last modified.
 Month names: English, German, French, Spanish, Portuguese, Italian, Russian, Dutch; numeric dates day
 first (21.01.2017) unless only month first is valid or the page writes US dates.
 
@@ -756,12 +757,14 @@ def extract_publication_date(
     source_uri: str,
     reference_date: dt.date | None = None,
     hint: dt.date | None = None,
+    modified_at: dt.date | None = None,
 ) -> DateResult:
     """The publication date of an article, where it was found, and how sure we are (see module doc).
 
     `page` is the whole page text (chrome included), `body` the clean article body, `hint` a date from
     the page metadata. Year-less dates are resolved against `reference_date`, else against a date folder
-    in `source_uri`; dates after that reference (default: today) are not publication dates.
+    in `source_uri`, else against the file's modification day `modified_at`; dates after the reference
+    (default: today) are not publication dates.
     """
     body = (body or "")[:MAX_INPUT_CHARS]
     page = (page or "")[:MAX_INPUT_CHARS] or body  # a stage before us may have dropped the raw page
@@ -769,7 +772,10 @@ def extract_publication_date(
     # A dump delivered in a dated folder (.../2024-03/...) cannot hold articles published after it:
     # a later date on such a page is the day it was crawled or re-served.
     latest = _latest_plausible(reference_date or reference_from_uri(source_uri or ""))
-    candidates = collect_candidates(page, body, title, source_uri or "", latest, reference_date, hint)
+    # A file cannot have been saved before its article was written: its day resolves year-less dates
+    # when nothing better says when the dump was made (it is no upper bound: copies get new times).
+    yearless_reference = reference_date or reference_from_uri(source_uri or "") or _as_date(modified_at)
+    candidates = collect_candidates(page, body, title, source_uri or "", latest, yearless_reference, hint)
     return choose(candidates, latest)
 
 
@@ -794,7 +800,8 @@ def collect_candidates(
     reference_date: dt.date | None = None,
     hint: dt.date | None = None,
 ) -> list[Candidate]:
-    """Every dated signal of a page, scored (see the module doc)."""
+    """Every dated signal of a page, scored (see the module doc). `reference_date` resolves year-less
+    dates (default: a date folder in `source_uri`)."""
     yearless_reference = reference_date or reference_from_uri(source_uri)
     starts = _line_starts(page)
     article = locate_article(page, body, title, starts)
@@ -833,7 +840,9 @@ def html_to_text(page: str) -> str:
 def date_document(doc: Document, reference_date: dt.date | None = None) -> Document:
     """The document with its publication date filled; a document without a date goes on with None."""
     page = html_to_text(doc.raw) if doc.content_type == "html" and doc.raw else doc.raw
-    result = extract_publication_date(page, doc.text, doc.title, doc.source_uri, reference_date, doc.date_hint)
+    result = extract_publication_date(
+        page, doc.text, doc.title, doc.source_uri, reference_date, doc.date_hint, doc.modified_at
+    )
     # A new object: Beam elements must not be changed in place.
     return dataclasses.replace(
         doc, published_date=result.published_date, date_source=result.date_source, date_confidence=result.confidence

@@ -43,6 +43,7 @@ GUARD_MIN_SHARED_NUMBERS = 0.6  # of the smaller document's distinct numbers
 # An LSH bucket this large is one popular text (boilerplate that survived cleaning, a template):
 # pairing all its members is quadratic, so each member is paired with the bucket's first one only.
 MAX_BUCKET_FOR_ALL_PAIRS = 100
+CLUSTER_DATE_MIN_CONFIDENCE = 0.6  # a date from a path folder or better; a lone header date is not shared
 EXACT_KEY_PREFIX = b"="  # index keys of content hashes; band keys start with their band number (0..31)
 
 _WORD = re.compile(r"\w+")
@@ -120,6 +121,7 @@ class Candidate:
     signature: bytes
     numbers: frozenset[str]
     earlier_run: bool = False  # a kept article of an earlier run, from the index
+    date_confidence: float | None = None
 
 
 def candidate_of(doc: Document) -> Candidate:
@@ -131,6 +133,7 @@ def candidate_of(doc: Document) -> Candidate:
         length=len(doc.text),
         signature=minhash_signature(doc.text),
         numbers=quoted_numbers(doc.text),
+        date_confidence=doc.date_confidence,
     )
 
 
@@ -176,6 +179,18 @@ class Verdict:
     kind: str | None  # "exact" or "near"
     similarity: float | None
     copies: int = 0  # for the kept article: how many duplicates point at it
+    cluster_date: dt.date | None = None  # the earliest reliable publication date in the cluster...
+    cluster_date_confidence: float | None = None  # ...and its confidence: for members without a date
+
+
+def cluster_date(cluster: list[Candidate]) -> tuple[dt.date | None, float | None]:
+    """The earliest reliable date of a cluster's members of this run (dateline, byline, URL, metadata,
+    timestamp: not a lone header date) and its confidence; (None, None) when none has one."""
+    reliable = [
+        (c.published_date, c.date_confidence) for c in cluster
+        if c.published_date and (c.date_confidence or 0) >= CLUSTER_DATE_MIN_CONFIDENCE and not c.earlier_run
+    ]
+    return min(reliable) if reliable else (None, None)
 
 
 def resolve_clusters(
@@ -202,16 +217,27 @@ def resolve_clusters(
     verdicts: dict[str, Verdict] = {}
     for cluster in clusters.values():
         kept = min(cluster, key=kept_order)
-        verdicts[kept.key] = Verdict(None, None, None, copies=len(cluster) - 1)
+        date, confidence = cluster_date(cluster)
+        verdicts[kept.key] = Verdict(None, None, None, len(cluster) - 1, date, confidence)
         for member in cluster:
             if member is kept:
                 continue
             if member.content_hash == kept.content_hash:
-                verdicts[member.key] = Verdict(kept.doc_id, "exact", 1.0)
+                verdicts[member.key] = Verdict(kept.doc_id, "exact", 1.0, 0, date, confidence)
             else:
                 similarity = estimated_jaccard(member.signature, kept.signature)
-                verdicts[member.key] = Verdict(kept.doc_id, "near", similarity)
+                verdicts[member.key] = Verdict(kept.doc_id, "near", similarity, 0, date, confidence)
     return verdicts
+
+
+def with_cluster_date(doc: Document, verdict: Verdict) -> Document:
+    """A member without a date of its own takes its cluster's earliest reliable date."""
+    if doc.published_date is not None or verdict.cluster_date is None:
+        return doc
+    counter("dedupe.dated_from_cluster").inc()
+    return dataclasses.replace(
+        doc, published_date=verdict.cluster_date, date_source="cluster", date_confidence=verdict.cluster_date_confidence
+    )
 
 
 # --- the cross-run index (transforms/index.py) -------------------------------------------------
@@ -337,10 +363,10 @@ class _SplitFn(beam.DoFn):
             yield doc
         elif verdict.duplicate_of is None:
             counter("dedupe.kept_with_copies").inc()
-            yield dataclasses.replace(doc, duplicate_count=verdict.copies)
+            yield dataclasses.replace(with_cluster_date(doc, verdict), duplicate_count=verdict.copies)
         else:
             counter(f"dedupe.{verdict.kind}_duplicates").inc()
-            yield beam.pvalue.TaggedOutput("duplicates", (doc, verdict))
+            yield beam.pvalue.TaggedOutput("duplicates", (with_cluster_date(doc, verdict), verdict))
 
 
 class Deduplicate(beam.PTransform):

@@ -36,6 +36,7 @@ class Document:
     date_confidence: float | None = None
     date_hint: dt.date | None = None  # a date found by the HTML extractor's metadata, if any
     entities: list[Entity] = dataclasses.field(default_factory=list)
+    mentioned_dates: list = dataclasses.field(default_factory=list)  # transforms.mentions.MentionedDate
     line_keys: tuple[int, ...] = ()  # hashes of a text page's lines, for template learning; emptied with raw
     duplicate_count: int = 0  # how many other input documents are copies of this one
 

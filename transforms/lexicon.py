@@ -9,22 +9,22 @@ import re
 
 _MONTH_NAMES = {
     1: "january jan januar jänner jaenner janvier janv enero ene janeiro gennaio gen januari "
-    "января январь янв",
+    "января январе январь янв",
     2: "february feb febr februar février fevrier févr fevr fév fev febrero febr fevereiro febbraio "
-    "februari февраля февраль фев",
-    3: "march mar märz maerz mrz mär mars marzo março marco maart mrt марта март мар",
-    4: "april apr avril avr abril aprile апреля апрель апр",
-    5: "may mai mayo maio maggio mag mei мая май",
-    6: "june jun juni juin junio junho giugno giu июня июнь июн",
-    7: "july jul juli juillet juil julio julho luglio lug июля июль июл",
-    8: "august aug août aout agosto ago augustus августа август авг",
-    9: "september sep sept septembre septiembre setiembre setembro settembre set сентября сентябрь сен",
-    10: "october oct oktober okt octobre octubre outubro ottobre ott октября октябрь окт",
-    11: "november nov novembre noviembre novembro ноября ноябрь ноя",
-    12: "december dec dezember dez décembre decembre déc diciembre dic dezembro dicembre декабря декабрь дек",
+    "februari февраля феврале февраль фев",
+    3: "march mar märz maerz mrz mär mars marzo março marco maart mrt марта марте март мар",
+    4: "april apr avril avr abril aprile апреля апреле апрель апр",
+    5: "may mai mayo maio maggio mag mei мая мае май",
+    6: "june jun juni juin junio junho giugno giu июня июне июнь июн",
+    7: "july jul juli juillet juil julio julho luglio lug июля июле июль июл",
+    8: "august aug août aout agosto ago augustus августа августе август авг",
+    9: "september sep sept septembre septiembre setiembre setembro settembre set сентября сентябре сентябрь сен",
+    10: "october oct oktober okt octobre octubre outubro ottobre ott октября октябре октябрь окт",
+    11: "november nov novembre noviembre novembro ноября ноябре ноябрь ноя",
+    12: "december dec dezember dez décembre decembre déc diciembre dic dezembro dicembre декабря декабре декабрь дек",
 }
 # Month names and abbreviations (lower case) in English, German, French, Spanish, Portuguese, Italian,
-# Dutch and Russian, with the month's number.
+# Dutch and Russian (genitive, nominative and prepositional: "в октябре"), with the month's number.
 MONTHS = {name: number for number, names in _MONTH_NAMES.items() for name in names.split()}
 # A regular expression for any of them (lower case; longest first so "june" wins over "jun").
 MONTH_PATTERN = "(?:" + "|".join(re.escape(name) for name in sorted(MONTHS, key=len, reverse=True)) + r")\.?"
