@@ -7,6 +7,7 @@ import logging
 import secrets
 import time
 from importlib.metadata import PackageNotFoundError, version
+from typing import NamedTuple
 
 import apache_beam as beam
 
@@ -22,7 +23,7 @@ from transforms.entities import ExtractEntities
 from transforms.index import SkipIngested, written_documents
 from transforms.mentions import mention_document
 from transforms.read import ReadDump
-from transforms.routing import ApplyStage, StageOutputs
+from transforms.routing import ApplyStage
 from transforms.templates import ApplyTemplates, LearnTemplates
 from transforms.write import WriteTables, staging_uri
 
@@ -47,9 +48,15 @@ def forget_raw_page(doc):
     return dataclasses.replace(doc, raw="", line_keys=())
 
 
+class CleanOutputs(NamedTuple):
+    documents: beam.PCollection
+    rejects: beam.PCollection
+    templates: beam.PCollection  # (source, line keys it prints on many different stories)
+
+
 class CleanDump(beam.PTransform):
     """Boilerplate removal: each page on its own, then the templates learned across the whole dump (and
-    earlier runs into the same output) removed. Returns `.documents` and `.rejects`."""
+    earlier runs into the same output) removed. Returns `.documents`, `.rejects` and `.templates`."""
 
     def __init__(self, output: str, staging: str, run_id: str):
         super().__init__()
@@ -60,7 +67,7 @@ class CleanDump(beam.PTransform):
         templates = cleaned.documents | "LearnTemplates" >> LearnTemplates(self._output, self._staging, self._run_id)
         untemplated = cleaned.documents | "ApplyTemplates" >> ApplyTemplates(templates)
         rejects = (cleaned.rejects, untemplated.rejects) | "CleanRejects" >> beam.Flatten()
-        return StageOutputs(untemplated.documents, rejects)
+        return CleanOutputs(untemplated.documents, rejects, templates)
 
 
 class IngestDump(beam.PTransform):
@@ -78,7 +85,8 @@ class IngestDump(beam.PTransform):
         fresh = (read.documents, read.rejects) | "SkipIngested" >> SkipIngested(config.output)
         staging = staging_uri(config.output, run.run_id)
         cleaned = fresh.documents | "Clean" >> CleanDump(config.output, staging, run.run_id)
-        dated = cleaned.documents | "Date" >> DateDocuments(config.reference_date)
+        # A date on a line a source prints on many stories (a crawl date in its header) is no evidence.
+        dated = cleaned.documents | "Date" >> DateDocuments(config.reference_date, cleaned.templates)
         # Dedupe runs after dating (the earliest copy is kept) and before NER (only kept articles).
         deduped = (
             dated.documents | "ForgetRawPage" >> beam.Map(forget_raw_page) | "Dedupe" >> Deduplicate(config.output)

@@ -252,3 +252,20 @@ def test_pipeline_learns_a_site_template_and_the_next_run_reuses_it(tmp_path):
     assert choir["text"].split("\n\n") == STORIES["choir"][1]
     assert len(list((out / "_state" / "templates").glob("*.parquet"))) == 1  # replaced, not piled up
     assert open_table(str(out), REJECTS).count_rows() == 0
+
+
+def test_a_date_every_page_of_a_site_prints_is_a_crawl_date_not_a_publication_date(tmp_path):
+    crawl_day = "Thursday, March 28, 2024"
+    dump = tmp_path / "delivery" / "courier"
+    dump.mkdir(parents=True)
+    for story in ("ferry", "library", "market"):
+        (dump / f"{story}.txt").write_text(f"{crawl_day}\n" + site_page(story))
+    out = tmp_path / "out"
+    ingest(tmp_path / "delivery", out)
+    assert {row["published_date"] for row in articles_by_name(out).values()} == {None}
+    # The same page alone: the header date is all there is, and it is taken.
+    alone = tmp_path / "alone" / "courier"
+    alone.mkdir(parents=True)
+    (alone / "ferry.txt").write_text(f"{crawl_day}\n" + site_page("ferry"))
+    ingest(tmp_path / "alone", tmp_path / "out-alone")
+    assert articles_by_name(tmp_path / "out-alone")["ferry.txt"]["published_date"].isoformat() == "2024-03-28"

@@ -48,9 +48,11 @@ from typing import NamedTuple
 
 import apache_beam as beam
 
+from transforms.clean import line_key
 from transforms.document import Document
 from transforms.lexicon import MONTHS, is_ticker
 from transforms.routing import ApplyStage
+from transforms.templates import source_of
 
 STAGE = "dates"
 
@@ -641,8 +643,13 @@ def page_candidates(
     article: _Article,
     latest: dt.date,
     url_month: tuple[int, int] | None,
+    site_lines: frozenset[int] = frozenset(),
 ) -> list[Candidate]:
-    """Dates written in the page: datelines, bylines, header lines, date lines, dates in text."""
+    """Dates written in the page: datelines, bylines, header lines, date lines, dates in text.
+
+    Not from a line in `site_lines` (`clean.line_key`s of lines the page's source prints on many
+    different stories): the same date on every page of a site is the day it was crawled.
+    """
     found: list[Candidate] = []
     ticker_lines: dict[int, bool] = {}
     for mention in find_dates(page, ranges):
@@ -657,6 +664,8 @@ def page_candidates(
             ticker_lines[number] = is_ticker(line, SHORT_LINE_MAX_CHARS + 1, TICKER_MIN_SEPARATORS)
         column = mention.start - starts[number]
         if ticker_lines[number] or _is_copyright(line, column, mention):
+            continue
+        if site_lines and line_key(line) in site_lines:
             continue
         previous = _line_text(page, starts, number - 1) if number else ""
         source, score = _score_page_date(line, previous, column, mention, number, article)
@@ -758,6 +767,7 @@ def extract_publication_date(
     reference_date: dt.date | None = None,
     hint: dt.date | None = None,
     modified_at: dt.date | None = None,
+    site_lines: frozenset[int] = frozenset(),
 ) -> DateResult:
     """The publication date of an article, where it was found, and how sure we are (see module doc).
 
@@ -775,7 +785,7 @@ def extract_publication_date(
     # A file cannot have been saved before its article was written: its day resolves year-less dates
     # when nothing better says when the dump was made (it is no upper bound: copies get new times).
     yearless_reference = reference_date or reference_from_uri(source_uri or "") or _as_date(modified_at)
-    candidates = collect_candidates(page, body, title, source_uri or "", latest, yearless_reference, hint)
+    candidates = collect_candidates(page, body, title, source_uri or "", latest, yearless_reference, hint, site_lines)
     return choose(candidates, latest)
 
 
@@ -799,9 +809,10 @@ def collect_candidates(
     latest: dt.date,
     reference_date: dt.date | None = None,
     hint: dt.date | None = None,
+    site_lines: frozenset[int] = frozenset(),
 ) -> list[Candidate]:
     """Every dated signal of a page, scored (see the module doc). `reference_date` resolves year-less
-    dates (default: a date folder in `source_uri`)."""
+    dates (default: a date folder in `source_uri`); dates on `site_lines` are crawl dates."""
     yearless_reference = reference_date or reference_from_uri(source_uri)
     starts = _line_starts(page)
     article = locate_article(page, body, title, starts)
@@ -811,7 +822,7 @@ def collect_candidates(
         + timestamp_candidates(page, starts, ranges, article, latest)
         + uri_candidates(source_uri)
         + hint_candidates(hint)
-        + page_candidates(page, starts, ranges, article, latest, _url_month(source_uri))
+        + page_candidates(page, starts, ranges, article, latest, _url_month(source_uri), site_lines)
     )
 
 
@@ -837,11 +848,17 @@ def html_to_text(page: str) -> str:
 # ---------------------------------------------------------------------------------------------
 
 
-def date_document(doc: Document, reference_date: dt.date | None = None) -> Document:
-    """The document with its publication date filled; a document without a date goes on with None."""
+def date_document(
+    doc: Document, templates: dict[str, frozenset[int]] | None = None, reference_date: dt.date | None = None
+) -> Document:
+    """The document with its publication date filled; a document without a date goes on with None.
+
+    `templates`: the lines each source prints on many stories (transforms/templates.py), by source.
+    """
     page = html_to_text(doc.raw) if doc.content_type == "html" and doc.raw else doc.raw
+    site_lines = (templates or {}).get(source_of(doc.source_uri), frozenset())
     result = extract_publication_date(
-        page, doc.text, doc.title, doc.source_uri, reference_date, doc.date_hint, doc.modified_at
+        page, doc.text, doc.title, doc.source_uri, reference_date, doc.date_hint, doc.modified_at, site_lines
     )
     # A new object: Beam elements must not be changed in place.
     return dataclasses.replace(
@@ -852,9 +869,13 @@ def date_document(doc: Document, reference_date: dt.date | None = None) -> Docum
 class DateDocuments(beam.PTransform):
     """Documents -> documents with `published_date`; returns a tuple with `.documents` and `.rejects`."""
 
-    def __init__(self, reference_date: dt.date | None = None):
+    def __init__(self, reference_date: dt.date | None = None, templates=None):
         super().__init__()
         self._reference_date = reference_date
+        self._templates = templates  # (source, template line keys) from LearnTemplates, or None
 
     def expand(self, documents):
-        return documents | ApplyStage(STAGE, functools.partial(date_document, reference_date=self._reference_date))
+        stage = functools.partial(date_document, reference_date=self._reference_date)
+        if self._templates is None:
+            return documents | ApplyStage(STAGE, stage)
+        return documents | ApplyStage(STAGE, stage, beam.pvalue.AsDict(self._templates))
