@@ -14,7 +14,15 @@ from collections import Counter
 import pyarrow.parquet as pq
 from fsspec.core import url_to_fs
 
-from schemas.tables import ARTICLES, INDEX_TABLES, NULL_PARTITION, REJECTS, STATE_FOLDER, TABLES
+from schemas.tables import (
+    DATE_PARTITIONED,
+    ENTITIES,
+    INDEX_TABLES,
+    NULL_PARTITION,
+    REJECTS,
+    STATE_FOLDER,
+    TABLES,
+)
 from transforms.write import part_file_name, write_table_file
 
 RUNS_FOLDER = "_runs"
@@ -27,7 +35,7 @@ class InvariantViolation(RuntimeError):
 def staged_files(staging: str) -> dict[str, list[str]]:
     """Staged Parquet files by table, as paths relative to the staging folder."""
     fs, root = url_to_fs(staging)
-    files: dict[str, list[str]] = {table: [] for table in (*TABLES, *INDEX_TABLES)}
+    files: dict[str, list[str]] = {table: [] for table in (*TABLES, ENTITIES, *INDEX_TABLES)}
     if not fs.exists(root):
         return files
     for path in sorted(fs.find(root)):
@@ -95,9 +103,9 @@ def publish(
     fs, root = url_to_fs(staging)
     _, out_root = url_to_fs(output)
     for table, paths in files.items():
-        if not paths and table in TABLES and not fs.exists(posixpath.join(out_root, table)):
+        if not paths and table in (*TABLES, ENTITIES) and not fs.exists(posixpath.join(out_root, table)):
             # An empty file keeps every table readable (and its schema visible) after any run.
-            partition = f"year={NULL_PARTITION}/month={NULL_PARTITION}" if table == ARTICLES else ""
+            partition = f"year={NULL_PARTITION}/month={NULL_PARTITION}" if table in DATE_PARTITIONED else ""
             relative = posixpath.join(table, partition, part_file_name(run_id, 0))
             write_table_file(fs, posixpath.join(root, relative), table, [])
             paths.append(relative)

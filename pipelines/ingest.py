@@ -14,8 +14,17 @@ import apache_beam as beam
 from pipelines.commit import check_invariant, discard, publish, staged_files, staged_state
 from pipelines.options import IngestConfig, runner_and_options
 from pipelines.summary import build_summary, counters_of, documents_to_write
-from schemas.rows import RunInfo, article_row, duplicate_row, reject_row
-from schemas.tables import ARTICLES, DUPLICATES, INDEX_ARTICLES, INDEX_DOCUMENTS, INDEX_KEYS, REJECTS
+from schemas.rows import RunInfo, article_row, duplicate_row, entity_rows, reject_row
+from schemas.tables import (
+    ARTICLES,
+    DUPLICATES,
+    ENTITIES,
+    INDEX_ARTICLES,
+    INDEX_DOCUMENTS,
+    INDEX_KEYS,
+    REJECTS,
+    TABLES,
+)
 from transforms.clean import CleanDocuments
 from transforms.dates import DateDocuments
 from transforms.dedupe import Deduplicate, index_rows
@@ -99,6 +108,7 @@ class IngestDump(beam.PTransform):
         )
         tables = {
             ARTICLES: annotated.documents | "ArticleRows" >> beam.Map(article_row, run),
+            ENTITIES: annotated.documents | "EntityRows" >> beam.FlatMap(entity_rows, run),
             DUPLICATES: deduped.duplicates | "DuplicateRows" >> beam.Map(duplicate_row, run),
             REJECTS: rejects | "RejectRows" >> beam.Map(reject_row, run),
         }
@@ -109,7 +119,7 @@ class IngestDump(beam.PTransform):
             | "NearCopies" >> beam.Filter(lambda item: item[1].kind == "near")
             | "IndexNearCopies" >> beam.MapTuple(lambda doc, verdict: index_rows(doc, verdict.duplicate_of)),
         ) | "IndexRows" >> beam.Flatten()
-        tables[INDEX_DOCUMENTS] = written_documents(tables, run.run_id)
+        tables[INDEX_DOCUMENTS] = written_documents({table: tables[table] for table in TABLES}, run.run_id)
         for table in (INDEX_KEYS, INDEX_ARTICLES):
             label = table.rsplit("/", 1)[-1].title()
             tables[table] = articles_index | f"Index{label}Rows" >> beam.FlatMap(lambda rows, t=table: rows[t])

@@ -43,6 +43,29 @@ def article_row(doc: Document, run: RunInfo) -> dict:
     }
 
 
+def entity_rows(doc: Document, run: RunInfo) -> list[dict]:
+    """One row per canonical entity of an article: its label, how often and where first it is named."""
+    by_canonical: dict[str, list] = {}
+    for entity in doc.entities:
+        by_canonical.setdefault(entity.canonical, []).append(entity)
+    rows = []
+    for canonical, mentions in sorted(by_canonical.items()):
+        labels = [m.label for m in mentions]
+        in_text = [m.start for m in mentions if m.start >= 0]
+        rows.append({
+            "doc_id": doc.doc_id,
+            "source_uri": doc.source_uri,
+            "canonical": canonical,
+            "label": max(sorted(set(labels)), key=labels.count),
+            "mentions": len(mentions),
+            "first_offset": min(in_text) if in_text else -1,
+            "surfaces": sorted({m.text for m in mentions}),
+            "published_date": doc.published_date,
+            **run.columns(),
+        })
+    return rows
+
+
 def duplicate_row(copy: tuple[Document, Verdict], run: RunInfo) -> dict:
     doc, verdict = copy
     return {

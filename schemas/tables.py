@@ -13,7 +13,9 @@ import pyarrow.dataset as ds
 ARTICLES = "articles"
 DUPLICATES = "duplicates"
 REJECTS = "rejects"
-TABLES = (ARTICLES, DUPLICATES, REJECTS)
+TABLES = (ARTICLES, DUPLICATES, REJECTS)  # every input document is in exactly one of these
+ENTITIES = "entities"  # one row per (article, canonical entity): `articles.entities` without unnesting
+DATE_PARTITIONED = (ARTICLES, ENTITIES)  # by the article's publication year and month
 
 # Hive partition folder for rows without a publication date. Spark, pyarrow and DuckDB read this
 # conventional value back as NULL, so `WHERE year IS NULL` finds the undated articles.
@@ -141,8 +143,23 @@ INDEX_ARTICLES_SCHEMA = pa.schema(
 # The column each index table is looked up by, and sharded on.
 INDEX_LOOKUP_COLUMN = {INDEX_DOCUMENTS: "source_uri", INDEX_KEYS: "key", INDEX_ARTICLES: "doc_id"}
 
+ENTITIES_SCHEMA = pa.schema(
+    [
+        pa.field("doc_id", pa.string(), nullable=False),  # the article in `articles`
+        pa.field("source_uri", pa.string(), nullable=False),
+        pa.field("canonical", pa.string(), nullable=False),  # "Islamic State" for IS, ISIS and Daesh
+        pa.field("label", pa.string(), nullable=False),  # the label most of its mentions have
+        pa.field("mentions", pa.int32(), nullable=False),  # how often the article names it
+        pa.field("first_offset", pa.int32(), nullable=False),  # into `articles.text`; -1: in the title only
+        pa.field("surfaces", pa.list_(pa.string()), nullable=False),  # the spellings the article uses
+        pa.field("published_date", pa.date32()),
+        *_RUN_COLUMNS,
+    ]
+)
+
 SCHEMAS = {
     ARTICLES: ARTICLES_SCHEMA,
+    ENTITIES: ENTITIES_SCHEMA,
     DUPLICATES: DUPLICATES_SCHEMA,
     REJECTS: REJECTS_SCHEMA,
     TEMPLATES: TEMPLATES_SCHEMA,
@@ -157,7 +174,7 @@ def index_shard(value: str | bytes) -> int:
     data = value.encode() if isinstance(value, str) else value
     return int.from_bytes(hashlib.blake2b(data, digest_size=4).digest(), "little") % INDEX_SHARDS
 
-# Only `articles` is partitioned (by publication year and month); the other tables are small.
+# `articles` and `entities` are partitioned by publication year and month; the other tables are small.
 ARTICLES_PARTITION_SCHEMA = pa.schema([pa.field("year", pa.int32()), pa.field("month", pa.int32())])
 
 
@@ -165,7 +182,7 @@ def partition_path(table: str, row: dict) -> str:
     """The Hive partition folder of a row, e.g. 'year=2017/month=1' ('' for unpartitioned tables)."""
     if table in INDEX_LOOKUP_COLUMN:
         return f"shard={index_shard(row[INDEX_LOOKUP_COLUMN[table]])}"
-    if table != ARTICLES:
+    if table not in DATE_PARTITIONED:
         return ""
     published: dt.date | None = row["published_date"]
     if published is None:
@@ -176,7 +193,7 @@ def partition_path(table: str, row: dict) -> str:
 
 def open_table(output: str, table: str, filesystem=None) -> ds.Dataset:
     """A pyarrow dataset over one output table (partition columns typed, undated rows as NULL)."""
-    partitioning = ds.partitioning(ARTICLES_PARTITION_SCHEMA, flavor="hive") if table == ARTICLES else None
+    partitioning = ds.partitioning(ARTICLES_PARTITION_SCHEMA, flavor="hive") if table in DATE_PARTITIONED else None
     return ds.dataset(
         f"{output.rstrip('/')}/{table}",
         format="parquet",

@@ -12,7 +12,7 @@ import sys
 import pyarrow.compute as pc
 import pytest
 
-from schemas.tables import ARTICLES, DUPLICATES, REJECTS, open_table
+from schemas.tables import ARTICLES, DUPLICATES, ENTITIES, REJECTS, open_table
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 DUMP = ROOT / "samples" / "dump"
@@ -168,3 +168,19 @@ def test_mentioned_dates_point_into_the_text_and_resolve_against_the_publication
                 assert mention["date"] == row["published_date"].isoformat()
                 resolved += 1
     assert resolved >= 2  # two sample stories say "today"
+
+
+def test_entities_table_has_one_row_per_article_and_canonical_entity(sample_run):
+    out, _, tables = sample_run
+    rows = open_table(str(out), ENTITIES).to_table().to_pylist()
+    articles = {row["doc_id"]: row for row in tables[ARTICLES]}
+    assert rows and {row["doc_id"] for row in rows} <= set(articles)
+    assert len({(row["doc_id"], row["canonical"]) for row in rows}) == len(rows)
+    for row in rows:
+        article = articles[row["doc_id"]]
+        named = [e for e in article["entities"] if e["canonical"] == row["canonical"]]
+        assert row["mentions"] == len(named)
+        assert row["surfaces"] == sorted({e["text"] for e in named})
+        assert row["first_offset"] == min((e["start"] for e in named if e["start"] >= 0), default=-1)
+        assert (row["year"], row["month"]) == (
+            (article["published_date"].year, article["published_date"].month) if article["published_date"] else (None, None))
