@@ -21,6 +21,7 @@ from transforms.entities import (
     is_english,
     load_model,
     name_key,
+    team_spans,
 )
 from transforms.routing import Rejected
 
@@ -305,3 +306,24 @@ def test_beam_transform_rejects_only_the_bad_document():
         assert_that(ids, equal_to(["a", "b"]), label="documents")
         rejected = results.rejects | "Rejected" >> beam.Map(lambda r: (r.doc_id, r.stage))
         assert_that(rejected, equal_to([("broken", "entities")]), label="rejects")
+
+
+RESULTS = (
+    "Port Alder beat Kelby Town in the coastal league on Saturday, and Dunmere lost at home.\n\n"
+    "Port Alder 2 Kelby Town 1\nDunmere 0 Valdoria City 3\nNorthgate 1 Southend Rovers 1"
+)
+
+
+def test_teams_in_a_results_table_are_organisations_even_when_named_after_places(nlp):
+    [doc] = annotate(nlp, [make_doc(RESULTS, title="Coastal league results")])
+    labels = {(e.text, e.label) for e in doc.entities}
+    for team in ("Port Alder", "Kelby Town", "Dunmere", "Valdoria City", "Northgate", "Southend Rovers"):
+        assert (team, "ORG") in labels, team
+    assert not {label for text, label in labels if text == "Port Alder"} - {"ORG"}  # one label per document
+    for e in doc.entities:
+        assert e.start == TITLE_OFFSET or doc.text[e.start:e.end] == e.text
+
+
+def test_a_single_score_line_is_not_a_results_table():
+    assert team_spans("Port Alder 2 Kelby Town 1") == []
+    assert team_spans("Revenue rose 12 pct to 3.4 billion crowns.\nThe Port Alder 2 plant closed.") == []

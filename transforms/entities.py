@@ -591,9 +591,51 @@ def _entities(sdoc: Doc, body_offset: int, table: AliasTable) -> list[Entity]:
     mentions = _add_without_overlap(mentions, _alias_mentions(string, table), replace_inside=True)
     mentions = _add_without_overlap(mentions, _propagated_mentions(string, mentions), replace_inside=False)
     entities = [_to_entity(m, canonical, label, body_offset) for m, canonical, label in _resolve(mentions, string, table)]
+    entities = _as_teams(entities, string, body_offset)
     # A title mention is kept only for an entity the body never names: it has no offsets to give.
     in_body = {(e.canonical, e.label) for e in entities if e.start != TITLE_OFFSET}
     return [e for e in entities if e.start != TITLE_OFFSET or (e.canonical, e.label) not in in_body]
+
+
+_TEAM = r"[A-Z][\w.'&-]*(?: [A-Z][\w.'&-]*){0,3}"
+# A line of results or standings: "Leeds 2 Chelsea 1", "Greenock Morton 1 Falkirk 0", "Barnsley 3 3 0 0 8 2 9".
+_RESULT_LINE = re.compile(rf"^\s*({_TEAM}) \d{{1,3}}(?: ({_TEAM}) \d{{1,3}}\s*$|(?: \d{{1,3}}){{3,}}\s*$)", re.MULTILINE)
+MIN_RESULT_LINES = 2  # a single "Name 3 Name 1" line could be anything; a table of them is results
+TEAM_LABELS = frozenset({"GPE", "LOC", "FAC", "PERSON", "NORP"})  # what a model calls a club named after a place
+
+
+def team_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of every team named in a text's lines of results or standings ("Leeds 2 Chelsea 1");
+    none unless the text has a table of them."""
+    lines = list(_RESULT_LINE.finditer(text))
+    if len(lines) < MIN_RESULT_LINES:
+        return []
+    return [match.span(group) for match in lines for group in (1, 2) if match[group]]
+
+
+def _as_teams(entities: list[Entity], string: str, body_offset: int) -> list[Entity]:
+    """Teams of the document's results table are ORG throughout the document (a place or a person the
+    model saw in a club's name is the club there). In the table itself every team is one entity: spans
+    the model ran across a score ("Port Alder 2 Kelby Town") are replaced by the teams."""
+    spans = [(start - body_offset, end - body_offset) for start, end in team_spans(string) if start >= body_offset]
+    if not spans:
+        return entities
+    teams = {name_key(string[start + body_offset : end + body_offset]): (start, end) for start, end in spans}
+    canonical = {name_key(e.text): e.canonical for e in entities}
+    kept = []
+    for e in entities:
+        crossing = any(a < e.end and e.start < b and (a, b) != (e.start, e.end) for a, b in spans)
+        if crossing:
+            continue
+        if e.label in TEAM_LABELS and name_key(e.canonical) in teams:
+            e = dataclasses.replace(e, label="ORG")
+        kept.append(e)
+    named = {(e.start, e.end) for e in kept}
+    for start, end in spans:
+        if (start, end) not in named:
+            team = string[start + body_offset : end + body_offset]
+            kept.append(Entity(team, "ORG", canonical.get(name_key(team), team), start, end))
+    return sorted(kept, key=lambda e: (e.start, e.end))
 
 
 def _to_entity(m: _Mention, canonical: str, label: str, body_offset: int) -> Entity:
