@@ -39,6 +39,8 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from transforms.document import Document, Entity
+from transforms.gazetteer import Place
+from transforms.gazetteer import places as gazetteer_places
 from transforms.routing import REJECTS, Rejected, counter, reject_row
 
 STAGE = "entities"
@@ -71,6 +73,11 @@ ORG_HEAD_STOP_WORDS = frozenset({"of", "for", "on", "in", "and"})  # "Observator
 ACRONYM_MAX_LETTERS = 5  # table aliases this short and all-caps ("IS", "UN") match case-sensitively
 SHOUTING_UPPER_SHARE = 0.6  # a line with more capitals than this is a headline: "IS" there is a verb
 MIN_PROPAGATED_CHARS = 3
+# One-word "names" that are references to a name given elsewhere (legal and press-release style).
+GENERIC_NAMES = frozenset(
+    {"company", "group", "government", "ministry", "council", "board", "bank", "court", "agency", "committee",
+     "department", "parliament", "party", "police", "army", "state", "city", "county", "association", "union"}
+)
 # "the", maybe one lowercase or hyphenated modifier, then the name (which starts where the match ends).
 AFTER_THE = re.compile(r"(?<!\w)[Tt]he (?:[a-z]+ |\w+-[\w-]+ )?$")
 AFTER_THE_WINDOW = 40  # characters before a name searched for "the"
@@ -329,6 +336,8 @@ def _trim(ent: Span, table: AliasTable) -> Span | None:
             and doc[last - 2].whitespace_
         ):
             last = _trim_end(doc, first, last - 1, numberless)
+    if last - first == 1 and doc[first].lower_ in GENERIC_NAMES:
+        return None  # "the Company", "the Ministry": a reference, not a name
     return doc[first:last] if first < last else None
 
 
@@ -510,7 +519,11 @@ def _resolve(mentions: list[_Mention], text: str, table: AliasTable) -> list[tup
     for key in dict.fromkeys(m.key for m in mentions):
         root = links.get(key, key)
         group = table.lookup(root)
-        if group is None and root != key:  # a long name the table does not know: its own spelling
+        place = _gazetteer_place(root, mentions) if group is None else None
+        if place is not None:  # a known place: its usual name ("Dayr az-Zawr" -> "Deir ez-Zor")
+            canonical[key] = place.name
+            table_label[place.name] = "GPE"
+        elif group is None and root != key:  # a long name the table does not know: its own spelling
             canonical[key] = _display_name(root, mentions)
         elif group is None:
             canonical[key] = _display_name(key, mentions)
@@ -520,6 +533,14 @@ def _resolve(mentions: list[_Mention], text: str, table: AliasTable) -> list[tup
     labels = _majority_labels(mentions, canonical, links)
     labels.update(table_label)
     return [(m, canonical[m.key], labels[canonical[m.key]]) for m in mentions]
+
+
+def _gazetteer_place(key: str, mentions: list[_Mention]) -> Place | None:
+    """The gazetteer's place for a name the model tagged as a place (its canonical name and label GPE)."""
+    labels = collections.Counter(m.label for m in mentions if m.key == key)
+    if not labels or labels.most_common(1)[0][0] not in PLACE_LABELS:
+        return None
+    return gazetteer_places(name_key).get(key)
 
 
 def _display_name(key: str, mentions: list[_Mention]) -> str:
