@@ -124,3 +124,22 @@ def test_content_type_by_name_and_by_content():
     assert content_type_of("file:///d/page.htm.gz", b"") == "html"
     assert content_type_of("file:///d/page.txt", b"  <!DOCTYPE html><html>") == "html"
     assert content_type_of("file:///d/page.txt", b"Plain words") == "text"
+
+
+def test_a_few_stray_nul_bytes_do_not_make_a_text_binary(tmp_path):
+    data = STORY.replace("voted", "voted\0\0").encode()
+    assert binary_kind(data) is None
+    assert "voted" in read_document(str(write(tmp_path / "glitch.txt", data))).raw
+
+
+def test_a_zip_archive_is_not_read_as_its_first_member(tmp_path):
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("first.txt", STORY)
+        archive.writestr("second.txt", STORY)
+    with pytest.raises(Rejected) as error:
+        read_document(str(write(tmp_path / "pages.zip", buffer.getvalue())))
+    assert "zip archive" in error.value.detail

@@ -27,6 +27,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
+import logging
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -1038,6 +1039,9 @@ def _parse_date(value: str | None) -> dt.date | None:
 def clean_html_page(html: str, url: str | None = None) -> CleanedPage:
     """Title, article body, language and metadata date of an HTML page, extracted by trafilatura."""
     import trafilatura  # heavy import, paid only by pipelines that see HTML
+
+    # trafilatura logs an ERROR for every page it cannot parse; such a page is a reject row, not an error.
+    logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
 
     result = trafilatura.bare_extraction(html, url=url, **_html_settings()) if html.strip() else None
     if result is None:

@@ -21,6 +21,7 @@ from transforms.routing import REJECTS, Rejected, StageOutputs, counter, reject_
 STAGE = "read"
 DEFAULT_MAX_DOCUMENT_BYTES = 64 * 1024 * 1024  # decompressed; a bigger file is not a news article
 HTML_SUFFIXES = (".html", ".htm", ".xhtml", ".shtml")
+STREAM_COMPRESSIONS = frozenset({"gzip", "bz2", "xz", "lzma", "zstd"})
 # Sniffing: this many leading bytes decide whether a file is binary or HTML.
 SNIFF_BYTES = 4096
 # A text file has almost no control characters; past this share of the sniffed bytes it is binary.
@@ -88,8 +89,7 @@ def absolute_uri(location: str) -> str:
 def content_type_of(uri: str, head: bytes) -> str:
     """'html' for HTML pages (by name, or by content for files without a telling name), else 'text'."""
     name = uri.lower()
-    compression = infer_compression(name)
-    if compression:
+    if stream_compression(name):
         name = posixpath.splitext(name)[0]
     if name.endswith(HTML_SUFFIXES):
         return "html"
@@ -109,8 +109,8 @@ def binary_kind(data: bytes) -> str | None:
     head = data[:SNIFF_BYTES]
     if _bomless_utf16(head):
         return None
-    if b"\x00" in head:
-        return "binary data (it contains NUL bytes)"
+    # NUL and other control bytes: a few stray ones in a text (a scraper's glitch) are stripped later;
+    # many are binary data.
     controls = sum(1 for b in head if b < 0x20 and b not in _TEXT_CONTROLS)
     if head and controls / len(head) > MAX_CONTROL_CHAR_SHARE:
         return "binary data (too many control characters)"
@@ -161,10 +161,17 @@ def decode_bytes(data: bytes) -> tuple[str, str]:
     return str(best), f"{best.encoding} (detected by charset-normalizer)"
 
 
+def stream_compression(uri: str) -> str | None:
+    """The stream compression a file's name announces (gz, bz2, xz, zst, lzma). Not zip and tar, which
+    are archives of many documents: fsspec would read a zip's first member and silently skip the rest."""
+    compression = infer_compression(uri.lower())
+    return compression if compression in STREAM_COMPRESSIONS else None
+
+
 def read_bytes(uri: str, max_bytes: int) -> bytes:
     """The (decompressed) bytes of a file; compression is inferred from the name (gz, bz2, xz, zst)."""
     try:
-        with fsspec.open(uri, "rb", compression="infer") as stream:
+        with fsspec.open(uri, "rb", compression=stream_compression(uri)) as stream:
             data = stream.read(max_bytes + 1)
     except (EOFError, OSError, ValueError, RuntimeError) as error:
         raise Rejected(_read_failure_reason(uri, error), f"{type(error).__name__}: {error}") from None
@@ -175,7 +182,7 @@ def read_bytes(uri: str, max_bytes: int) -> bytes:
 
 
 def _read_failure_reason(uri: str, error: Exception) -> str:
-    if infer_compression(uri.lower()):
+    if stream_compression(uri):
         return "corrupt or truncated compressed file: it could not be decompressed"
     if isinstance(error, PermissionError):
         return "file could not be read: permission denied"
