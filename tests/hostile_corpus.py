@@ -123,6 +123,9 @@ def write_corpus(folder: Path, max_document_bytes: int) -> dict[str, tuple[set[s
     put("ünïcödé-名前.txt", ARTICLE.replace("Tuesday", "Friday"), {ARTICLES})
     put("rtl-and-mixed-scripts.txt", "مرحبا بالعالم " * 20 + "\n\n" + ARTICLE.replace("Tuesday", "Saturday"),
         {ARTICLES})
+    # A file name that is not UTF-8: it appears in the tables with its odd bytes written %FF.
+    (folder / os.fsdecode(b"latin1-name-\xe9t\xe9.txt")).write_text(ARTICLE.replace("Tuesday", "in June"))
+    expected["latin1-name-%E9t%E9.txt"] = ({ARTICLES}, "")
     broken = folder / "broken-link.txt"
     broken.symlink_to(folder / "does-not-exist.txt")
     expected["broken-link.txt"] = ({REJECTS}, "broken link")

@@ -2,6 +2,7 @@
 import bz2
 import gzip
 import lzma
+import os
 
 import pytest
 import zstandard
@@ -143,3 +144,12 @@ def test_a_zip_archive_is_not_read_as_its_first_member(tmp_path):
     with pytest.raises(Rejected) as error:
         read_document(str(write(tmp_path / "pages.zip", buffer.getvalue())))
     assert "zip archive" in error.value.detail
+
+
+def test_a_file_name_that_is_not_utf8_is_read_and_named_portably(tmp_path):
+    name = os.fsdecode(b"caf\xe9-story.txt")  # Latin-1 bytes: undecodable as UTF-8
+    (tmp_path / name).write_text(STORY)
+    [uri] = expand_input(str(tmp_path))
+    assert uri.endswith("/caf%E9-story.txt")
+    uri.encode("utf-8")  # Beam's coders and Parquet need valid UTF-8
+    assert read_document(uri).raw == STORY

@@ -8,6 +8,7 @@ from __future__ import annotations
 import codecs
 import datetime as dt
 import posixpath
+import re
 
 import apache_beam as beam
 import charset_normalizer
@@ -73,11 +74,32 @@ def expand_input(pattern: str, exclude: str | None = None) -> list[str]:
         paths = [path]
     else:
         raise Rejected("input not found: no file or directory matches this path", pattern)
-    uris = sorted(fs.unstrip_protocol(p) for p in paths)
+    uris = sorted(portable_uri(fs.unstrip_protocol(p)) for p in paths)
     if exclude:
         excluded = absolute_uri(exclude).rstrip("/") + "/"
         uris = [uri for uri in uris if not uri.startswith(excluded)]
     return uris
+
+
+_ESCAPED_BYTE = re.compile(r"%([89A-F][0-9A-F])")
+
+
+def portable_uri(uri: str) -> str:
+    """A file name that is not valid UTF-8 (its undecodable bytes arrive as surrogates) with those bytes
+    written %FF: every table, log and Beam coder can carry it, and `openable_uri` turns it back."""
+    if not any("\udc80" <= ch <= "\udcff" for ch in uri):
+        return uri
+    return "".join(f"%{ord(ch) - 0xDC00:02X}" if "\udc80" <= ch <= "\udcff" else ch for ch in uri)
+
+
+def openable_uri(uri: str) -> str:
+    """The name to open for a URI from `portable_uri` (a name really containing "%FF" is tried first)."""
+    if not _ESCAPED_BYTE.search(uri):
+        return uri
+    fs, path = url_to_fs(uri)
+    if fs.exists(path):
+        return uri
+    return _ESCAPED_BYTE.sub(lambda match: chr(0xDC00 + int(match[1], 16)), uri)
 
 
 def absolute_uri(location: str) -> str:
@@ -171,7 +193,7 @@ def stream_compression(uri: str) -> str | None:
 def read_bytes(uri: str, max_bytes: int) -> bytes:
     """The (decompressed) bytes of a file; compression is inferred from the name (gz, bz2, xz, zst)."""
     try:
-        with fsspec.open(uri, "rb", compression=stream_compression(uri)) as stream:
+        with fsspec.open(openable_uri(uri), "rb", compression=stream_compression(uri)) as stream:
             data = stream.read(max_bytes + 1)
     except (EOFError, OSError, ValueError, RuntimeError) as error:
         raise Rejected(_read_failure_reason(uri, error), f"{type(error).__name__}: {error}") from None
@@ -194,7 +216,7 @@ def _read_failure_reason(uri: str, error: Exception) -> str:
 def modified_time(uri: str) -> dt.datetime | None:
     """The file's modification time, when the store has one (used to resolve year-less dates)."""
     try:
-        fs, path = url_to_fs(uri)
+        fs, path = url_to_fs(openable_uri(uri))
         modified = fs.modified(path)
     except Exception:  # noqa: BLE001 - many stores have no mtime; it is only a hint
         return None
