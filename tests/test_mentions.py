@@ -78,3 +78,8 @@ def test_arbitrary_text_never_fails_and_offsets_point_at_the_mention(text, langu
     for mention in mentioned_dates(text, PUBLISHED, language):
         assert 0 <= mention.start < mention.end <= len(text)
         assert text[mention.start:mention.end] == mention.text
+
+
+def test_a_day_before_its_month_ends_before_the_sentence_dot():
+    assert found("Die Sitzung war am 19. Januar. Sie endete am 2. Februar.", language="de") == [
+        ("19. Januar", "2018-01-19", DAY), ("2. Februar", "2018-02-02", DAY)]
