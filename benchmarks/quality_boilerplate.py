@@ -27,6 +27,7 @@ Exits 0 with a message when the corpus is absent.
 from __future__ import annotations
 
 import argparse
+import glob
 import json
 import os
 import re
@@ -169,13 +170,8 @@ def clean_through_pipeline(patterns: list[str]) -> dict[str, CleanedPage]:
     return {
         str(path): pages.get(str(path), CleanedPage(None, "", None, []))
         for pattern in patterns
-        for path in sorted(Path().glob(pattern) if not Path(pattern).is_absolute() else _glob(pattern))
+        for path in sorted(glob.glob(pattern))
     }
-
-
-def _glob(pattern: str) -> list[Path]:
-    anchor = Path(pattern).anchor
-    return list(Path(anchor).glob(pattern[len(anchor) :]))
 
 
 # ---------------------------------------------------------------------------------------------

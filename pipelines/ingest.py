@@ -24,6 +24,7 @@ from schemas.tables import (
     INDEX_KEYS,
     REJECTS,
     TABLES,
+    step_name,
 )
 from transforms.clean import CleanDocuments
 from transforms.dates import DateDocuments
@@ -121,8 +122,7 @@ class IngestDump(beam.PTransform):
         ) | "IndexRows" >> beam.Flatten()
         tables[INDEX_DOCUMENTS] = written_documents({table: tables[table] for table in TABLES}, run.run_id)
         for table in (INDEX_KEYS, INDEX_ARTICLES):
-            label = table.rsplit("/", 1)[-1].title()
-            tables[table] = articles_index | f"Index{label}Rows" >> beam.FlatMap(lambda rows, t=table: rows[t])
+            tables[table] = articles_index | f"{step_name(table)}Rows" >> beam.FlatMap(lambda rows, t=table: rows[t])
         return tables | "Write" >> WriteTables(staging, run.run_id, config.shards)
 
 

@@ -169,6 +169,11 @@ SCHEMAS = {
 }
 
 
+def step_name(table: str) -> str:
+    """A table's name as it reads in Beam step labels: "_index/keys" -> "IndexKeys"."""
+    return "".join(part.strip("_").title() for part in table.split("/"))
+
+
 def index_shard(value: str | bytes) -> int:
     """The index shard of a lookup value (stable across runs and machines)."""
     data = value.encode() if isinstance(value, str) else value

@@ -6,10 +6,9 @@ outside the output folder.
 """
 import os
 import pathlib
-import subprocess
-import sys
 
 import pytest
+from cli_runs import run_cli
 from hostile_corpus import ARTICLES, write_corpus
 
 from schemas.tables import DUPLICATES, REJECTS, open_table
@@ -25,9 +24,7 @@ def hostile_run(tmp_path_factory):
     dump, out = root / "dump", root / "out"
     expected = write_corpus(dump, MAX_DOCUMENT_BYTES)
     before = sorted(p.name for p in root.iterdir())
-    command = [sys.executable, "-m", "pipelines.cli", "ingest", str(dump), "--output", str(out),
-               f"--max-document-bytes={MAX_DOCUMENT_BYTES}"]
-    result = subprocess.run(command, check=False, capture_output=True, text=True, cwd=ROOT, timeout=900)
+    result = run_cli(dump, "--output", out, f"--max-document-bytes={MAX_DOCUMENT_BYTES}", check=False, timeout=900)
     found = {}
     for table in (ARTICLES, DUPLICATES, REJECTS):
         for row in open_table(str(out), table).to_table().to_pylist():

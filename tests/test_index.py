@@ -6,18 +6,15 @@ import datetime as dt
 import json
 import pathlib
 import random
-import subprocess
-import sys
 
 import pyarrow as pa
+from cli_runs import rows_by_name, run_cli
 
 from schemas.tables import ARTICLES, DUPLICATES, INDEX_ARTICLES, INDEX_KEYS, REJECTS, index_shard, open_table
 from transforms.dedupe import candidate_of, earlier_candidate, index_keys, index_rows, kept_order
 from transforms.document import Document
 from transforms.index import read_index
 from transforms.write import write_table_file
-
-ROOT = pathlib.Path(__file__).resolve().parent.parent
 
 DAM = (
     "Engineers in the northern province of Valdoria said on Tuesday that the upgrade of the old river dam "
@@ -50,16 +47,14 @@ def page(title: str, body: str, dateline: str = "") -> str:
     return f"{title}\n\n{dateline}{body}\n"
 
 
-def ingest(*inputs: pathlib.Path, out: pathlib.Path) -> dict:
-    command = [sys.executable, "-m", "pipelines.cli", "ingest", *map(str, inputs), "--output", str(out)]
-    result = subprocess.run(command, check=False, capture_output=True, text=True, cwd=ROOT, timeout=600)
-    assert result.returncode == 0, result.stderr[-3000:]
+def ingest(*inputs: pathlib.Path, out: pathlib.Path) -> tuple[dict, str]:
+    """Run the command line; returns the run's summary (its commit record) and what it printed."""
+    result = run_cli(*inputs, "--output", out)
     records = sorted((out / "_runs").glob("*.json"))
     return json.loads(records[-1].read_text()), result.stdout
 
 
-def rows(out: pathlib.Path, table: str) -> dict[str, dict]:
-    return {pathlib.PurePosixPath(r["source_uri"]).name: r for r in open_table(str(out), table).to_table().to_pylist()}
+rows = rows_by_name
 
 
 def write_pages(folder: pathlib.Path, pages: dict[str, str]) -> pathlib.Path:

@@ -6,11 +6,10 @@ import datetime as dt
 import json
 import os
 import pathlib
-import subprocess
-import sys
 
 import pyarrow.compute as pc
 import pytest
+from cli_runs import run_cli
 
 from schemas.tables import ARTICLES, DUPLICATES, ENTITIES, REJECTS, open_table
 
@@ -19,12 +18,7 @@ DUMP = ROOT / "samples" / "dump"
 EXPECTED = json.loads((ROOT / "samples" / "expected.json").read_text())
 
 
-def ingest(*args: str) -> subprocess.CompletedProcess:
-    """Run the real command line, as a user would."""
-    command = [sys.executable, "-m", "pipelines.cli", "ingest", *args]
-    result = subprocess.run(command, check=False, capture_output=True, text=True, cwd=ROOT, timeout=600)
-    assert result.returncode == 0, result.stderr[-3000:]
-    return result
+ingest = run_cli
 
 
 def relative(uri: str) -> str:

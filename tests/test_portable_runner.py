@@ -9,6 +9,7 @@ import sys
 import time
 
 import pytest
+from cli_runs import run_cli
 
 from schemas.tables import ARTICLES, DUPLICATES, REJECTS, open_table
 
@@ -54,9 +55,7 @@ def portable_services():
 
 
 def ingest(out: pathlib.Path, *beam_args: str) -> None:
-    command = [sys.executable, "-m", "pipelines.cli", "ingest", str(DUMP), "--output", str(out), *beam_args]
-    result = subprocess.run(command, check=False, capture_output=True, text=True, cwd=ROOT, timeout=600)
-    assert result.returncode == 0, result.stderr[-3000:]
+    run_cli(DUMP, "--output", out, *beam_args)
 
 
 def content(out: pathlib.Path) -> dict:

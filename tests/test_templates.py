@@ -5,10 +5,9 @@ the same menus and the same long "about us" paragraph right under the article, w
 alone takes it for the article's last paragraph.
 """
 import pathlib
-import subprocess
-import sys
 
 import pytest
+from cli_runs import rows_by_name, run_cli
 
 from schemas.tables import ARTICLES, REJECTS, open_table
 from transforms.clean import clean_html_page, clean_text_page, line_key
@@ -28,7 +27,6 @@ from transforms.templates import (
     state_uri,
 )
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
 ABOUT = (
     "The Harbour Courier is an independent newsroom that has covered the towns of the northern coast "
     "since 1921, and it is owned by the people who read it, with a board elected every year by its members."
@@ -217,14 +215,11 @@ def test_a_page_without_template_lines_is_left_alone():
 
 
 def ingest(dump: pathlib.Path, out: pathlib.Path) -> None:
-    command = [sys.executable, "-m", "pipelines.cli", "ingest", str(dump), "--output", str(out)]
-    result = subprocess.run(command, check=False, capture_output=True, text=True, cwd=ROOT, timeout=600)
-    assert result.returncode == 0, result.stderr[-3000:]
+    run_cli(dump, "--output", out)
 
 
 def articles_by_name(out: pathlib.Path) -> dict[str, dict]:
-    rows = open_table(str(out), ARTICLES).to_table().to_pylist()
-    return {pathlib.PurePosixPath(row["source_uri"]).name: row for row in rows}
+    return rows_by_name(out, ARTICLES)
 
 
 def test_pipeline_learns_a_site_template_and_the_next_run_reuses_it(tmp_path):

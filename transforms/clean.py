@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import hashlib
 import logging
 import re
 import unicodedata
@@ -35,7 +34,7 @@ from itertools import pairwise
 
 import apache_beam as beam
 
-from transforms.document import Document
+from transforms.document import Document, stable_hash
 from transforms.language import detect_language, stopwords_for
 from transforms.lexicon import MONTH_PATTERN, MONTHS, is_ticker
 from transforms.routing import ApplyStage, Rejected, counter
@@ -520,8 +519,7 @@ def line_key(text: str) -> int:
 
 
 def _hashed(words_key: str) -> int:
-    digest = hashlib.blake2b(words_key.encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "little", signed=True) or 1
+    return stable_hash(words_key, signed=True) or 1  # signed: Parquet int64; never 0 (templates.ALL_STORIES)
 
 
 def _lines_of(

@@ -23,7 +23,7 @@ from rensa import RMinHash
 
 from schemas.tables import INDEX_ARTICLES, INDEX_KEYS, index_shard
 from transforms.clusters import connected_components
-from transforms.document import Document
+from transforms.document import Document, stable_hash
 from transforms.index import read_index
 from transforms.routing import counter
 
@@ -94,7 +94,7 @@ def estimated_jaccard(a: bytes, b: bytes) -> float:
 
 def short_id(key: str) -> int:
     """A 64-bit id of a document key: what LSH buckets carry instead of whole candidates."""
-    return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "little")
+    return stable_hash(key)
 
 
 def quoted_numbers(text: str) -> frozenset[str]:

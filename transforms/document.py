@@ -41,6 +41,13 @@ class Document:
     duplicate_count: int = 0  # how many other input documents are copies of this one
 
 
+def stable_hash(value: str | bytes, signed: bool = False) -> int:
+    """A 64-bit hash that is the same on every machine and run (Python's hash() is salted per process):
+    for ids carried through shuffles, shards, and statistics persisted between runs."""
+    data = value.encode() if isinstance(value, str) else value
+    return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "little", signed=signed)
+
+
 def content_id(data: bytes) -> str:
     """A stable id for a document: the first 128 bits of the SHA-256 of its bytes, in hex."""
     return hashlib.sha256(data).hexdigest()[:32]

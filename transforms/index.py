@@ -23,7 +23,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from fsspec.core import url_to_fs
 
-from schemas.tables import INDEX_DOCUMENTS, INDEX_LOOKUP_COLUMN, index_shard
+from schemas.tables import INDEX_DOCUMENTS, INDEX_LOOKUP_COLUMN, index_shard, step_name
 from transforms.routing import StageOutputs, counter
 
 # ---------------------------------------------------------------------------------------------
@@ -118,7 +118,7 @@ class SkipIngested(beam.PTransform):
 def written_documents(rows: dict[str, beam.PCollection], run_id: str) -> beam.PCollection:
     """`documents` index rows for every row the run writes to articles, duplicates and rejects."""
     return [
-        table_rows | f"Indexed{name.title().replace('/', '')}" >> beam.Map(
+        table_rows | f"Indexed{step_name(name)}" >> beam.Map(
             lambda row: documents_index_row(row["source_uri"], row.get("doc_id"), run_id)
         )
         for name, table_rows in rows.items()

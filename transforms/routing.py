@@ -7,10 +7,12 @@ that hit an unexpected error) to a tagged `rejects` output. No stage writes its 
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import functools
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import NamedTuple
 
 import apache_beam as beam
@@ -66,9 +68,20 @@ def counter(name: str) -> beam.metrics.metricbase.Counter:
     return beam.metrics.Metrics.counter(METRICS_NAMESPACE, name)
 
 
-def busy_counter(stage: str) -> beam.metrics.metricbase.Counter:
-    """Microseconds a stage's function spent working, summed over workers: its share of a run's cost."""
-    return counter(f"{stage}.busy_us")
+@contextlib.contextmanager
+def busy(stage: str) -> Iterator[None]:
+    """Count the microseconds the block works in `<stage>.busy_us`, summed over workers: the stage's
+    share of a run's cost (the benchmarks and the run summary read it)."""
+    started = time.perf_counter()
+    try:
+        yield
+    finally:
+        _busy_counter(stage).inc(round((time.perf_counter() - started) * 1e6))
+
+
+@functools.cache
+def _busy_counter(stage: str) -> beam.metrics.metricbase.Counter:
+    return counter(f"{stage}.busy_us")  # a delegating counter: it reports to whichever step runs it
 
 
 class _StageFn(beam.DoFn):
@@ -79,18 +92,15 @@ class _StageFn(beam.DoFn):
     def setup(self):
         self._done = counter(f"{self._stage}.ok")
         self._rejected = counter(f"{self._stage}.rejected")
-        self._busy = busy_counter(self._stage)
 
     def process(self, doc: Document, *side_inputs):
-        started = time.perf_counter()
         try:
-            out = self._fn(doc, *side_inputs)
+            with busy(self._stage):
+                out = self._fn(doc, *side_inputs)
         except Exception as error:  # noqa: BLE001 - every failure becomes a reject row, never a crash
             self._rejected.inc()
             yield beam.pvalue.TaggedOutput(REJECTS, reject_row(doc.source_uri, self._stage, error, doc.doc_id))
             return
-        finally:
-            self._busy.inc(round((time.perf_counter() - started) * 1e6))
         self._done.inc()
         yield out
 

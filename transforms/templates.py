@@ -20,10 +20,8 @@ does not count its stories twice.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import posixpath
 import re
-import time
 from collections import defaultdict
 from collections.abc import Iterable
 from urllib.parse import urlsplit
@@ -35,8 +33,8 @@ from fsspec.core import url_to_fs
 from schemas.tables import STATE_FOLDER, TEMPLATES
 from transforms.clean import clean_text_page, has_article, line_key
 from transforms.clusters import connected_components
-from transforms.document import Document
-from transforms.routing import ApplyStage, Rejected, busy_counter, counter
+from transforms.document import Document, stable_hash
+from transforms.routing import ApplyStage, Rejected, busy, counter
 from transforms.write import write_table_file
 
 STAGE = "templates"
@@ -120,10 +118,6 @@ def stories_of(pages: list[PageLines], template: frozenset[int] = frozenset()) -
     return connected_components(copies())
 
 
-def _story_hash(story_id: str) -> int:
-    return int.from_bytes(hashlib.blake2b(story_id.encode(), digest_size=8).digest(), "little")
-
-
 def merge_sketches(*sketches: Iterable[int]) -> tuple[int, ...]:
     """The k smallest distinct hashes of the union: a sketch of the union, however often merged."""
     return tuple(sorted(set().union(*sketches))[:SKETCH_SIZE])
@@ -142,7 +136,7 @@ def _story_sketches(
     """line key -> sketch of the stories printing it (ALL_STORIES: every story), earlier runs included."""
     stories_by_line: dict[int, set[int]] = defaultdict(set)
     for page in pages:
-        story_hash = _story_hash(story[page.doc_id])
+        story_hash = stable_hash(story[page.doc_id])
         stories_by_line[ALL_STORIES].add(story_hash)
         for key in page.keys:
             stories_by_line[key].add(story_hash)
@@ -228,10 +222,8 @@ def statistics_rows(source: str, persisted: dict[int, tuple[int, ...]]) -> list[
 
 
 def _source_and_lines(doc: Document) -> tuple[str, PageLines]:
-    started = time.perf_counter()
-    keyed = source_of(doc.source_uri), page_lines(doc)
-    busy_counter("templates.lines").inc(round((time.perf_counter() - started) * 1e6))
-    return keyed
+    with busy("templates.lines"):
+        return source_of(doc.source_uri), page_lines(doc)
 
 
 class _LearnSourceFn(beam.DoFn):
@@ -239,15 +231,11 @@ class _LearnSourceFn(beam.DoFn):
 
     STATISTICS = "statistics"
 
-    def setup(self):
-        self._busy = busy_counter("templates.learn")
-
     def process(self, element):
         source, grouped = element
         pages = list(grouped["pages"])
-        started = time.perf_counter()
-        template, persisted = learn_templates(pages, dict(grouped["prior"]))
-        self._busy.inc(round((time.perf_counter() - started) * 1e6))
+        with busy("templates.learn"):
+            template, persisted = learn_templates(pages, dict(grouped["prior"]))
         counter("templates.sources").inc()
         counter("templates.lines").inc(len(template))
         if template and pages:

@@ -7,7 +7,6 @@ The driver publishes the staging folder once the whole run has succeeded (pipeli
 """
 from __future__ import annotations
 
-import hashlib
 import posixpath
 import uuid
 
@@ -16,7 +15,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from fsspec.core import url_to_fs
 
-from schemas.tables import SCHEMAS, partition_path
+from schemas.tables import SCHEMAS, partition_path, step_name
+from transforms.document import stable_hash
 from transforms.routing import counter
 
 DEFAULT_SHARDS = 2  # files per partition and run: one per core of a small machine
@@ -35,8 +35,7 @@ def part_file_name(run_id: str, shard: int) -> str:
 def shard_of(row: dict, shards: int) -> int:
     """Which of a partition's files a row goes to: by document (index rows: by their first column)."""
     value = row["source_uri"] if "source_uri" in row else next(iter(row.values()))
-    digest = hashlib.blake2b(value if isinstance(value, bytes) else str(value).encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "little") % shards
+    return stable_hash(value if isinstance(value, bytes) else str(value)) % shards
 
 
 def _row_order(row: dict) -> tuple:
@@ -86,7 +85,7 @@ class WriteTables(beam.PTransform):
     def expand(self, rows_by_table):
         shards = self._shards
         keyed = [
-            rows | f"Key{table.title().replace('/', '')}" >> beam.Map(
+            rows | f"Key{step_name(table)}" >> beam.Map(
                 lambda row, t=table: ((t, partition_path(t, row), shard_of(row, shards)), row)
             )
             for table, rows in rows_by_table.items()
