@@ -10,6 +10,7 @@ from pipelines import logs
 logs.mute_beam_noise()  # before anything imports Beam
 
 from pipelines.options import DEFAULT_SPACY_MODEL, IngestConfig
+from transforms.containers import JSONL_DEFAULT_FIELDS
 from transforms.read import DEFAULT_MAX_DOCUMENT_BYTES
 from transforms.write import DEFAULT_SHARDS
 
@@ -43,8 +44,23 @@ def build_parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
                         help="installed spaCy model package for NER (default: %(default)s)")
     ingest.add_argument("--shards", type=int, default=DEFAULT_SHARDS,
                         help="Parquet files per partition and run (default: %(default)s)")
+    ingest.add_argument("--jsonl-fields", type=jsonl_fields, default=None, metavar="FIELD=NAME,...",
+                        help="field names of JSON Lines exports, when not text/html/url/date/title "
+                             "(e.g. text=body,url=link,date=published)")
     ingest.add_argument("--quiet", "-q", action="store_true", help="print nothing but errors")
     return parser, ingest
+
+
+def jsonl_fields(value: str) -> tuple[tuple[str, str], ...]:
+    """'text=body,url=link' -> (('text', 'body'), ('url', 'link')); only newsflow's fields may be mapped."""
+    pairs = []
+    for item in filter(None, (part.strip() for part in value.split(","))):
+        field, sep, name = item.partition("=")
+        if not sep or not name.strip() or field.strip() not in JSONL_DEFAULT_FIELDS:
+            raise argparse.ArgumentTypeError(
+                f"{item!r}: write FIELD=NAME with FIELD one of {', '.join(JSONL_DEFAULT_FIELDS)}")
+        pairs.append((field.strip(), name.strip()))
+    return tuple(pairs)
 
 
 def own_flags(*parsers: argparse.ArgumentParser) -> set[str]:
@@ -94,6 +110,7 @@ def main(argv: list[str] | None = None) -> int:
         max_document_bytes=args.max_document_bytes,
         spacy_model=args.spacy_model,
         shards=args.shards,
+        jsonl_fields=args.jsonl_fields or (),
     )
     summary = run_ingest(config, beam_args)
     if not args.quiet:

@@ -90,7 +90,9 @@ class IngestDump(beam.PTransform):
 
     def expand(self, pipeline):
         config, run = self._config, self._run
-        read = pipeline | "Read" >> ReadDump(config.inputs, config.max_document_bytes, exclude=config.output)
+        read = pipeline | "Read" >> ReadDump(
+            config.inputs, config.max_document_bytes, exclude=config.output, jsonl_fields=dict(config.jsonl_fields)
+        )
         # Documents an earlier run into this output already wrote (same URI, same bytes) are not redone.
         fresh = (read.documents, read.rejects) | "SkipIngested" >> SkipIngested(config.output)
         staging = staging_uri(config.output, run.run_id)

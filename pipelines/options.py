@@ -38,6 +38,7 @@ class IngestConfig:
     max_document_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES
     spacy_model: str = DEFAULT_SPACY_MODEL
     shards: int = DEFAULT_SHARDS
+    jsonl_fields: tuple[tuple[str, str], ...] = ()  # (newsflow field, the export's field name)
 
 
 def runner_and_options(beam_args: list[str]):

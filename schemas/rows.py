@@ -29,6 +29,8 @@ def article_row(doc: Document, run: RunInfo) -> dict:
     return {
         "doc_id": doc.doc_id,
         "source_uri": doc.source_uri,
+        "url": doc.url,
+        "fetched_at": doc.fetched_at,
         "title": doc.title,
         "text": doc.text,
         "published_date": doc.published_date,
@@ -74,6 +76,7 @@ def duplicate_row(copy: tuple[Document, Verdict], run: RunInfo) -> dict:
         "duplicate_of": verdict.duplicate_of,
         "kind": verdict.kind,
         "similarity": verdict.similarity,
+        "url": doc.url,
         "title": doc.title,
         "published_date": doc.published_date,
         **run.columns(),

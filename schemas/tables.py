@@ -50,7 +50,9 @@ _RUN_COLUMNS = [
 ARTICLES_SCHEMA = pa.schema(
     [
         pa.field("doc_id", pa.string(), nullable=False),
-        pa.field("source_uri", pa.string(), nullable=False),
+        pa.field("source_uri", pa.string(), nullable=False),  # "file#record-id" for a WARC record
+        pa.field("url", pa.string()),  # the page's web address, when the input says (WARC, JSON Lines)
+        pa.field("fetched_at", pa.timestamp("us", tz="UTC")),  # the WARC-Date of a crawled page
         pa.field("title", pa.string()),
         pa.field("text", pa.string(), nullable=False),
         pa.field("published_date", pa.date32()),
@@ -72,6 +74,7 @@ DUPLICATES_SCHEMA = pa.schema(
         pa.field("duplicate_of", pa.string(), nullable=False),  # a doc_id in `articles`
         pa.field("kind", pa.string(), nullable=False),  # "exact" or "near"
         pa.field("similarity", pa.float32(), nullable=False),
+        pa.field("url", pa.string()),
         pa.field("title", pa.string()),
         pa.field("published_date", pa.date32()),
         *_RUN_COLUMNS,

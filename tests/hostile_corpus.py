@@ -8,6 +8,7 @@ from __future__ import annotations
 import bz2
 import gzip
 import io
+import json
 import os
 import tarfile
 import zipfile
@@ -66,6 +67,56 @@ def _tar(members: dict[str, bytes]) -> bytes:
     return buffer.getvalue()
 
 
+def _zip_link(name: str, target: str) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        info = zipfile.ZipInfo(name)
+        info.external_attr = 0o120777 << 16  # a symbolic link, as `zip --symlinks` stores it
+        archive.writestr(info, target)
+    return buffer.getvalue()
+
+
+def _tar_link(name: str, target: str) -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as archive:
+        info = tarfile.TarInfo(name)
+        info.type, info.linkname = tarfile.SYMTYPE, target
+        archive.addfile(info)
+    return buffer.getvalue()
+
+
+def write_archives(put, expected: dict, max_document_bytes: int) -> None:
+    """Archives, crawls and exports with hostile entries: each entry is expected as `file#entry`."""
+    from web_archive import warc_bytes
+
+    def entries(container: str, data: bytes, members: dict[str, tuple[set[str], str]]) -> None:
+        put(container, data, set())
+        del expected[container]
+        expected.update({f"{container}#{name}" if name else container: want for name, want in members.items()})
+
+    unsafe = ({REJECTS}, "unsafe path")
+    entries("escaping-paths.zip", _zip({"../../outside.txt": ARTICLE.encode(), "/etc/absolute.txt": b"x",
+                                        "inside/ok.txt": ARTICLE.replace("Tuesday", "in May").encode()}),
+            {"../../outside.txt": unsafe, "/etc/absolute.txt": unsafe, "inside/ok.txt": ({ARTICLES}, "")})
+    entries("escaping-paths.tar", _tar({"../evil.txt": ARTICLE.encode(), "/abs.txt": ARTICLE.encode()}),
+            {"../evil.txt": unsafe, "/abs.txt": unsafe})
+    entries("symlink.zip", _zip_link("passwd.txt", "/etc/passwd"), {"passwd.txt": ({REJECTS}, "symbolic link")})
+    entries("symlink.tar", _tar_link("passwd.txt", "/etc/passwd"), {"passwd.txt": ({REJECTS}, "symbolic link")})
+    entries("bomb.zip", _zip({"zeros.txt": b"\0" * (max_document_bytes + (2 << 20))}),
+            {"zeros.txt": ({REJECTS}, "larger than the limit")})
+    entries("nested.zip", _zip({"inner.zip": _zip({"a.txt": ARTICLE.encode()})}),
+            {"inner.zip": ({REJECTS}, "archive inside an archive")})
+    entries("truncated.zip", _zip({"a.txt": ARTICLE.encode()})[:60], {"": ({REJECTS}, "corrupt or truncated")})
+    entries("empty.zip", _zip({}), {"": ({REJECTS}, "holds no document")})
+    entries("garbage.warc.gz", b"WARC/1.0 this is no crawl" * 40, {"": ({REJECTS}, "")})
+    entries("lines.jsonl", (json.dumps({"text": ARTICLE.replace("Tuesday", "in July")}) + "\n{broken\n").encode(),
+            {"line-1": ({ARTICLES}, ""), "line-2": ({REJECTS}, "not valid JSON")})
+    image = warc_bytes([{"url": "https://port.example/logo.png", "body": b"\x89PNG", "content_type": "image/png"}])
+    put("image-only.warc.gz", image, set())
+    del expected["image-only.warc.gz"]
+    expected["image-only.warc.gz#<record>"] = ({REJECTS}, "not a web page")
+
+
 def write_corpus(folder: Path, max_document_bytes: int) -> dict[str, tuple[set[str], str]]:
     """Write the hostile corpus into `folder`; returns {relative path: (allowed tables, reason part)}.
 
@@ -104,9 +155,7 @@ def write_corpus(folder: Path, max_document_bytes: int) -> dict[str, tuple[set[s
     put("not-gzip.txt.gz", b"this was never compressed", {REJECTS}, "corrupt or truncated")
     put("bomb.txt.gz", _zeros_gzip(max_document_bytes + (2 << 20)), {REJECTS}, too_big)
     put("bomb.txt.bz2", bz2.compress(b"\0" * (max_document_bytes + (2 << 20))), {REJECTS}, too_big)
-    put("escaping-paths.zip", _zip({"../../outside.txt": ARTICLE.encode(), "/etc/absolute.txt": b"x"}), {REJECTS},
-        "binary file")
-    put("archive.tar", _tar({"../evil.txt": ARTICLE.encode(), "/abs.txt": ARTICLE.encode()}), {REJECTS}, "")
+    write_archives(put, expected, max_document_bytes)
     put("deep-nesting.html", "<html><body>" + "<div>" * 100_000 + "deep" + "</div>" * 100_000 + "</body></html>",
         {REJECTS}, "no article body")
     put("entity-expansion.html",

@@ -1069,7 +1069,7 @@ def _web_address(source_uri: str) -> str | None:
 def clean_document(doc: Document) -> Document:
     """Fill title, text, language and date_hint from `doc.raw`; reject pages without an article body."""
     if doc.content_type == "html":
-        page = clean_html_page(doc.raw, url=_web_address(doc.source_uri))
+        page = clean_html_page(doc.raw, url=_web_address(doc.address))
     elif doc.content_type == "text":
         page = clean_text_page(doc.raw)
     else:

@@ -7,6 +7,7 @@ Every signal becomes a `Candidate` (a date, where it came from, a score in 0..1,
 | dateline    | a wire dateline opening the body: "BEIRUT, Jan 20 (Reuters) -"     | 0.90       |
 | byline      | a date after "Published/Posted/Veröffentlicht/..." on its line     | 0.90       |
 | url         | a full date in a web address: /2018/06/28/                         | 0.85       |
+| declared    | the publication date an export states (a JSON Lines date field)  | 0.85       |
 | html-meta   | the date the HTML extractor found in the page metadata (`hint`)   | 0.80       |
 | timestamp   | a Unix epoch (s, ms, us or ns) on a line of its own               | 0.80       |
 | byline      | a date after an author ("By Jane Roe, 3 May 2021", "von X ·")      | 0.75       |
@@ -16,6 +17,7 @@ Every signal becomes a `Candidate` (a date, where it came from, a score in 0..1,
 |             | ... in a short line / in a sentence / on a reader comment         | 0.35/0.15/0.10 |
 | byline      | a date after "Updated/Aktualisiert/Stand/..." (later than publ.)  | 0.40       |
 | timestamp   | an epoch line inside or after the article (a cache key, a counter) | 0.35       |
+| fetched     | the day a crawler fetched the page (WARC-Date): the last resort    | 0.30       |
 
 Dates written in the page then move with their position: in the byline area around the title and the
 first body lines they gain (so a date line there beats the header), after the article (comments,
@@ -113,6 +115,8 @@ LOCATE_MAX_PARAGRAPHS = 3
 SCORE_DATELINE = 0.90
 SCORE_PUBLISHED_CUE = 0.90
 SCORE_URL = 0.85
+SCORE_DECLARED = 0.85
+SCORE_FETCHED = CONFIDENCE_THRESHOLD  # only when nothing else is trusted: a page is older than its fetch
 SCORE_HTML_META = 0.80
 SCORE_TIMESTAMP = 0.80
 SCORE_TIMESTAMP_ELSEWHERE = 0.35  # an epoch line inside or after the article
@@ -631,6 +635,13 @@ def hint_candidates(hint: dt.date | None) -> list[Candidate]:
     return [Candidate(hint, "html-meta", SCORE_HTML_META, -1)] if hint else []
 
 
+def stated_candidates(declared: dt.date | None, fetched: dt.date | None) -> list[Candidate]:
+    """What the input itself states: an export's date field, and the crawler's fetch day (last resort)."""
+    return [Candidate(day, source, score, -1)
+            for day, source, score in ((declared, "declared", SCORE_DECLARED), (fetched, "fetched", SCORE_FETCHED))
+            if day]
+
+
 # ---------------------------------------------------------------------------------------------
 # Dates written in the page
 # ---------------------------------------------------------------------------------------------
@@ -768,13 +779,18 @@ def extract_publication_date(
     hint: dt.date | None = None,
     modified_at: dt.date | None = None,
     site_lines: frozenset[int] = frozenset(),
+    url: str | None = None,
+    fetched_at: dt.date | None = None,
+    declared: dt.date | None = None,
 ) -> DateResult:
     """The publication date of an article, where it was found, and how sure we are (see module doc).
 
     `page` is the whole page text (chrome included), `body` the clean article body, `hint` a date from
     the page metadata. Year-less dates are resolved against `reference_date`, else against a date folder
-    in `source_uri`, else against the file's modification day `modified_at`; dates after the reference
-    (default: today) are not publication dates.
+    in `source_uri`, else against the day a crawler fetched the page, else the file's modification day
+    `modified_at`; dates after the reference (default: today) or after the fetch are not publication
+    dates. `url` (the page's web address, when the input says) is read for dates instead of `source_uri`;
+    `declared` is a date the export states.
     """
     body = (body or "")[:MAX_INPUT_CHARS]
     page = (page or "")[:MAX_INPUT_CHARS] or body  # a stage before us may have dropped the raw page
@@ -782,10 +798,15 @@ def extract_publication_date(
     # A dump delivered in a dated folder (.../2024-03/...) cannot hold articles published after it:
     # a later date on such a page is the day it was crawled or re-served.
     latest = _latest_plausible(reference_date or reference_from_uri(source_uri or ""))
+    fetched = _as_date(fetched_at)
+    if fetched:  # nothing was published after the crawler fetched it
+        latest = min(latest, _latest_plausible(fetched))
     # A file cannot have been saved before its article was written: its day resolves year-less dates
     # when nothing better says when the dump was made (it is no upper bound: copies get new times).
-    yearless_reference = reference_date or reference_from_uri(source_uri or "") or _as_date(modified_at)
-    candidates = collect_candidates(page, body, title, source_uri or "", latest, yearless_reference, hint, site_lines)
+    yearless_reference = reference_date or reference_from_uri(source_uri or "") or fetched or _as_date(modified_at)
+    candidates = collect_candidates(
+        page, body, title, url or source_uri or "", latest, yearless_reference, hint, site_lines
+    ) + stated_candidates(_as_date(declared), fetched)
     return choose(candidates, latest)
 
 
@@ -856,9 +877,10 @@ def date_document(
     `templates`: the lines each source prints on many stories (transforms/templates.py), by source.
     """
     page = html_to_text(doc.raw) if doc.content_type == "html" and doc.raw else doc.raw
-    site_lines = (templates or {}).get(source_of(doc.source_uri), frozenset())
+    site_lines = (templates or {}).get(source_of(doc.address), frozenset())
     result = extract_publication_date(
-        page, doc.text, doc.title, doc.source_uri, reference_date, doc.date_hint, doc.modified_at, site_lines
+        page, doc.text, doc.title, doc.source_uri, reference_date, doc.date_hint, doc.modified_at, site_lines,
+        url=doc.url, fetched_at=doc.fetched_at, declared=doc.declared_date,
     )
     # A new object: Beam elements must not be changed in place.
     return dataclasses.replace(

@@ -28,6 +28,9 @@ class Document:
     encoding: str  # the encoding used to decode the bytes, and how it was chosen
     raw: str = ""  # the decoded page, page chrome included; emptied once no stage needs it
     modified_at: dt.datetime | None = None  # modification time of the input, when the store has one
+    url: str | None = None  # the web address of the page, when the input says (WARC, JSON Lines)
+    fetched_at: dt.datetime | None = None  # when a crawler fetched the page (WARC-Date)
+    declared_date: dt.date | None = None  # the publication date an export states (JSON Lines)
     title: str | None = None
     text: str = ""  # the clean body, paragraphs separated by a blank line
     language: str | None = None
@@ -39,6 +42,12 @@ class Document:
     mentioned_dates: list = dataclasses.field(default_factory=list)  # transforms.mentions.MentionedDate
     line_keys: tuple[int, ...] = ()  # hashes of a text page's lines, for template learning; emptied with raw
     duplicate_count: int = 0  # how many other input documents are copies of this one
+
+    @property
+    def address(self) -> str:
+        """The page's web address when known, else the input's URI: what tells a page's site and the
+        dates in its path."""
+        return self.url or self.source_uri
 
 
 def stable_hash(value: str | bytes, signed: bool = False) -> int:

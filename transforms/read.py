@@ -14,15 +14,15 @@ import apache_beam as beam
 import charset_normalizer
 import fsspec
 from fsspec.core import url_to_fs
-from fsspec.utils import infer_compression
 
+from transforms.containers import Entry, container_kind, read_entries, read_limited, stream_compression
 from transforms.document import Document, content_id
 from transforms.routing import REJECTS, Rejected, StageOutputs, counter, reject_row
 
 STAGE = "read"
+FROM_CONTAINERS = "from_containers"  # documents of WARC files and archives: one file, many documents
 DEFAULT_MAX_DOCUMENT_BYTES = 64 * 1024 * 1024  # decompressed; a bigger file is not a news article
 HTML_SUFFIXES = (".html", ".htm", ".xhtml", ".shtml")
-STREAM_COMPRESSIONS = frozenset({"gzip", "bz2", "xz", "lzma", "zstd"})
 # Sniffing: this many leading bytes decide whether a file is binary or HTML.
 SNIFF_BYTES = 4096
 # A text file has almost no control characters; past this share of the sniffed bytes it is binary.
@@ -151,10 +151,11 @@ def _bomless_utf16(head: bytes) -> str | None:
     return None
 
 
-def decode_bytes(data: bytes) -> tuple[str, str]:
+def decode_bytes(data: bytes, declared: str | None = None) -> tuple[str, str]:
     """Decode a text file; returns (text, encoding used, with how it was chosen).
 
-    Order: a byte-order mark, then strict UTF-8 (most dumps), then charset-normalizer's detection.
+    Order: a byte-order mark, then strict UTF-8 (most dumps), then the charset a web server `declared`
+    (after UTF-8: servers often declare Latin-1 for UTF-8 pages), then charset-normalizer's detection.
     Never guesses silently: the second value records the decision and lands in the output.
     """
     for bom, encoding in _BOMS:
@@ -174,6 +175,11 @@ def decode_bytes(data: bytes) -> tuple[str, str]:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         pass
+    if declared:
+        try:
+            return data.decode(declared), f"{declared} (declared by the server)"
+        except (UnicodeDecodeError, LookupError):
+            pass
     matches = list(charset_normalizer.from_bytes(data))
     if not matches:
         raise Rejected("undecodable bytes: no text encoding fits this file", f"{len(data)} bytes")
@@ -183,18 +189,11 @@ def decode_bytes(data: bytes) -> tuple[str, str]:
     return str(best), f"{best.encoding} (detected by charset-normalizer)"
 
 
-def stream_compression(uri: str) -> str | None:
-    """The stream compression a file's name announces (gz, bz2, xz, zst, lzma). Not zip and tar, which
-    are archives of many documents: fsspec would read a zip's first member and silently skip the rest."""
-    compression = infer_compression(uri.lower())
-    return compression if compression in STREAM_COMPRESSIONS else None
-
-
 def read_bytes(uri: str, max_bytes: int) -> bytes:
     """The (decompressed) bytes of a file; compression is inferred from the name (gz, bz2, xz, zst)."""
     try:
         with fsspec.open(openable_uri(uri), "rb", compression=stream_compression(uri)) as stream:
-            data = stream.read(max_bytes + 1)
+            data = read_limited(stream, max_bytes)
     except (EOFError, OSError, ValueError, RuntimeError) as error:
         raise Rejected(_read_failure_reason(uri, error), f"{type(error).__name__}: {error}") from None
     if len(data) > max_bytes:
@@ -225,24 +224,51 @@ def modified_time(uri: str) -> dt.datetime | None:
 
 def read_document(uri: str, max_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES) -> Document:
     """Read and decode one input file into a Document; raises Rejected with a reason if it cannot."""
-    data = read_bytes(uri, max_bytes)
+    return document_from_bytes(uri, read_bytes(uri, max_bytes), modified_at=modified_time(uri))
+
+
+def document_from_bytes(uri: str, data: bytes, entry: Entry | None = None, modified_at=None) -> Document:
+    """Decode one document's bytes (a file's, or a container entry's); raises Rejected if it is no text."""
     if not data:
         raise Rejected("empty file", "0 bytes")
     kind = binary_kind(data)
     if kind:
         raise Rejected("binary file, not text", f"it looks like {kind} ({len(data)} bytes)")
-    text, encoding = decode_bytes(data)
+    text, encoding = decode_bytes(data, entry.charset if entry else None)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     if not text.strip():
         raise Rejected("empty file", f"it contains only whitespace ({len(data)} bytes)")
     return Document(
         doc_id=content_id(data),
         source_uri=uri,
-        content_type=content_type_of(uri, data[:SNIFF_BYTES]),
+        content_type=(entry and entry.content_type) or content_type_of(uri, data[:SNIFF_BYTES]),
         encoding=encoding,
         raw=text,
-        modified_at=modified_time(uri),
+        modified_at=modified_at,
+        url=entry.url if entry else None,
+        fetched_at=entry.fetched_at if entry else None,
+        declared_date=entry.declared_date if entry else None,
     )
+
+
+def read_documents(uri: str, max_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES, jsonl_fields: dict | None = None):
+    """(uri, Document or the Rejected error) for every document in a file: one for a plain file, one per
+    entry for a container (WARC, JSON Lines, zip, tar)."""
+    if not container_kind(uri):
+        try:
+            yield uri, read_document(uri, max_bytes)
+        except Rejected as error:
+            yield uri, error
+        return
+    modified_at = modified_time(uri)
+    for entry in read_entries(uri, openable_uri(uri), max_bytes, jsonl_fields):
+        if entry.failure:
+            yield entry.uri, entry.failure
+            continue
+        try:
+            yield entry.uri, document_from_bytes(entry.uri, entry.data, entry, modified_at)
+        except Rejected as error:
+            yield entry.uri, error
 
 
 # ---------------------------------------------------------------------------------------------
@@ -272,31 +298,42 @@ def _as_input_error(error: Exception) -> Exception:
 
 
 class _ReadFn(beam.DoFn):
-    def __init__(self, max_bytes: int):
+    def __init__(self, max_bytes: int, jsonl_fields: dict | None):
         self._max_bytes = max_bytes
+        self._jsonl_fields = jsonl_fields
 
     def process(self, uri: str):
-        counter("read.documents").inc()
+        documents = counter("read.documents")
         try:
-            doc = read_document(uri, self._max_bytes)
-        except Exception as error:  # noqa: BLE001 - every failure becomes a reject row
+            for name, doc in read_documents(uri, self._max_bytes, self._jsonl_fields):
+                documents.inc()
+                if isinstance(doc, Document):
+                    counter(f"read.{doc.content_type}").inc()
+                    yield doc if name == uri else beam.pvalue.TaggedOutput(FROM_CONTAINERS, doc)
+                else:
+                    counter("read.rejected").inc()
+                    yield beam.pvalue.TaggedOutput(REJECTS, reject_row(name, STAGE, doc))
+        except Exception as error:  # noqa: BLE001 - every other failure becomes a reject row of the file
+            documents.inc()
             counter("read.rejected").inc()
             yield beam.pvalue.TaggedOutput(REJECTS, reject_row(uri, STAGE, error))
-            return
-        counter(f"read.{doc.content_type}").inc()
-        yield doc
 
 
 class ReadDump(beam.PTransform):
     """Input patterns -> Documents (`.documents`) and read failures (`.rejects`)."""
 
     def __init__(
-        self, inputs: list[str], max_document_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES, exclude: str | None = None
+        self,
+        inputs: list[str],
+        max_document_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES,
+        exclude: str | None = None,
+        jsonl_fields: dict[str, str] | None = None,
     ):
         super().__init__()
         self._inputs = list(inputs)
         self._max_bytes = max_document_bytes
         self._exclude = exclude  # the output folder: never read a dataset back as input
+        self._jsonl_fields = jsonl_fields  # {newsflow field: the export's field name}
 
     def expand(self, pipeline):
         listed = (
@@ -307,7 +344,11 @@ class ReadDump(beam.PTransform):
         read = (
             listed.uris
             | "DistinctFiles" >> beam.Distinct()  # also the shuffle that spreads files over workers
-            | "ReadFiles" >> beam.ParDo(_ReadFn(self._max_bytes)).with_outputs(REJECTS, main="documents")
+            | "ReadFiles" >> beam.ParDo(_ReadFn(self._max_bytes, self._jsonl_fields)).with_outputs(
+                REJECTS, FROM_CONTAINERS, main="documents")
         )
+        # One container file is read by one worker: spread its documents over all of them.
+        spread = read[FROM_CONTAINERS] | "SpreadContainerDocuments" >> beam.Reshuffle()
+        documents = (read.documents, spread) | "AllDocuments" >> beam.Flatten()
         rejects = (listed[REJECTS], read[REJECTS]) | "ReadRejects" >> beam.Flatten()
-        return StageOutputs(read.documents, rejects)
+        return StageOutputs(documents, rejects)

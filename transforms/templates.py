@@ -192,7 +192,7 @@ def apply_template(doc: Document, template: frozenset[int]) -> Document:
 
 
 def apply_source_template(doc: Document, templates: dict[str, frozenset[int]]) -> Document:
-    return apply_template(doc, templates.get(source_of(doc.source_uri), frozenset()))
+    return apply_template(doc, templates.get(source_of(doc.address), frozenset()))
 
 
 def state_uri(output: str) -> str:
@@ -223,7 +223,7 @@ def statistics_rows(source: str, persisted: dict[int, tuple[int, ...]]) -> list[
 
 def _source_and_lines(doc: Document) -> tuple[str, PageLines]:
     with busy("templates.lines"):
-        return source_of(doc.source_uri), page_lines(doc)
+        return source_of(doc.address), page_lines(doc)
 
 
 class _LearnSourceFn(beam.DoFn):

@@ -1,0 +1,331 @@
+"""Files that hold many documents: WARC/ARC crawls, JSON Lines exports, zip and tar archives.
+
+Each container is read as a stream, entry by entry, through fsspec (so from any store), and never
+extracted to disk. Every entry becomes an `Entry`: its bytes and what the container says about them
+(web address, fetch time, a declared date), or a `Rejected` failure with a reason. An entry is named
+`container-uri#id`: the WARC-Record-ID, `line-N` for JSON Lines, the member path for archives.
+
+What is not a document is skipped and counted, not rejected: WARC request, metadata and warcinfo
+records, archive folders. What is a document but cannot be one is rejected with a reason: a WARC
+response that is not a page (an image), an HTTP error or redirect, an archive member that is a link,
+has an unsafe path or is larger than the limit (a zip bomb stops at the limit as it streams). A
+container that breaks mid-way keeps the entries read before the break and adds a reject for itself.
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import posixpath
+import stat
+import tarfile
+import zipfile
+from collections.abc import Iterator
+
+import fsspec
+from fsspec.compression import compr
+from fsspec.utils import infer_compression
+
+from transforms.routing import Rejected, counter
+
+WARC_SUFFIXES = (".warc", ".warc.gz", ".warc.zst", ".warc.lz4")
+ARC_SUFFIXES = (".arc", ".arc.gz")
+JSONL_SUFFIXES = (".jsonl", ".ndjson", ".jsonl.gz", ".jsonl.bz2", ".jsonl.xz", ".jsonl.zst", ".ndjson.gz")
+ZIP_SUFFIXES = (".zip",)
+TAR_SUFFIXES = (".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz")
+PAGE_MEDIA_TYPES = ("text/html", "application/xhtml+xml", "text/plain")
+READ_CHUNK = 1 << 20
+STREAM_COMPRESSIONS = frozenset({"gzip", "bz2", "xz", "lzma", "zstd"})
+# JSON Lines fields newsflow reads, and the field names it expects unless --jsonl-fields says otherwise.
+JSONL_DEFAULT_FIELDS = {"text": "text", "html": "html", "url": "url", "date": "date", "title": "title"}
+
+
+@dataclasses.dataclass
+class Entry:
+    """One document inside a container, or the reason it cannot be read."""
+
+    uri: str  # container URI + "#" + the entry's id
+    data: bytes = b""
+    content_type: str | None = None  # "html" or "text" when the container says, else sniffed later
+    url: str | None = None  # the web address the page was fetched from
+    fetched_at: dt.datetime | None = None
+    declared_date: dt.date | None = None  # a publication date the export states
+    charset: str | None = None  # the encoding the server declared
+    failure: Rejected | None = None
+
+
+def stream_compression(uri: str) -> str | None:
+    """The stream compression a file's name announces (gz, bz2, xz, zst, lzma). Not zip and tar, which
+    are archives of many documents: fsspec would read a zip's first member and silently skip the rest."""
+    compression = infer_compression(uri.lower())
+    return compression if compression in STREAM_COMPRESSIONS else None
+
+
+def container_kind(uri: str) -> str | None:
+    """'warc', 'arc', 'jsonl', 'zip' or 'tar' by the file name; None for a single-document file."""
+    name = uri.lower().split("?", 1)[0]
+    for kind, suffixes in (("warc", WARC_SUFFIXES), ("arc", ARC_SUFFIXES), ("jsonl", JSONL_SUFFIXES),
+                           ("zip", ZIP_SUFFIXES), ("tar", TAR_SUFFIXES)):
+        if name.endswith(suffixes):
+            return kind
+    return None
+
+
+def read_entries(uri: str, openable: str, max_bytes: int, jsonl_fields: dict[str, str] | None = None) -> Iterator[Entry]:
+    """Every entry of a container file; a container that fails mid-way ends with a reject for itself."""
+    kind = container_kind(uri)
+    readers = {"warc": _warc_entries, "arc": _arc_entries, "jsonl": _jsonl_entries, "zip": _zip_entries,
+               "tar": _tar_entries}
+    count = 0
+    try:
+        with fsspec.open(openable, "rb") as stream:
+            if kind == "jsonl":
+                entries = _jsonl_entries(uri, stream, max_bytes, {**JSONL_DEFAULT_FIELDS, **(jsonl_fields or {})})
+            else:
+                entries = readers[kind](uri, stream, max_bytes)
+            for entry in entries:
+                count += 1
+                yield entry
+    except Exception as error:  # noqa: BLE001 - a broken container is a reject, whatever broke
+        yield Entry(uri, failure=Rejected(
+            f"{_KIND_NAMES[kind]} is corrupt or truncated: {count} documents were read before the error",
+            f"{type(error).__name__}: {error}"))
+        return
+    if count == 0:
+        yield Entry(uri, failure=Rejected(f"{_KIND_NAMES[kind]} holds no document",
+                                          "no page, line or file inside it could be a document"))
+
+
+_KIND_NAMES = {"warc": "WARC file", "arc": "ARC file", "jsonl": "JSON Lines file", "zip": "zip archive",
+               "tar": "tar archive"}
+
+
+def read_limited(stream, max_bytes: int) -> bytes:
+    """At most max_bytes + 1 bytes (one more than the limit tells that the entry is too large), read in
+    chunks: one read(max_bytes + 1) call allocates the whole limit for every document (1.6x slower)."""
+    chunks, size = [], 0
+    while size <= max_bytes:
+        chunk = stream.read(min(READ_CHUNK, max_bytes + 1 - size))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
+
+
+def _too_large(max_bytes: int) -> Rejected:
+    return Rejected(f"document larger than the limit of {max_bytes} bytes (--max-document-bytes)",
+                    f"more than {max_bytes} bytes after decompression")
+
+
+# ---------------------------------------------------------------------------------------------
+# Web archives
+# ---------------------------------------------------------------------------------------------
+
+
+def _warc_entries(uri: str, stream, max_bytes: int) -> Iterator[Entry]:
+    """Response and resource records of a WARC file (FastWARC: gzip or zstd per record, detected)."""
+    from fastwarc.warc import ArchiveIterator, WarcRecordType
+
+    # Request, metadata and warcinfo records are not documents: the reader skips them in Rust.
+    wanted = WarcRecordType.response | WarcRecordType.resource | WarcRecordType.revisit
+    for record in ArchiveIterator(stream, record_types=wanted, parse_http=True, auto_decode="all"):
+        is_http = record.is_http
+        yield _web_entry(
+            uri=f"{uri}#{record.record_id}",
+            kind="revisit" if record.record_type == WarcRecordType.revisit else "response",
+            url=record.headers.get("WARC-Target-URI"),
+            fetched_at=record.record_date,
+            status=record.http_headers.status_code if is_http else 200,
+            media_type=(record.http_content_type if is_http else record.headers.get("Content-Type")) or "",
+            charset=record.http_charset if is_http else None,
+            payload=lambda r=record: read_limited(r.reader, max_bytes),
+            max_bytes=max_bytes,
+        )
+
+
+def _arc_entries(uri: str, stream, max_bytes: int) -> Iterator[Entry]:
+    """Records of a legacy ARC file (warcio reads ARC; FastWARC does not)."""
+    from warcio.archiveiterator import ArchiveIterator
+
+    for record in ArchiveIterator(stream, arc2warc=True):
+        if record.rec_type not in ("response", "resource", "revisit"):
+            counter("read.warc_records_skipped").inc()
+            continue
+        headers = record.http_headers
+        fetched = record.rec_headers.get_header("WARC-Date")
+        yield _web_entry(
+            uri=f"{uri}#{record.rec_headers.get_header('WARC-Record-ID')}",
+            kind=record.rec_type,
+            url=record.rec_headers.get_header("WARC-Target-URI"),
+            fetched_at=dt.datetime.fromisoformat(fetched.replace("Z", "+00:00")) if fetched else None,
+            status=int(headers.get_statuscode() or 0) if headers else 200,
+            media_type=(headers.get_header("Content-Type") if headers else record.content_type) or "",
+            charset=None,
+            payload=lambda r=record: read_limited(r.content_stream(), max_bytes),
+            max_bytes=max_bytes,
+        )
+
+
+def _web_entry(*, uri, kind, url, fetched_at, status, media_type, charset, payload, max_bytes) -> Entry:
+    entry = Entry(uri, url=url, fetched_at=fetched_at, charset=charset)
+    media_type = media_type.split(";", 1)[0].strip().lower()
+    if kind == "revisit":
+        entry.failure = Rejected("WARC revisit record: the crawler kept no copy of this page",
+                                 "the page was unchanged since an earlier capture, which is in another record")
+    elif 300 <= status < 400:
+        entry.failure = Rejected(f"HTTP redirect ({status}): the response holds no page", url or "")
+    elif status != 200:
+        entry.failure = Rejected(f"HTTP error ({status}): the response holds no page", url or "")
+    elif media_type and media_type not in PAGE_MEDIA_TYPES:
+        entry.failure = Rejected("WARC response is not a web page", f"its content type is {media_type}")
+    else:
+        entry.data = payload()
+        entry.content_type = "text" if media_type == "text/plain" else "html"
+        if len(entry.data) > max_bytes:
+            entry.failure, entry.data = _too_large(max_bytes), b""
+    return entry
+
+
+# ---------------------------------------------------------------------------------------------
+# JSON Lines exports
+# ---------------------------------------------------------------------------------------------
+
+
+def _jsonl_entries(uri: str, stream, max_bytes: int, fields: dict[str, str]) -> Iterator[Entry]:
+    """One document per line: an HTML or text field, with an optional web address, date and title."""
+    compression = stream_compression(uri)
+    lines = compr[compression](stream, mode="rb") if compression else stream
+    for number, line in enumerate(_bounded_lines(lines, max_bytes), start=1):
+        if line is None:
+            yield Entry(f"{uri}#line-{number}", failure=_too_large(max_bytes))
+        elif line.strip():
+            yield _jsonl_entry(f"{uri}#line-{number}", line, fields)
+
+
+def _bounded_lines(stream, max_bytes: int) -> Iterator[bytes | None]:
+    """The lines of a stream; None for a line longer than max_bytes, which is skipped as it streams."""
+    while True:
+        line = stream.readline(max_bytes + 1)
+        if not line:
+            return
+        if len(line) > max_bytes and not line.endswith(b"\n"):
+            while line and not line.endswith(b"\n"):  # skip the rest of the long line
+                line = stream.readline(1 << 20)
+            yield None
+            continue
+        yield line
+
+
+def _jsonl_entry(uri: str, line: bytes, fields: dict[str, str]) -> Entry:
+    try:
+        record = json.loads(line)
+    except ValueError as error:
+        return Entry(uri, failure=Rejected("line is not valid JSON", str(error)[:200]))
+    if not isinstance(record, dict):
+        return Entry(uri, failure=Rejected("line is not a JSON object", f"it is a {type(record).__name__}"))
+
+    def field(name: str) -> str | None:
+        value = record.get(fields[name])
+        return value if isinstance(value, str) and value.strip() else None
+
+    html, text = field("html"), field("text")
+    if not html and not text:
+        return Entry(uri, failure=Rejected(
+            "line has no text: neither its text nor its html field is filled",
+            f"expected a field {fields['text']!r} or {fields['html']!r} (map others with --jsonl-fields)"))
+    if html:
+        data, content_type = html.encode(), "html"
+    else:
+        # A text export's title goes first, as the title line of a text page.
+        title = field("title")
+        data, content_type = (f"{title}\n\n{text}" if title else text).encode(), "text"
+    return Entry(uri, data=data, content_type=content_type, url=field("url"), charset="utf-8",
+                 declared_date=declared_date(record.get(fields["date"])))
+
+
+def declared_date(value) -> dt.date | None:
+    """The day of an export's date field: ISO 8601 text ("2024-03-02", "2024-03-02T10:00:00Z") or an
+    epoch in seconds or milliseconds; None for anything else (a wrong field is no evidence)."""
+    try:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            seconds = value / 1000 if value > 1e11 else value
+            return dt.datetime.fromtimestamp(seconds, dt.timezone.utc).date()
+        if isinstance(value, str) and value.strip():
+            return dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00")).date()
+    except (ValueError, OverflowError, OSError):
+        return None
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Archives
+# ---------------------------------------------------------------------------------------------
+
+
+def unsafe_member_path(name: str) -> bool:
+    """An absolute path or one that climbs out ("../"): made to write outside a folder when extracted."""
+    normal = posixpath.normpath(name.replace("\\", "/"))
+    return name.startswith(("/", "\\")) or (len(name) > 1 and name[1] == ":") or normal.split("/", 1)[0] == ".."
+
+
+def _member_failure(name: str, size: int, max_bytes: int) -> Rejected | None:
+    if unsafe_member_path(name):
+        return Rejected("archive member with an unsafe path (absolute or '../'): not read",
+                        "such paths are made to write outside a folder when unpacked")
+    if container_kind(name):
+        return Rejected("archive inside an archive: not opened", "unpack the outer archive into the dump")
+    if size > max_bytes:
+        return _too_large(max_bytes)
+    return None
+
+
+def _member_bytes(name: str, stream, max_bytes: int) -> bytes:
+    """A member's bytes, decompressed when its name says gz/bz2/xz/zst, at most max_bytes + 1."""
+    compression = stream_compression(name)
+    if compression:
+        stream = compr[compression](stream, mode="rb")
+    return read_limited(stream, max_bytes)
+
+
+def _zip_entries(uri: str, stream, max_bytes: int) -> Iterator[Entry]:
+    with zipfile.ZipFile(stream) as archive:
+        for info in archive.infolist():
+            if info.is_dir():
+                continue
+            member_uri = f"{uri}#{info.filename}"
+            if stat.S_ISLNK(info.external_attr >> 16):
+                yield Entry(member_uri, failure=Rejected("symbolic link inside an archive: not followed",
+                                                         "a link's target could be any file"))
+                continue
+            if info.flag_bits & 0x1:
+                yield Entry(member_uri, failure=Rejected("encrypted archive member: it cannot be read", ""))
+                continue
+            failure = _member_failure(info.filename, info.file_size, max_bytes)
+            if failure is None:
+                with archive.open(info) as member:
+                    data = _member_bytes(info.filename, member, max_bytes)
+                # A zip's declared size can lie (a bomb); the bytes read say the truth.
+                failure = _too_large(max_bytes) if len(data) > max_bytes else None
+            yield Entry(member_uri, failure=failure) if failure else Entry(member_uri, data=data)
+
+
+def _tar_entries(uri: str, stream, max_bytes: int) -> Iterator[Entry]:
+    # "r|*": a forward-only stream (no seeks: works the same on object stores), compression detected.
+    with tarfile.open(fileobj=stream, mode="r|*") as archive:
+        for member in archive:
+            if member.isdir():
+                continue
+            member_uri = f"{uri}#{member.name}"
+            if member.issym() or member.islnk():
+                yield Entry(member_uri, failure=Rejected("symbolic link inside an archive: not followed",
+                                                         f"it points at {member.linkname!r}"))
+                continue
+            if not member.isfile():
+                yield Entry(member_uri, failure=Rejected("special file inside an archive (device or pipe): not read", ""))
+                continue
+            failure = _member_failure(member.name, member.size, max_bytes)
+            if failure is None:
+                data = _member_bytes(member.name, archive.extractfile(member), max_bytes)
+                failure = _too_large(max_bytes) if len(data) > max_bytes else None
+            yield Entry(member_uri, failure=failure) if failure else Entry(member_uri, data=data)
