@@ -13,7 +13,7 @@ import zipfile
 
 import pyarrow.compute as pc
 import pytest
-from cli_runs import rows_by_name, run_cli
+from cli_runs import ROOT, rows_by_name, run_cli
 from web_archive import warc_bytes
 
 from pipelines.cli import jsonl_fields
@@ -362,3 +362,22 @@ def test_a_rerun_over_the_containers_adds_nothing(mixed_run):
     assert "already ingested" in second.stdout
     summary_line = next(line for line in second.stdout.splitlines() if "articles" in line)
     assert summary_line.split()[-1] == "0"
+
+
+def test_the_formats_sample_delivery(tmp_path):
+    """samples/formats (samples/make_formats.py): one delivery per container format, as the README shows it."""
+    formats = ROOT / "samples" / "formats"
+    out = tmp_path / "out"
+    run_cli(formats, "--output", out)
+    articles, copies = rows_by_name(out, ARTICLES), rows_by_name(out, DUPLICATES)
+    rejects = open_table(str(out), REJECTS).to_table().to_pylist()
+    assert (len(articles), len(copies), len(rejects)) == (5, 2, 5)
+    assert sorted(row["reason"].split(":")[0] for row in rejects) == [
+        "HTTP error (404)", "WARC response is not a web page", "archive member with an unsafe path (absolute or '../')",
+        "line is not valid JSON", "symbolic link inside an archive"]
+    assert articles["export.jsonl#line-1"]["published_date"] == dt.date(2024, 3, 4)
+    # Year-less wire datelines take the year of the export's date and of the archive member's time.
+    assert articles["export.jsonl#line-3"]["published_date"] == dt.date(2024, 3, 8)
+    assert articles["tram.txt"]["published_date"] == dt.date(2024, 3, 9)
+    crawled = [row for row in copies.values() if row["url"]]
+    assert sorted(row["published_date"] for row in crawled) == [dt.date(2024, 3, 8), dt.date(2024, 3, 9)]

@@ -51,6 +51,7 @@ class Entry:
     fetched_at: dt.datetime | None = None
     declared_date: dt.date | None = None  # a publication date the export states
     charset: str | None = None  # the encoding the server declared
+    modified_at: dt.datetime | None = None  # an archive member's own modification time
     failure: Rejected | None = None
 
 
@@ -307,7 +308,8 @@ def _zip_entries(uri: str, stream, max_bytes: int) -> Iterator[Entry]:
                     data = _member_bytes(info.filename, member, max_bytes)
                 # A zip's declared size can lie (a bomb); the bytes read say the truth.
                 failure = _too_large(max_bytes) if len(data) > max_bytes else None
-            yield Entry(member_uri, failure=failure) if failure else Entry(member_uri, data=data)
+            modified = dt.datetime(*info.date_time, tzinfo=dt.timezone.utc)
+            yield Entry(member_uri, failure=failure) if failure else Entry(member_uri, data=data, modified_at=modified)
 
 
 def _tar_entries(uri: str, stream, max_bytes: int) -> Iterator[Entry]:
@@ -328,4 +330,5 @@ def _tar_entries(uri: str, stream, max_bytes: int) -> Iterator[Entry]:
             if failure is None:
                 data = _member_bytes(member.name, archive.extractfile(member), max_bytes)
                 failure = _too_large(max_bytes) if len(data) > max_bytes else None
-            yield Entry(member_uri, failure=failure) if failure else Entry(member_uri, data=data)
+            modified = dt.datetime.fromtimestamp(member.mtime, dt.timezone.utc) if member.mtime else None
+            yield Entry(member_uri, failure=failure) if failure else Entry(member_uri, data=data, modified_at=modified)

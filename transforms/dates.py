@@ -30,7 +30,8 @@ wins when it is the only signal.
 
 Year-less dates ("SALVADOR, Feb 26 -") take the closest year that is not after the reference: the given
 `reference_date`, else a YYYY-MM-DD, YYYY-MM or YYYY folder of the source ("/1987-02/" -> Feb 28, 1987),
-else the day the file was last modified.
+else the date an export states or the day a crawler fetched the page, else the day the file (or archive
+member) was last modified.
 Month names: English, German, French, Spanish, Portuguese, Italian, Russian, Dutch; numeric dates day
 first (21.01.2017) unless only month first is valid or the page writes US dates.
 
@@ -787,7 +788,8 @@ def extract_publication_date(
 
     `page` is the whole page text (chrome included), `body` the clean article body, `hint` a date from
     the page metadata. Year-less dates are resolved against `reference_date`, else against a date folder
-    in `source_uri`, else against the day a crawler fetched the page, else the file's modification day
+    in `source_uri`, else against the date the export states or the day a crawler fetched the page, else
+    the file's modification day
     `modified_at`; dates after the reference (default: today) or after the fetch are not publication
     dates. `url` (the page's web address, when the input says) is read for dates instead of `source_uri`;
     `declared` is a date the export states.
@@ -803,10 +805,13 @@ def extract_publication_date(
         latest = min(latest, _latest_plausible(fetched))
     # A file cannot have been saved before its article was written: its day resolves year-less dates
     # when nothing better says when the dump was made (it is no upper bound: copies get new times).
-    yearless_reference = reference_date or reference_from_uri(source_uri or "") or fetched or _as_date(modified_at)
+    declared = _as_date(declared)
+    yearless_reference = (
+        reference_date or reference_from_uri(source_uri or "") or declared or fetched or _as_date(modified_at)
+    )
     candidates = collect_candidates(
         page, body, title, url or source_uri or "", latest, yearless_reference, hint, site_lines
-    ) + stated_candidates(_as_date(declared), fetched)
+    ) + stated_candidates(declared, fetched)
     return choose(candidates, latest)
 
 

@@ -266,7 +266,7 @@ def read_documents(uri: str, max_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES, jsonl_
             yield entry.uri, entry.failure
             continue
         try:
-            yield entry.uri, document_from_bytes(entry.uri, entry.data, entry, modified_at)
+            yield entry.uri, document_from_bytes(entry.uri, entry.data, entry, entry.modified_at or modified_at)
         except Rejected as error:
             yield entry.uri, error
 
