@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import sys
+import urllib.parse
 
 from pipelines import logs
 
@@ -63,6 +64,14 @@ def jsonl_fields(value: str) -> tuple[tuple[str, str], ...]:
     return tuple(pairs)
 
 
+def has_credentials(location: str) -> bool:
+    """Whether a URL carries a password (s3://key:secret@bucket/...), which would leak into every table."""
+    try:
+        return urllib.parse.urlsplit(location).password is not None
+    except ValueError:
+        return False
+
+
 def own_flags(*parsers: argparse.ArgumentParser) -> set[str]:
     return {flag for parser in parsers for action in parser._actions for flag in action.option_strings}
 
@@ -100,6 +109,11 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     logs.configure(args.quiet)
+    with_secrets = [location for location in [*args.inputs, args.output] if has_credentials(location)]
+    if with_secrets:
+        print("newsflow: a URL holds credentials (user:password@). Put them in the store's standard configuration "
+              "instead (environment variables, ~/.aws, gcloud auth): URLs end up in tables and logs.", file=sys.stderr)
+        return 2
     from pipelines.ingest import run_ingest  # imports Beam and the stages: keep --help fast
     from pipelines.summary import format_summary
 

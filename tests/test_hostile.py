@@ -4,7 +4,9 @@ Every file ends in exactly one table: an article (or a copy of one) when it is l
 else a reject with a reason a person understands; never a crash, never a bug report, nothing written
 outside the output folder.
 """
+import http.server
 import os
+import threading
 import pathlib
 
 import pytest
@@ -67,3 +69,39 @@ def test_nothing_is_written_outside_the_output(hostile_run):
     assert after == sorted({*before, "out"})
     assert not (pathlib.Path("/etc/absolute.txt")).exists()
     assert os.path.exists(ROOT / "pyproject.toml")
+
+
+class _BreaksMidRead(http.server.BaseHTTPRequestHandler):
+    """Promises 100,000 bytes, sends a few hundred, then hangs up: a store failing mid-read."""
+
+    def _headers(self):
+        self.send_response(200)
+        self.send_header("Content-Length", "100000")
+        self.send_header("Content-Type", "text/plain")
+        self.end_headers()
+
+    def do_HEAD(self):  # noqa: N802 - the name http.server calls
+        self._headers()
+
+    def do_GET(self):  # noqa: N802
+        self._headers()
+        self.wfile.write(b"The harbour board met on Tuesday to approve a night ferry. " * 10)
+        self.close_connection = True
+
+    def log_message(self, *args):
+        pass
+
+
+def test_an_fsspec_url_that_fails_mid_read_is_a_reject(tmp_path):
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _BreaksMidRead)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/story.txt"
+        result = run_cli(url, "--output", tmp_path / "out")
+    finally:
+        server.shutdown()
+    [row] = open_table(str(tmp_path / "out"), REJECTS).to_table().to_pylist()
+    assert row["source_uri"] == url
+    assert row["reason"] == "file could not be read: the store failed while sending it (network or server error)"
+    assert "Not enough data" in row["detail"] or "payload" in row["detail"].lower()
+    assert "ERROR" not in result.stderr

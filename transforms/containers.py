@@ -89,7 +89,8 @@ def read_entries(uri: str, openable: str, max_bytes: int, jsonl_fields: dict[str
                 yield entry
     except Exception as error:  # noqa: BLE001 - a broken container is a reject, whatever broke
         yield Entry(uri, failure=Rejected(
-            f"{_KIND_NAMES[kind]} is corrupt or truncated: {count} documents were read before the error",
+            f"{_KIND_NAMES[kind]} is corrupt or truncated, or the store failed while sending it: "
+            f"{count} documents were read before the error",
             f"{type(error).__name__}: {error}"))
         return
     if count == 0:
@@ -205,17 +206,20 @@ def _jsonl_entries(uri: str, stream, max_bytes: int, fields: dict[str, str]) -> 
 
 
 def _bounded_lines(stream, max_bytes: int) -> Iterator[bytes | None]:
-    """The lines of a stream; None for a line longer than max_bytes, which is skipped as it streams."""
+    """The lines of a stream; None for a line longer than max_bytes, skipped as it streams. Reads chunks
+    (not readline(size): object-store files do not take a size), so memory stays under the limit."""
+    pending, too_long = b"", False
     while True:
-        line = stream.readline(max_bytes + 1)
-        if not line:
+        chunk = stream.read(READ_CHUNK)
+        pending += chunk
+        *lines, pending = pending.split(b"\n") if chunk else (*pending.split(b"\n"), b"")
+        for line in lines:
+            yield None if too_long or len(line) > max_bytes else line
+            too_long = False
+        if len(pending) > max_bytes:  # a line over the limit: drop what was read of it, go on to its end
+            pending, too_long = b"", True
+        if not chunk:
             return
-        if len(line) > max_bytes and not line.endswith(b"\n"):
-            while line and not line.endswith(b"\n"):  # skip the rest of the long line
-                line = stream.readline(1 << 20)
-            yield None
-            continue
-        yield line
 
 
 def _jsonl_entry(uri: str, line: bytes, fields: dict[str, str]) -> Entry:

@@ -194,7 +194,7 @@ def read_bytes(uri: str, max_bytes: int) -> bytes:
     try:
         with fsspec.open(openable_uri(uri), "rb", compression=stream_compression(uri)) as stream:
             data = read_limited(stream, max_bytes)
-    except (EOFError, OSError, ValueError, RuntimeError) as error:
+    except Exception as error:  # noqa: BLE001 - every store raises its own errors (aiohttp, botocore, gcsfs)
         raise Rejected(_read_failure_reason(uri, error), f"{type(error).__name__}: {error}") from None
     if len(data) > max_bytes:
         raise Rejected(f"document larger than the limit of {max_bytes} bytes (--max-document-bytes)",
@@ -203,12 +203,14 @@ def read_bytes(uri: str, max_bytes: int) -> bytes:
 
 
 def _read_failure_reason(uri: str, error: Exception) -> str:
-    if stream_compression(uri):
+    if stream_compression(uri) and isinstance(error, (EOFError, OSError, ValueError, RuntimeError)):
         return "corrupt or truncated compressed file: it could not be decompressed"
     if isinstance(error, PermissionError):
         return "file could not be read: permission denied"
     if isinstance(error, FileNotFoundError):
         return "file disappeared or is a broken link"
+    if not isinstance(error, (EOFError, OSError, ValueError)):
+        return "file could not be read: the store failed while sending it (network or server error)"
     return "file could not be read"
 
 
