@@ -28,6 +28,7 @@ lint: setup
 bench: setup
 	$(BIN)/python benchmarks/quality_boilerplate.py
 	$(BIN)/python benchmarks/quality_dates.py
+	$(BIN)/python benchmarks/quality_warc.py
 	$(BIN)/python benchmarks/quality_entities.py
 	$(BIN)/python benchmarks/quality_dedupe.py
 	$(BIN)/python benchmarks/dedupe_parameters.py

@@ -28,41 +28,51 @@ FORMATS = Path(__file__).resolve().parent / "formats"
 STORIES = {
     "ferry": (
         "Night ferry to Kelby Island makes its first crossing",
-        "PORT ALDER, March 8 - The night ferry to Kelby Island made its first crossing on Friday with 84 "
-        "passengers and 12 cars, ending years of complaints from island workers who missed the last evening boat.\n\n"
-        "The Alder Harbour Board approved the service in January after a petition signed by more than 2,000 "
-        "islanders. The boat leaves the mainland pier at 11 p.m. and returns at midnight.\n\n"
-        "\"I used to sleep on my sister's sofa three nights a week,\" said nurse Hilde Marrow, who works late "
-        "shifts at Port Alder General Hospital. \"Tonight I will be home before one.\"",
+        (
+            "PORT ALDER, March 8 - The night ferry to Kelby Island made its first crossing on Friday with 84 "
+            "passengers and 12 cars, ending years of complaints from island workers who missed the last evening boat.\n\n"
+            "The Alder Harbour Board approved the service in January after a petition signed by more than 2,000 "
+            "islanders. The boat leaves the mainland pier at 11 p.m. and returns at midnight.\n\n"
+            "\"I used to sleep on my sister's sofa three nights a week,\" said nurse Hilde Marrow, who works late "
+            "shifts at Port Alder General Hospital. \"Tonight I will be home before one.\""
+        ),
     ),
     "tram": (
         "Tram line to the university opens with a queue at dawn",
-        "The new tram line between Port Alder station and Kelby Vale University opened on Saturday, with "
-        "students queuing in the rain for the first ride at 5:40 a.m.\n\n"
-        "The 6.2-kilometre line has nine stops and cost 148 million, a third less than the figure opponents "
-        "warned of when the council approved it in 2021. Fares stay frozen until the summer, the transport "
-        "authority said, while a branch towards the hospital still waits for state funding.",
+        (
+            "The new tram line between Port Alder station and Kelby Vale University opened on Saturday, with "
+            "students queuing in the rain for the first ride at 5:40 a.m.\n\n"
+            "The 6.2-kilometre line has nine stops and cost 148 million, a third less than the figure opponents "
+            "warned of when the council approved it in 2021. Fares stay frozen until the summer, the transport "
+            "authority said, while a branch towards the hospital still waits for state funding."
+        ),
     ),
     "library": (
         "Library lends guitars and violins from Monday",
-        "The Port Alder city library will lend musical instruments from Monday, starting with forty guitars, "
-        "violins and keyboards donated by retired music teacher Osric Fenn.\n\n"
-        "Borrowers need only a library card and may keep an instrument for four weeks. Fenn, 81, said he had "
-        "collected the instruments over fifty years of teaching and wanted them \"played, not kept in a loft\".",
+        (
+            "The Port Alder city library will lend musical instruments from Monday, starting with forty guitars, "
+            "violins and keyboards donated by retired music teacher Osric Fenn.\n\n"
+            "Borrowers need only a library card and may keep an instrument for four weeks. Fenn, 81, said he had "
+            "collected the instruments over fifty years of teaching and wanted them \"played, not kept in a loft\"."
+        ),
     ),
     "oaks": (
         "Volunteers plant 300 oaks along Riverside Park",
-        "Volunteers planted three hundred oak saplings along the eastern edge of Riverside Park on Sunday, "
-        "replacing elms lost to disease in the last decade.\n\n"
-        "The gardeners' association, which raised the money at a winter market, hopes the young wood will "
-        "shelter birds and walkers within fifteen years. Schools in the district have each adopted a row of trees.",
+        (
+            "Volunteers planted three hundred oak saplings along the eastern edge of Riverside Park on Sunday, "
+            "replacing elms lost to disease in the last decade.\n\n"
+            "The gardeners' association, which raised the money at a winter market, hopes the young wood will "
+            "shelter birds and walkers within fifteen years. Schools in the district have each adopted a row of trees."
+        ),
     ),
     "bakery": (
         "Harbour bakery reopens after the flood",
-        "The Quayside Bakery reopened on Tuesday, five months after the December flood filled its cellar and "
-        "ruined two ovens.\n\n"
-        "Owner Pia Lindqvist said neighbours had lent her a van and a spare oven so she could keep supplying "
-        "the island school during the repairs. The first customers queued before seven for cardamom buns.",
+        (
+            "The Quayside Bakery reopened on Tuesday, five months after the December flood filled its cellar and "
+            "ruined two ovens.\n\n"
+            "Owner Pia Lindqvist said neighbours had lent her a van and a spare oven so she could keep supplying "
+            "the island school during the repairs. The first customers queued before seven for cardamom buns."
+        ),
     ),
 }
 

@@ -6,8 +6,8 @@ outside the output folder.
 """
 import http.server
 import os
-import threading
 import pathlib
+import threading
 
 import pytest
 from cli_runs import run_cli
@@ -80,10 +80,10 @@ class _BreaksMidRead(http.server.BaseHTTPRequestHandler):
         self.send_header("Content-Type", "text/plain")
         self.end_headers()
 
-    def do_HEAD(self):  # noqa: N802 - the name http.server calls
+    def do_HEAD(self):
         self._headers()
 
-    def do_GET(self):  # noqa: N802
+    def do_GET(self):
         self._headers()
         self.wfile.write(b"The harbour board met on Tuesday to approve a night ferry. " * 10)
         self.close_connection = True

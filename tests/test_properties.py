@@ -31,6 +31,15 @@ def test_clean_never_fails_and_returns_clean_paragraphs(raw):
 
 
 @settings(max_examples=150, deadline=None)
+@given(st.one_of(TEXT, PAGE))
+def test_cleaning_a_clean_page_again_changes_nothing(raw):
+    first = clean_text_page(raw)
+    again = clean_text_page(f"{first.title}\n\n{first.text}" if first.title else first.text)
+    if first.text:
+        assert (again.title, again.text) == (first.title, first.text)
+
+
+@settings(max_examples=150, deadline=None)
 @given(st.one_of(TEXT, PAGE), st.one_of(st.none(), st.dates(dt.date(1980, 1, 1), dt.date(2030, 1, 1))))
 def test_dates_never_fail_and_stay_plausible(page, reference):
     result = extract_publication_date(page, page, None, "file:///d/x.txt", reference)
