@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import datetime as dt
 import sys
 import urllib.parse
@@ -72,6 +73,18 @@ def has_credentials(location: str) -> bool:
         return False
 
 
+def failure_reason(error: BaseException) -> str:
+    """What made a run fail, in a few words. Beam wraps a worker's error in its own with the traceback
+    as text, so the well-known causes are found in the message."""
+    message = str(error)
+    if "No space left on device" in message or getattr(error, "errno", None) == errno.ENOSPC:
+        return "no space left on device while writing the output"
+    if isinstance(error, PermissionError) or "Permission denied" in message:
+        return "permission denied while writing the output"
+    last_line = next((line.strip() for line in reversed(message.splitlines()) if line.strip()), "")
+    return f"{type(error).__name__}: {last_line[:300]}"
+
+
 def own_flags(*parsers: argparse.ArgumentParser) -> set[str]:
     return {flag for parser in parsers for action in parser._actions for flag in action.option_strings}
 
@@ -126,7 +139,12 @@ def main(argv: list[str] | None = None) -> int:
         shards=args.shards,
         jsonl_fields=args.jsonl_fields or (),
     )
-    summary = run_ingest(config, beam_args)
+    try:
+        summary = run_ingest(config, beam_args)
+    except Exception as error:  # noqa: BLE001 - one clear line; the log above has the details
+        print(f"newsflow: the run failed: {failure_reason(error)}. Nothing was published: the dataset in "
+              f"{args.output} is as it was before the run.", file=sys.stderr)
+        return 1
     if not args.quiet:
         print(format_summary(summary))
     return 0

@@ -1,8 +1,12 @@
 """Publishing a run: the invariant check refuses lost or repeated documents; publish moves files."""
 import datetime as dt
 import json
+import os
+import pathlib
+import subprocess
 
 import pytest
+from cli_runs import ROOT, run_cli
 from fsspec.core import url_to_fs
 
 from pipelines.commit import InvariantViolation, check_invariant, publish, staged_files
@@ -10,6 +14,8 @@ from schemas.rows import RunInfo, reject_row
 from schemas.tables import REJECTS, open_table
 from transforms.routing import RejectRow
 from transforms.write import part_file_name, staging_uri, write_table_file
+
+SAMPLES = ROOT / "samples"
 
 RUN = RunInfo("20240101T000000Z-abcdef", dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc), "0.1.0")
 
@@ -54,3 +60,39 @@ def test_publish_moves_files_gives_every_table_a_file_and_writes_the_record_last
     # Tables without rows in this run still get a (empty) file, so queries on them never fail.
     assert open_table(out, "articles").to_table().num_rows == 0
     assert open_table(out, "duplicates").to_table().num_rows == 0
+
+
+@pytest.fixture
+def tiny_disk(tmp_path):
+    """A 2 MB filesystem (tmpfs): room for one sample run, then filled up. Needs root (CI runs as root)."""
+    mount_point = tmp_path / "tiny"
+    mount_point.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2M", "tmpfs", str(mount_point)],
+                             capture_output=True, check=False)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a small filesystem here: {mounted.stderr.decode().strip()}")
+    yield mount_point
+    subprocess.run(["umount", "-l", str(mount_point)], check=False)
+
+
+def _snapshot(folder: pathlib.Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_disk_full_fails_clearly_and_leaves_the_previous_dataset_intact(tiny_disk):
+    out = tiny_disk / "out"
+    run_cli(SAMPLES / "dump", "--output", out)
+    before = _snapshot(out)
+    filler = tiny_disk / "filler"
+    with filler.open("wb", buffering=0) as stream:  # fill the disk, then free its last 16 KB
+        try:
+            while True:
+                stream.write(b"\0" * 4096)
+        except OSError:
+            pass
+    os.truncate(filler, max(0, filler.stat().st_size - 16384))
+    result = run_cli(SAMPLES / "formats", "--output", out, check=False)
+    assert result.returncode == 1
+    assert "no space left on device" in result.stderr
+    assert "the dataset in" in result.stderr and "is as it was before the run" in result.stderr
+    assert _snapshot(out) == before  # no new file, no changed file, no staging left behind
