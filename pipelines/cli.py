@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import argparse
-import errno
 import datetime as dt
+import errno
 import sys
 import urllib.parse
 
