@@ -105,3 +105,17 @@ def test_an_fsspec_url_that_fails_mid_read_is_a_reject(tmp_path):
     assert row["reason"] == "file could not be read: the store failed while sending it (network or server error)"
     assert "Not enough data" in row["detail"] or "payload" in row["detail"].lower()
     assert "ERROR" not in result.stderr
+
+
+def test_a_directory_of_100000_tiny_files(tmp_path):
+    """Listing, reading and rejecting 100,000 files in one run (about a minute on 2 cores)."""
+    dump = tmp_path / "dump"
+    for folder in range(100):
+        (dump / f"d{folder:02d}").mkdir(parents=True)
+        for number in range(1000):
+            (dump / f"d{folder:02d}" / f"{number:03d}.txt").write_text(f"tiny {folder}-{number}\n")
+    result = run_cli(dump, "--output", tmp_path / "out", timeout=900)
+    uris = open_table(str(tmp_path / "out"), REJECTS).to_table(columns=["source_uri", "reason"])
+    assert uris.num_rows == 100_000 == len(set(uris.column("source_uri").to_pylist()))
+    assert set(uris.column("reason").to_pylist()) == {"no article body found"}
+    assert "100000" in result.stdout.replace(",", "")
