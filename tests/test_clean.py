@@ -15,6 +15,7 @@ from transforms.clean import (
     clean_html_page,
     clean_text_page,
     has_article,
+    line_key,
     normalise,
     reflow,
 )
@@ -228,6 +229,34 @@ def test_mixed_scripts_keep_the_article_and_its_language():
     assert cleaned.language == "ru"
     assert paragraphs(cleaned.text) == [russian, russian_2]
     assert cleaned.title == "Плотина на реке готова раньше срока"
+
+
+def test_the_language_is_the_article_s_not_the_site_template_s():
+    # An English site's long template (a feed of teasers) above a German article: once the template is
+    # known, the article's language decides how its lines are read.
+    german = (
+        "Die Ingenieure der Provinz sagten am Dienstag, dass der Umbau des alten Staudamms drei Monate "
+        "früher als geplant fertig geworden sei und die neuen Schleusen noch vor dem Frühjahr geprüft würden."
+    )
+    german_2 = (
+        "Das Projekt hat die Regierung der Provinz rund vierzig Millionen Kronen gekostet und wurde nach "
+        "dem Hochwasser vor zwei Wintern begonnen, als das Wasser über die Ufer stieg."
+    )
+    feed = [
+        ("Why the lighthouse keeper's cottage on Gull Point has stood empty for thirty years, and who wants "
+         "to buy it now that the council has put it up for sale."),
+        ("Ten walks along the northern coast that you can finish before lunch, with a cafe and a bus stop at "
+         "the end of each one of them."),
+        ("The baker on Mill Lane has made the same seed loaf every morning since 1987, and she is not "
+         "planning to change the recipe any time soon."),
+        ("How a group of pupils from the harbour school built a weather station on the roof and started "
+         "sending their readings to the national forecast."),
+    ]
+    page = page_of("Home", "News", "Sport", "Staudamm früher fertig als geplant", german, german_2, *feed)
+    assert clean_text_page(page).language == "en"
+    cleaned = clean_text_page(page, frozenset(line_key(line) for line in feed))
+    assert cleaned.language == "de"
+    assert paragraphs(cleaned.text) == [german, german_2]
 
 
 def test_a_page_without_an_article_has_no_body():

@@ -25,6 +25,7 @@ from transforms.templates import (
     sketch_count,
     source_of,
     state_uri,
+    stories_of,
 )
 
 ABOUT = (
@@ -71,6 +72,30 @@ STORIES = {
         ],
     ),
 }
+
+
+# A "readers' picks" feed the site prints under every story: teasers longer, together, than any story.
+FEED = [
+    ("Why the lighthouse keeper's cottage on Gull Point has stood empty for thirty years, and who "
+     "wants to buy it now that the council has put it up for sale."),
+    ("Ten walks along the northern coast that you can finish before lunch, with a cafe and a bus stop "
+     "at the end of each one of them."),
+    ("The baker on Mill Lane has made the same seed loaf every morning since 1987, and she is not "
+     "planning to change the recipe any time soon."),
+    ("How a group of pupils from the harbour school built a weather station on the roof and started "
+     "sending their readings to the national forecast."),
+    ("What the tide tables will look like this summer, and why the spring tides in August could reach "
+     "the car park on the sea front again."),
+    ("A retired skipper has written down the names of every boat that has sailed from the old quay, "
+     "and the list now fills four notebooks."),
+]
+
+
+def feed_page(story: str) -> str:
+    """A page of a site that prints its feed of teasers under every story."""
+    title, paragraphs = STORIES[story]
+    feed = [line for teaser in FEED for line in (teaser, "")]
+    return "\n".join(["The Harbour Courier", "", *MENU, "", title, "", *paragraphs, "", *feed, *FOOTER]) + "\n"
 
 
 def site_page(story: str) -> str:
@@ -135,6 +160,38 @@ def test_copies_of_one_story_are_one_story_not_a_template():
     template, _ = learn_templates([page_lines(doc) for doc in docs])
     assert not {line_key(p) for p in paragraphs} & template
     assert line_key(title) not in template
+
+
+def test_a_feed_longer_than_the_stories_is_learned_and_does_not_make_the_pages_one_story():
+    docs = [cleaned(feed_page(story), f"file:///d/courier/{story}.txt") for story in STORIES]
+    assert all(FEED[0] in doc.text for doc in docs)  # the page cleaner alone keeps the feed
+    pages = [page_lines(doc) for doc in docs]
+    assert len(set(stories_of(pages).values())) == len(STORIES)
+    template, _ = learn_templates(pages)
+    assert {line_key(teaser) for teaser in FEED} <= template
+    for title, paragraphs in STORIES.values():
+        assert line_key(title) not in template
+        assert not {line_key(p) for p in paragraphs} & template
+    assert apply_template(docs[0], template).text.split("\n\n") == STORIES["ferry"][1]
+
+
+def test_edited_copies_making_up_a_whole_folder_stay_one_story():
+    # Every page of the folder is the ferry story; two copies reworded one paragraph each.
+    title, (first, second) = STORIES["ferry"]
+    bodies = [
+        [first, second],
+        [first.replace("on Monday", "on Monday morning"), second],
+        [first, second.replace("forty passengers", "40 passengers")],
+        [first, second],
+    ]
+    docs = []
+    for outlet, paragraphs in enumerate(bodies):
+        raw = "\n".join([f"Outlet {outlet} News", "", title, "", *paragraphs]) + "\n"
+        docs.append(cleaned(raw, f"file:///d/flat/copy-{outlet}.txt"))
+    pages = [page_lines(doc) for doc in docs]
+    assert len(set(stories_of(pages).values())) == 1
+    template, _ = learn_templates(pages)
+    assert not {line_key(p) for paragraphs in bodies for p in paragraphs} & template
 
 
 def test_fewer_stories_than_the_minimum_teach_nothing():

@@ -522,6 +522,10 @@ def _hashed(words_key: str) -> int:
     return stable_hash(words_key, signed=True) or 1  # signed: Parquet int64; never 0 (templates.ALL_STORIES)
 
 
+def _in_template(paragraph: str, template: frozenset[int]) -> bool:
+    return bool(template) and line_key(paragraph) in template
+
+
 def _lines_of(
     paragraphs: list[str], language: str | None, template: frozenset[int]
 ) -> tuple[list[_Line], bool]:
@@ -996,7 +1000,8 @@ def clean_text_page(raw: str, template: frozenset[int] = frozenset()) -> Cleaned
     paragraphs = reflow(page_lines)
     if not paragraphs:
         return CleanedPage(None, "", None, [])
-    language = _page_language(paragraphs)
+    # The site's template is in the site's language; the article under it may be in another.
+    language = _page_language([p for p in paragraphs if not _in_template(p, template)] or paragraphs)
     lines, has_stoplist = _lines_of(paragraphs, language, template)
     title, body = _text_article(lines, has_stoplist)
     kept = {*body, title}

@@ -9,7 +9,9 @@ This stage runs after the per-page cleaner:
 2. per source, pages are grouped into stories: copies of one story share most of their long lines,
    two different stories of one site share only the site's chrome. A line is template when it recurs
    across at least MIN_STORIES different stories and MIN_STORY_SHARE of the source's stories. Counting
-   stories, not pages, keeps the body of a wire story that a folder holds thirty copies of;
+   stories, not pages, keeps the body of a wire story that a folder holds thirty copies of. Lines on most
+   of a source's pages (a feed of teasers under every story) do not make two pages one story when each
+   has long lines of its own that the other lacks;
 3. the learned lines are a side input: a text page whose kept title or body holds one of them is cleaned
    again with those lines marked as chrome; an HTML page's extracted paragraphs lose them.
 
@@ -22,7 +24,7 @@ from __future__ import annotations
 import dataclasses
 import posixpath
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
@@ -40,6 +42,7 @@ from transforms.write import write_table_file
 STAGE = "templates"
 STORY_LINE_CHARS = 60  # lines this long are what tells one story from another
 SAME_STORY_JACCARD = 0.3  # long lines two copies share (different stories of one site share ~0.1)
+SITE_WIDE_SHARE = 0.5  # a long line on this share of a source's pages is the site's (a feed), not a story's
 MIN_STORIES = 3  # a line printed on two stories may be a shared quote; on three, the site's furniture
 MIN_STORY_SHARE = 0.2  # ...and on this share of the source's stories: a wire background paragraph is not
 SKETCH_SIZE = 64  # k of the k-minimum-values sketch: exact counts up to 64 stories, ~12 % error beyond
@@ -93,26 +96,50 @@ def page_lines(doc: Document) -> PageLines:
     return PageLines(doc.doc_id, tuple(keys), tuple(sorted(body)))
 
 
+def similar(a: frozenset[int], b: frozenset[int]) -> bool:
+    """Whether two sets of long lines are the same story's: they share enough of them."""
+    return len(a & b) >= SAME_STORY_JACCARD * len(a | b)
+
+
+def site_wide_lines(long_sets: Iterable[frozenset[int]]) -> frozenset[int]:
+    """Long lines on at least SITE_WIDE_SHARE of the source's pages (and on MIN_STORIES pages at least).
+
+    A site printing a feed of teasers longer than its stories under every page makes any two of its pages
+    share most of their long lines: such lines say nothing about which story a page tells.
+    """
+    long_sets = list(long_sets)
+    pages_by_line = Counter(key for keys in long_sets for key in keys)
+    needed = max(MIN_STORIES, SITE_WIDE_SHARE * len(long_sets))
+    return frozenset(key for key, pages in pages_by_line.items() if pages >= needed)
+
+
 def stories_of(pages: list[PageLines], template: frozenset[int] = frozenset()) -> dict[str, str]:
     """doc_id -> story id (the smallest doc_id of the story): pages sharing enough long lines are copies.
 
     Lines already known as `template` are no evidence: a comment thread the cleaner took for the body
-    on several pages of a site does not make them one story.
+    on several pages of a site does not make them one story. Nor are the site-wide lines, when both pages
+    have long lines of their own: two pages under one feed, each with its own different article, are two
+    stories. A page with nothing of its own (copies making up most of a folder) is judged on all its lines.
     """
     long_sets = {page.doc_id: frozenset(page.long_keys) - template for page in pages}
+    site_wide = site_wide_lines(long_sets.values())
+    own = {doc_id: keys - site_wide for doc_id, keys in long_sets.items()}
     pages_by_line: dict[int, list[str]] = defaultdict(list)
     for doc_id, keys in long_sets.items():
         for key in keys:
             pages_by_line[key].append(doc_id)
 
+    def same_story(a: str, b: str) -> bool:
+        if not similar(long_sets[a], long_sets[b]):
+            return False
+        return not own[a] or not own[b] or similar(own[a], own[b])
+
     def copies() -> Iterable[tuple[str, str]]:
         for doc_id in long_sets:
             yield doc_id, doc_id
         for sharing in pages_by_line.values():
-            first = long_sets[sharing[0]]
             for other in sharing[1:]:  # a star, not all pairs: a site-wide line is on every page
-                second = long_sets[other]
-                if len(first & second) >= SAME_STORY_JACCARD * len(first | second):
+                if same_story(sharing[0], other):
                     yield sharing[0], other
 
     return connected_components(copies())
