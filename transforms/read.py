@@ -68,10 +68,10 @@ def expand_input(pattern: str, exclude: str | None = None) -> list[str]:
         for match, info in fs.glob(path, detail=True).items():
             # A glob that matches a directory means the files inside it.
             paths.extend(fs.find(match) if info.get("type") == "directory" else [match])
+    elif fs.isfile(path):  # first: over HTTP, isdir() downloads the page to look for links
+        paths = [path]
     elif fs.isdir(path):
         paths = fs.find(path)
-    elif fs.isfile(path):
-        paths = [path]
     else:
         raise Rejected("input not found: no file or directory matches this path", pattern)
     uris = sorted(portable_uri(fs.unstrip_protocol(p)) for p in paths)
