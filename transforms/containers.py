@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import json
 import posixpath
 import stat
@@ -75,16 +76,13 @@ def container_kind(uri: str) -> str | None:
 def read_entries(uri: str, openable: str, max_bytes: int, jsonl_fields: dict[str, str] | None = None) -> Iterator[Entry]:
     """Every entry of a container file; a container that fails mid-way ends with a reject for itself."""
     kind = container_kind(uri)
-    readers = {"warc": _warc_entries, "arc": _arc_entries, "jsonl": _jsonl_entries, "zip": _zip_entries,
-               "tar": _tar_entries}
+    fields = {**JSONL_DEFAULT_FIELDS, **(jsonl_fields or {})}
+    readers = {"warc": _warc_entries, "arc": _arc_entries, "jsonl": functools.partial(_jsonl_entries, fields=fields),
+               "zip": _zip_entries, "tar": _tar_entries}
     count = 0
     try:
         with fsspec.open(openable, "rb") as stream:
-            if kind == "jsonl":
-                entries = _jsonl_entries(uri, stream, max_bytes, {**JSONL_DEFAULT_FIELDS, **(jsonl_fields or {})})
-            else:
-                entries = readers[kind](uri, stream, max_bytes)
-            for entry in entries:
+            for entry in readers[kind](uri, stream, max_bytes):
                 count += 1
                 yield entry
     except Exception as error:  # noqa: BLE001 - a broken container is a reject, whatever broke
@@ -115,7 +113,7 @@ def read_limited(stream, max_bytes: int) -> bytes:
     return b"".join(chunks)
 
 
-def _too_large(max_bytes: int) -> Rejected:
+def too_large(max_bytes: int) -> Rejected:
     return Rejected(f"document larger than the limit of {max_bytes} bytes (--max-document-bytes)",
                     f"more than {max_bytes} bytes after decompression")
 
@@ -185,7 +183,7 @@ def _web_entry(*, uri, kind, url, fetched_at, status, media_type, charset, paylo
         entry.data = payload()
         entry.content_type = "text" if media_type == "text/plain" else "html"
         if len(entry.data) > max_bytes:
-            entry.failure, entry.data = _too_large(max_bytes), b""
+            entry.failure, entry.data = too_large(max_bytes), b""
     return entry
 
 
@@ -196,11 +194,9 @@ def _web_entry(*, uri, kind, url, fetched_at, status, media_type, charset, paylo
 
 def _jsonl_entries(uri: str, stream, max_bytes: int, fields: dict[str, str]) -> Iterator[Entry]:
     """One document per line: an HTML or text field, with an optional web address, date and title."""
-    compression = stream_compression(uri)
-    lines = compr[compression](stream, mode="rb") if compression else stream
-    for number, line in enumerate(_bounded_lines(lines, max_bytes), start=1):
+    for number, line in enumerate(_bounded_lines(_decompressed(uri, stream), max_bytes), start=1):
         if line is None:
-            yield Entry(f"{uri}#line-{number}", failure=_too_large(max_bytes))
+            yield Entry(f"{uri}#line-{number}", failure=too_large(max_bytes))
         elif line.strip():
             yield _jsonl_entry(f"{uri}#line-{number}", line, fields)
 
@@ -281,16 +277,30 @@ def _member_failure(name: str, size: int, max_bytes: int) -> Rejected | None:
     if container_kind(name):
         return Rejected("archive inside an archive: not opened", "unpack the outer archive into the dump")
     if size > max_bytes:
-        return _too_large(max_bytes)
+        return too_large(max_bytes)
     return None
 
 
-def _member_bytes(name: str, stream, max_bytes: int) -> bytes:
-    """A member's bytes, decompressed when its name says gz/bz2/xz/zst, at most max_bytes + 1."""
+def _decompressed(name: str, stream):
+    """The stream, decompressed when its name says gz, bz2, xz or zst."""
     compression = stream_compression(name)
-    if compression:
-        stream = compr[compression](stream, mode="rb")
-    return read_limited(stream, max_bytes)
+    return compr[compression](stream, mode="rb") if compression else stream
+
+
+def _member_entry(uri: str, name: str, size: int, open_member, max_bytes: int, modified) -> Entry:
+    """One archive member: its bytes, or the reason it is not read."""
+    failure = _member_failure(name, size, max_bytes)
+    if failure:
+        return Entry(uri, failure=failure)
+    with open_member() as stream:
+        data = read_limited(_decompressed(name, stream), max_bytes)
+    if len(data) > max_bytes:  # a declared size can lie (a zip bomb): the bytes read say the truth
+        return Entry(uri, failure=too_large(max_bytes))
+    return Entry(uri, data=data, modified_at=modified)
+
+
+def _link_failure(target: str) -> Rejected:
+    return Rejected("symbolic link inside an archive: not followed", f"it points at {target!r}")
 
 
 def _zip_entries(uri: str, stream, max_bytes: int) -> Iterator[Entry]:
@@ -299,21 +309,15 @@ def _zip_entries(uri: str, stream, max_bytes: int) -> Iterator[Entry]:
             if info.is_dir():
                 continue
             member_uri = f"{uri}#{info.filename}"
-            if stat.S_ISLNK(info.external_attr >> 16):
-                yield Entry(member_uri, failure=Rejected("symbolic link inside an archive: not followed",
-                                                         "a link's target could be any file"))
-                continue
-            if info.flag_bits & 0x1:
+            if stat.S_ISLNK(info.external_attr >> 16):  # a link stores its target as its content
+                with archive.open(info) as link:
+                    yield Entry(member_uri, failure=_link_failure(link.read(200).decode(errors="replace")))
+            elif info.flag_bits & 0x1:
                 yield Entry(member_uri, failure=Rejected("encrypted archive member: it cannot be read", ""))
-                continue
-            failure = _member_failure(info.filename, info.file_size, max_bytes)
-            if failure is None:
-                with archive.open(info) as member:
-                    data = _member_bytes(info.filename, member, max_bytes)
-                # A zip's declared size can lie (a bomb); the bytes read say the truth.
-                failure = _too_large(max_bytes) if len(data) > max_bytes else None
-            modified = dt.datetime(*info.date_time, tzinfo=dt.timezone.utc)
-            yield Entry(member_uri, failure=failure) if failure else Entry(member_uri, data=data, modified_at=modified)
+            else:
+                modified = dt.datetime(*info.date_time, tzinfo=dt.timezone.utc)
+                yield _member_entry(member_uri, info.filename, info.file_size, lambda i=info: archive.open(i),
+                                    max_bytes, modified)
 
 
 def _tar_entries(uri: str, stream, max_bytes: int) -> Iterator[Entry]:
@@ -324,15 +328,10 @@ def _tar_entries(uri: str, stream, max_bytes: int) -> Iterator[Entry]:
                 continue
             member_uri = f"{uri}#{member.name}"
             if member.issym() or member.islnk():
-                yield Entry(member_uri, failure=Rejected("symbolic link inside an archive: not followed",
-                                                         f"it points at {member.linkname!r}"))
-                continue
-            if not member.isfile():
+                yield Entry(member_uri, failure=_link_failure(member.linkname))
+            elif not member.isfile():
                 yield Entry(member_uri, failure=Rejected("special file inside an archive (device or pipe): not read", ""))
-                continue
-            failure = _member_failure(member.name, member.size, max_bytes)
-            if failure is None:
-                data = _member_bytes(member.name, archive.extractfile(member), max_bytes)
-                failure = _too_large(max_bytes) if len(data) > max_bytes else None
-            modified = dt.datetime.fromtimestamp(member.mtime, dt.timezone.utc) if member.mtime else None
-            yield Entry(member_uri, failure=failure) if failure else Entry(member_uri, data=data, modified_at=modified)
+            else:
+                modified = dt.datetime.fromtimestamp(member.mtime, dt.timezone.utc) if member.mtime else None
+                yield _member_entry(member_uri, member.name, member.size, lambda m=member: archive.extractfile(m),
+                                    max_bytes, modified)

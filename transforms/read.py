@@ -15,7 +15,14 @@ import charset_normalizer
 import fsspec
 from fsspec.core import url_to_fs
 
-from transforms.containers import Entry, container_kind, read_entries, read_limited, stream_compression
+from transforms.containers import (
+    Entry,
+    container_kind,
+    read_entries,
+    read_limited,
+    stream_compression,
+    too_large,
+)
 from transforms.document import Document, content_id
 from transforms.routing import REJECTS, Rejected, StageOutputs, counter, reject_row
 
@@ -197,8 +204,7 @@ def read_bytes(uri: str, max_bytes: int) -> bytes:
     except Exception as error:  # noqa: BLE001 - every store raises its own errors (aiohttp, botocore, gcsfs)
         raise Rejected(_read_failure_reason(uri, error), f"{type(error).__name__}: {error}") from None
     if len(data) > max_bytes:
-        raise Rejected(f"document larger than the limit of {max_bytes} bytes (--max-document-bytes)",
-                       f"more than {max_bytes} bytes after decompression")
+        raise too_large(max_bytes)
     return data
 
 
