@@ -11,7 +11,10 @@ from pipelines import logs
 
 logs.mute_beam_noise()  # before anything imports Beam
 
+from pipelines.lock import DEFAULT_LOCK_SECONDS, OutputLocked
 from pipelines.options import DEFAULT_SPACY_MODEL, IngestConfig
+from pipelines.plan import parse_reprocess
+from pipelines.watch import DEFAULT_POLL_SECONDS
 from transforms.containers import JSONL_DEFAULT_FIELDS
 from transforms.read import DEFAULT_MAX_DOCUMENT_BYTES
 from transforms.write import DEFAULT_SHARDS
@@ -21,6 +24,9 @@ Any other --option is passed to Apache Beam, e.g. --runner=DataflowRunner --proj
 --direct_num_workers=1. Write Beam options as --name=value when a value could be mistaken for an
 input. Without --runner, newsflow runs locally on Beam's FnApiRunner on all cores.
 """
+
+
+EXIT_LOCKED = 75  # sysexits' EX_TEMPFAIL: another run holds the output; try again later
 
 
 def build_parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
@@ -49,6 +55,16 @@ def build_parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     ingest.add_argument("--jsonl-fields", type=jsonl_fields, default=None, metavar="FIELD=NAME,...",
                         help="field names of JSON Lines exports, when not text/html/url/date/title "
                              "(e.g. text=body,url=link,date=published)")
+    ingest.add_argument("--reprocess", type=reprocess_request, default=None, metavar="WHAT",
+                        help="read ingested files again and replace their rows: 'all', 'older' (files ingested "
+                             "by an older pipeline version) or a range of publication dates START..END")
+    ingest.add_argument("--watch", action="store_true",
+                        help="keep polling the inputs and ingest new files as they arrive, until Ctrl-C")
+    ingest.add_argument("--poll-seconds", type=float, default=DEFAULT_POLL_SECONDS,
+                        help="with --watch: seconds between two looks at the inputs (default: %(default)s)")
+    ingest.add_argument("--lock-seconds", type=float, default=DEFAULT_LOCK_SECONDS,
+                        help="how long the output's lock outlives a run that died on another machine "
+                             "(default: %(default)s)")
     ingest.add_argument("--quiet", "-q", action="store_true", help="print nothing but errors")
     return parser, ingest
 
@@ -63,6 +79,13 @@ def jsonl_fields(value: str) -> tuple[tuple[str, str], ...]:
                 f"{item!r}: write FIELD=NAME with FIELD one of {', '.join(JSONL_DEFAULT_FIELDS)}")
         pairs.append((field.strip(), name.strip()))
     return tuple(pairs)
+
+
+def reprocess_request(value: str):
+    try:
+        return parse_reprocess(value)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def has_credentials(location: str) -> bool:
@@ -138,9 +161,18 @@ def main(argv: list[str] | None = None) -> int:
         spacy_model=args.spacy_model,
         shards=args.shards,
         jsonl_fields=args.jsonl_fields or (),
+        reprocess=args.reprocess,
+        lock_seconds=args.lock_seconds,
     )
+    if args.watch:
+        from pipelines.watch import watch
+
+        return watch(config, beam_args, args.poll_seconds, None if args.quiet else print)
     try:
         summary = run_ingest(config, beam_args)
+    except OutputLocked as error:
+        print(f"newsflow: not started: {error}.", file=sys.stderr)
+        return EXIT_LOCKED
     except Exception as error:  # noqa: BLE001 - one clear line; the log above has the details
         print(f"newsflow: the run failed: {failure_reason(error)}. Nothing was published: the dataset in "
               f"{args.output} is as it was before the run.", file=sys.stderr)

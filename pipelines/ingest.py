@@ -11,9 +11,20 @@ from typing import NamedTuple
 
 import apache_beam as beam
 
-from pipelines.commit import check_invariant, discard, publish, staged_files, staged_state
+from pipelines.commit import (
+    check_invariant,
+    discard,
+    publish,
+    publishing_started,
+    recover,
+    staged_files,
+    staged_state,
+)
+from pipelines.lock import RunLock
 from pipelines.options import IngestConfig, runner_and_options
-from pipelines.summary import build_summary, counters_of, documents_to_write
+from pipelines.plan import Plan, plan_run
+from pipelines.retract import Retraction, retract
+from pipelines.summary import build_summary, counters_of, documents_to_write, nothing_new_summary
 from schemas.rows import RunInfo, article_row, duplicate_row, entity_rows, reject_row
 from schemas.tables import (
     ARTICLES,
@@ -22,6 +33,7 @@ from schemas.tables import (
     INDEX_ARTICLES,
     INDEX_DOCUMENTS,
     INDEX_KEYS,
+    MANIFEST,
     REJECTS,
     TABLES,
     step_name,
@@ -81,27 +93,35 @@ class CleanDump(beam.PTransform):
 
 
 class IngestDump(beam.PTransform):
-    """A news dump in, the three output tables written to the run's staging folder."""
+    """A news dump in, the three output tables written to the run's staging folder.
 
-    def __init__(self, config: IngestConfig, run: RunInfo):
+    Without a `plan`, every input is read; with one (what `run_ingest` does), only the plan's files.
+    """
+
+    def __init__(self, config: IngestConfig, run: RunInfo, plan: Plan | None = None,
+                 retraction: Retraction | None = None):
         super().__init__()
         self._config = config
         self._run = run
+        self._inputs = [*plan.files, *plan.unlisted] if plan else list(config.inputs)
+        self._again = frozenset(plan.reprocessed) if plan else frozenset()
+        self._forgotten = retraction.forgotten if retraction else frozenset()
 
     def expand(self, pipeline):
         config, run = self._config, self._run
         read = pipeline | "Read" >> ReadDump(
-            config.inputs, config.max_document_bytes, exclude=config.output, jsonl_fields=dict(config.jsonl_fields)
+            self._inputs, config.max_document_bytes, exclude=config.output, jsonl_fields=dict(config.jsonl_fields)
         )
-        # Documents an earlier run into this output already wrote (same URI, same bytes) are not redone.
-        fresh = (read.documents, read.rejects) | "SkipIngested" >> SkipIngested(config.output)
+        # Documents an earlier run into this output already wrote (same URI, same bytes) are not redone,
+        # unless they are read again on request (--reprocess).
+        fresh = (read.documents, read.rejects) | "SkipIngested" >> SkipIngested(config.output, self._again)
         staging = staging_uri(config.output, run.run_id)
         cleaned = fresh.documents | "Clean" >> CleanDump(config.output, staging, run.run_id)
         # A date on a line a source prints on many stories (a crawl date in its header) is no evidence.
         dated = cleaned.documents | "Date" >> DateDocuments(config.reference_date, cleaned.templates)
         # Dedupe runs after dating (the earliest copy is kept) and before NER (only kept articles).
         deduped = (
-            dated.documents | "ForgetRawPage" >> beam.Map(forget_raw_page) | "Dedupe" >> Deduplicate(config.output)
+            dated.documents | "ForgetRawPage" >> beam.Map(forget_raw_page) | "Dedupe" >> Deduplicate(config.output, self._forgotten)
         )
         mentioned = deduped.articles | "MentionedDates" >> ApplyStage("mentions", mention_document)
         annotated = mentioned.documents | "Entities" >> ExtractEntities(config.spacy_model)
@@ -122,6 +142,7 @@ class IngestDump(beam.PTransform):
             | "NearCopies" >> beam.Filter(lambda item: item[1].kind == "near")
             | "IndexNearCopies" >> beam.MapTuple(lambda doc, verdict: index_rows(doc, verdict.duplicate_of)),
         ) | "IndexRows" >> beam.Flatten()
+        tables[MANIFEST] = read.manifest | "ManifestRows" >> beam.Map(lambda row: {**row, **run.columns()})
         tables[INDEX_DOCUMENTS] = written_documents({table: tables[table] for table in TABLES}, run.run_id)
         for table in (INDEX_KEYS, INDEX_ARTICLES):
             tables[table] = articles_index | f"{step_name(table)}Rows" >> beam.FlatMap(lambda rows, t=table: rows[t])
@@ -129,23 +150,42 @@ class IngestDump(beam.PTransform):
 
 
 def run_ingest(config: IngestConfig, beam_args: list[str] | None = None) -> dict:
-    """Run the pipeline, check that no document was lost, publish the run; returns its summary."""
+    """Run the pipeline on what is new in the inputs, check that no document was lost, publish the
+    run; returns its summary. Holds the output's lock throughout, and first finishes what a killed
+    run left behind."""
     run = new_run()
-    staging = staging_uri(config.output, run.run_id)
     started = time.monotonic()
-    runner, options = runner_and_options(beam_args or [])
+    with RunLock(config.output, run.run_id, config.lock_seconds):
+        recover(config.output)
+        plan = plan_run(config.inputs, config.output, run.pipeline_version, config.reprocess)
+        if plan.nothing_to_do:
+            return nothing_new_summary(config, plan, time.monotonic() - started)
+        return _run_plan(config, run, plan, beam_args or [], started)
+
+
+def _run_plan(config: IngestConfig, run: RunInfo, plan: Plan, beam_args: list[str], started: float) -> dict:
+    staging = staging_uri(config.output, run.run_id)
+    runner, options = runner_and_options(beam_args)
     try:
+        retraction = retract(config.output, staging, set(plan.reprocessed))
         pipeline = beam.Pipeline(runner=runner, options=options)
-        pipeline | "Ingest" >> IngestDump(config, run)
+        pipeline | "Ingest" >> IngestDump(config, run, plan, retraction)
         result = pipeline.run()
         result.wait_until_finish()
         counters = counters_of(result)
         files = staged_files(staging)
         rows, reject_reasons = check_invariant(staging, files, documents_to_write(counters))
         summary = build_summary(config, run, counters, rows, reject_reasons, time.monotonic() - started)
-        publish(staging, config.output, run.run_id, files, summary, staged_state(staging))
+        summary.update(inputs_unchanged=plan.unchanged, reprocessed_files=len(plan.reprocessed),
+                       rows_replaced=retraction.rows)
+        publish(staging, config.output, run.run_id, files, summary, staged_state(staging),
+                retraction.replaced, retraction.deleted)
     except BaseException:
-        log.error("run %s failed: nothing was published; the dataset is as it was before", run.run_id)
-        discard(staging)
+        if publishing_started(config.output, run.run_id):
+            # Its journal is written: the next run into this output completes the publication.
+            log.error("run %s stopped while publishing: the next run completes it", run.run_id)
+        else:
+            log.error("run %s failed: nothing was published; the dataset is as it was before", run.run_id)
+            discard(staging)
         raise
     return summary

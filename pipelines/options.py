@@ -19,6 +19,8 @@ from apache_beam.options.pipeline_options import (
 from apache_beam.portability import python_urns
 from apache_beam.runners.portability.fn_api_runner import FnApiRunner
 
+from pipelines.lock import DEFAULT_LOCK_SECONDS
+from pipelines.plan import Reprocess
 from transforms.read import DEFAULT_MAX_DOCUMENT_BYTES
 from transforms.write import DEFAULT_SHARDS
 
@@ -39,6 +41,8 @@ class IngestConfig:
     spacy_model: str = DEFAULT_SPACY_MODEL
     shards: int = DEFAULT_SHARDS
     jsonl_fields: tuple[tuple[str, str], ...] = ()  # (newsflow field, the export's field name)
+    reprocess: Reprocess | None = None  # ingested files to read again (--reprocess)
+    lock_seconds: float = DEFAULT_LOCK_SECONDS  # how long the output's lock outlives a dead run
 
 
 def runner_and_options(beam_args: list[str]):

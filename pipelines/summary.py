@@ -70,14 +70,25 @@ def build_summary(
     }
 
 
+def nothing_new_summary(config: IngestConfig, plan, wall_seconds: float) -> dict:
+    """The summary of a run that found every input file in the manifest, unchanged: it wrote nothing."""
+    return {"run_id": None, "nothing_new": True, "inputs": list(config.inputs), "output": config.output,
+            "inputs_unchanged": plan.unchanged, "wall_seconds": round(wall_seconds, 2)}
+
+
 def format_summary(summary: dict) -> str:
     """A short human-readable table of a run summary."""
+    if summary.get("nothing_new"):
+        return (f"newsflow: nothing new to ingest: the {summary['inputs_unchanged']} input files are in the manifest "
+                f"of {summary['output']}, unchanged ({summary['wall_seconds']:.1f} s). Nothing was written. "
+                f"Use --reprocess to ingest them again.")
     seconds = summary["wall_seconds"]
     documents = summary["documents"]
     rate = f"{documents / seconds:,.1f} docs/s" if documents and seconds else "-"
     lines = [
         f"newsflow run {summary['run_id']}  ({seconds:.1f} s, {rate})",
         f"  {'documents in':<24}{documents if documents is not None else '?':>10}",
+        f"  {'files unchanged':<24}{summary.get('inputs_unchanged', 0):>10}",
         f"  {'already ingested':<24}{summary.get('already_ingested', 0):>10}",
         f"  {'articles':<24}{summary['articles']:>10}",
         f"  {'duplicates':<24}{summary['duplicates']:>10}",

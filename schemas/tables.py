@@ -107,6 +107,19 @@ TEMPLATES_SCHEMA = pa.schema(
     ]
 )
 
+MANIFEST = f"{STATE_FOLDER}/manifest"  # every input file a run read: what the next runs need not read again
+
+MANIFEST_SCHEMA = pa.schema(
+    [
+        pa.field("uri", pa.string(), nullable=False),  # the file (a container's entries are in the tables)
+        pa.field("size", pa.int64()),
+        pa.field("version", pa.string()),  # the store's ETag or generation, else the modification time
+        pa.field("content_hash", pa.string(), nullable=False),  # see transforms/read.py `manifest_row`
+        pa.field("documents", pa.int32(), nullable=False),  # rows it gave in articles/duplicates/rejects
+        *_RUN_COLUMNS,
+    ]
+)
+
 # --- the cross-run index: what later runs look up instead of re-reading earlier data -----------------
 # Append-only (each run adds its files), partitioned by a hash shard of the looked-up column, so that a
 # lookup reads one shard's files and, in them, only the row groups whose statistics can hold its keys.
@@ -166,6 +179,7 @@ SCHEMAS = {
     DUPLICATES: DUPLICATES_SCHEMA,
     REJECTS: REJECTS_SCHEMA,
     TEMPLATES: TEMPLATES_SCHEMA,
+    MANIFEST: MANIFEST_SCHEMA,
     INDEX_DOCUMENTS: INDEX_DOCUMENTS_SCHEMA,
     INDEX_KEYS: INDEX_KEYS_SCHEMA,
     INDEX_ARTICLES: INDEX_ARTICLES_SCHEMA,

@@ -5,7 +5,7 @@ import pathlib
 import subprocess
 import sys
 
-from schemas.tables import open_table
+from schemas.tables import ARTICLES, DUPLICATES, ENTITIES, REJECTS, open_table
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 
@@ -23,3 +23,13 @@ def rows_by_name(out: pathlib.Path, table: str) -> dict[str, dict]:
     """A table's rows keyed by the file name of their `source_uri`."""
     rows = open_table(str(out), table).to_table().to_pylist()
     return {pathlib.PurePosixPath(row["source_uri"]).name: row for row in rows}
+
+
+def dataset_content(out: pathlib.Path, tables=(ARTICLES, DUPLICATES, REJECTS, ENTITIES)) -> dict:
+    """The tables' rows, sorted, without the columns that differ between two runs of the same data."""
+    volatile = {"run_id", "ingested_at"}
+    content = {}
+    for table in tables:
+        rows = open_table(str(out), table).to_table().to_pylist() if (out / table).exists() else []
+        content[table] = sorted(tuple((k, repr(v)) for k, v in sorted(row.items()) if k not in volatile) for row in rows)
+    return content

@@ -91,13 +91,19 @@ def test_copies_of_earlier_articles_point_at_them_and_reruns_add_nothing(tmp_pat
     assert duplicates["ferry-again.txt"]["kind"] == "exact"
     assert set(rows(out, ARTICLES)) == {"dam.txt", "ferry.txt", "choir.txt"}
 
-    # Re-running both deliveries adds nothing, and says so.
+    # Re-running both deliveries reads nothing, adds nothing, and says so.
     before = {table: open_table(str(out), table).count_rows() for table in (ARTICLES, DUPLICATES, REJECTS)}
-    summary, stdout = ingest(week1, week2, out=out)
-    assert summary["already_ingested"] == 5
-    assert (summary["articles"], summary["duplicates"], summary["rejects"]) == (0, 0, 0)
-    assert "already ingested" in stdout
+    records = sorted((out / "_runs").glob("*.json"))
+    stdout = run_cli(week1, week2, "--output", out).stdout
+    assert "nothing new to ingest: the 5 input files are in the manifest" in stdout
+    assert sorted((out / "_runs").glob("*.json")) == records
     assert {table: open_table(str(out), table).count_rows() for table in before} == before
+
+    # A file touched but not changed is read again, and found in the index: it adds nothing either.
+    (week1 / "ferry.txt").touch()
+    summary, _ = ingest(week1, week2, out=out)
+    assert (summary["inputs_unchanged"], summary["already_ingested"]) == (4, 1)
+    assert (summary["articles"], summary["duplicates"], summary["rejects"]) == (0, 0, 0)
 
 
 def test_a_changed_file_is_ingested_again_and_a_failed_read_is_not_reported_twice(tmp_path):
@@ -109,7 +115,8 @@ def test_a_changed_file_is_ingested_again_and_a_failed_read_is_not_reported_twic
     # The vendor corrects a figure in the story: same name, new bytes -> a new version, a near copy.
     (dump / "ferry.txt").write_text(page("Night ferry to Kelby Island from May", FERRY.replace("forty", "fifty")))
     summary, _ = ingest(dump, out=out)
-    assert (summary["already_ingested"], summary["duplicates"], summary["rejects"]) == (1, 1, 0)
+    # The broken file is unchanged: the manifest skips it without reading it again.
+    assert (summary["inputs_unchanged"], summary["duplicates"], summary["rejects"]) == (1, 1, 0)
     assert rows(out, DUPLICATES)["ferry.txt"]["duplicate_of"] == rows(out, ARTICLES)["ferry.txt"]["doc_id"]
 
 

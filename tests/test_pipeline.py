@@ -143,7 +143,11 @@ def test_bad_inputs_become_rejects_and_the_run_goes_on(tmp_path):
     for _ in range(2):
         ingest(str(bad), str(tmp_path / "missing"), "--output", str(out), "--direct_num_workers=1")
     runs = sorted((out / "_runs").glob("*.json"))
-    assert [json.loads(run.read_text())["documents"] for run in runs] == [2, 2]
+    summaries = [json.loads(run.read_text()) for run in runs]
+    # The second run skips the unchanged broken file (manifest), lists the missing input again and finds
+    # its reject already written: nothing is added.
+    assert [(s["documents"], s["inputs_unchanged"], s["already_ingested"]) for s in summaries] == [(2, 0, 0), (1, 1, 1)]
+    assert open_table(str(out), REJECTS).count_rows() == 2
     rejects = open_table(str(out), REJECTS).to_table(filter=pc.field("run_id") == runs[0].stem).to_pylist()
     reasons = sorted(row["reason"] for row in rejects)
     assert reasons == [

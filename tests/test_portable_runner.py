@@ -9,9 +9,9 @@ import sys
 import time
 
 import pytest
-from cli_runs import run_cli
+from cli_runs import dataset_content, run_cli
 
-from schemas.tables import ARTICLES, DUPLICATES, REJECTS, open_table
+from schemas.tables import ARTICLES, DUPLICATES, REJECTS
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 DUMP = ROOT / "samples" / "dump"
@@ -58,18 +58,6 @@ def ingest(out: pathlib.Path, *beam_args: str) -> None:
     run_cli(DUMP, "--output", out, *beam_args)
 
 
-def content(out: pathlib.Path) -> dict:
-    """The tables without the columns that differ between runs."""
-    volatile = {"run_id", "ingested_at"}
-    tables = {}
-    for table in (ARTICLES, DUPLICATES, REJECTS):
-        rows = open_table(str(out), table).to_table().to_pylist()
-        tables[table] = sorted(
-            tuple((k, repr(v)) for k, v in sorted(row.items()) if k not in volatile) for row in rows
-        )
-    return tables
-
-
 def test_portable_runner_gives_the_same_dataset_as_the_local_runner(portable_services, tmp_path):
     job_port, pool_port = portable_services
     ingest(
@@ -80,6 +68,6 @@ def test_portable_runner_gives_the_same_dataset_as_the_local_runner(portable_ser
         f"--environment_config=localhost:{pool_port}",
     )
     ingest(tmp_path / "local")
-    portable = content(tmp_path / "portable")
+    portable = dataset_content(tmp_path / "portable")
     assert len(portable[ARTICLES]) == 10 and len(portable[DUPLICATES]) == 2 and len(portable[REJECTS]) == 4
-    assert portable == content(tmp_path / "local")
+    assert portable == dataset_content(tmp_path / "local")

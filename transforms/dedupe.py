@@ -294,8 +294,9 @@ def earlier_candidate(row: dict) -> Candidate:
 class _MatchIndexFn(beam.DoFn):
     """(shard, [(key, short id)] of this run) -> (short id, doc_id of an earlier article sharing a key)."""
 
-    def __init__(self, output: str):
+    def __init__(self, output: str, forgotten: frozenset[str]):
         self._output = output
+        self._forgotten = forgotten
 
     def process(self, element):
         shard, keyed = element
@@ -305,7 +306,8 @@ class _MatchIndexFn(beam.DoFn):
         found = read_index(self._output, INDEX_KEYS, shard, sids_by_key, ["key", "doc_id"])
         earlier_by_key: dict[bytes, list[str]] = {}
         for key, doc_id in zip(found.column("key").to_pylist(), found.column("doc_id").to_pylist()) if found.num_rows else ():
-            earlier_by_key.setdefault(key, []).append(doc_id)
+            if doc_id not in self._forgotten:
+                earlier_by_key.setdefault(key, []).append(doc_id)
         for key, doc_ids in earlier_by_key.items():
             for doc_id in sorted(doc_ids)[:MAX_BUCKET_FOR_ALL_PAIRS]:  # a popular bucket: its first members
                 for sid in sids_by_key[key]:
@@ -328,16 +330,17 @@ class _FetchEarlierFn(beam.DoFn):
 class _EarlierPairs(beam.PTransform):
     """This run's representatives -> (candidate pairs with earlier articles, those earlier Candidates)."""
 
-    def __init__(self, output: str):
+    def __init__(self, output: str, forgotten: frozenset[str]):
         super().__init__()
         self._output = output
+        self._forgotten = forgotten
 
     def expand(self, representatives):
         matches = (
             representatives
             | "IndexKeys" >> beam.FlatMapTuple(lambda sid, c: [(index_shard(k), (k, sid)) for k in index_keys(c)])
             | "KeysByShard" >> beam.GroupByKey()
-            | "MatchIndex" >> beam.ParDo(_MatchIndexFn(self._output))
+            | "MatchIndex" >> beam.ParDo(_MatchIndexFn(self._output, self._forgotten))
         )
         earlier = (
             matches
@@ -376,9 +379,11 @@ class Deduplicate(beam.PTransform):
     LSH buckets; the few documents that land in a candidate pair are looked up in a side input.
     """
 
-    def __init__(self, output: str | None = None):
+    def __init__(self, output: str | None = None, forgotten: frozenset[str] = frozenset()):
         super().__init__()
         self._output = output  # the dataset whose index holds earlier runs' articles (None: this run only)
+        # Earlier articles this run replaces (--reprocess): a document is no copy of its own older version.
+        self._forgotten = forgotten
 
     def expand(self, documents):
         exact_groups = (
@@ -398,7 +403,7 @@ class Deduplicate(beam.PTransform):
         )
         earlier_candidates = []
         if self._output:
-            earlier_pairs, earlier = representatives | "Earlier" >> _EarlierPairs(self._output)
+            earlier_pairs, earlier = representatives | "Earlier" >> _EarlierPairs(self._output, self._forgotten)
             candidate_pairs = (candidate_pairs, earlier_pairs) | "WithEarlierPairs" >> beam.Flatten()
             earlier_candidates = [earlier]
         candidate_pairs = candidate_pairs | "DistinctPairs" >> beam.Distinct()

@@ -78,8 +78,13 @@ class _SeenInShardFn(beam.DoFn):
                     yield (uri, doc_id), True
 
 
-def _not_seen(item, seen: dict) -> bool:
-    if document_key(*item) in seen:
+def source_file(source_uri: str) -> str:
+    """The input file of a document: itself, or the container of an entry ("file#entry")."""
+    return source_uri.split("#", 1)[0]
+
+
+def _not_seen(item, seen: dict, again: frozenset[str] = frozenset()) -> bool:
+    if document_key(*item) in seen and source_file(item[0]) not in again:
         counter("index.already_ingested").inc()
         return False
     return True
@@ -89,12 +94,13 @@ class SkipIngested(beam.PTransform):
     """(documents, read rejects) -> the same without what an earlier run into `output` already wrote.
 
     Same URI and same bytes: the document is in the dataset already, in whichever table. A file whose
-    bytes changed has a new doc_id and is ingested again.
+    bytes changed has a new doc_id and is ingested again; so are the files in `again` (--reprocess).
     """
 
-    def __init__(self, output: str):
+    def __init__(self, output: str, again: frozenset[str] = frozenset()):
         super().__init__()
         self._output = output
+        self._again = again
 
     def expand(self, inputs):
         documents, rejects = inputs
@@ -108,10 +114,12 @@ class SkipIngested(beam.PTransform):
             | "GroupShards" >> beam.GroupByKey()
             | "Seen" >> beam.ParDo(_SeenInShardFn(self._output))
         )
-        seen = beam.pvalue.AsDict(keys)
+        seen, again = beam.pvalue.AsDict(keys), self._again
         return StageOutputs(
-            documents | "NewDocuments" >> beam.Filter(lambda doc, s: _not_seen((doc.source_uri, doc.doc_id), s), seen),
-            rejects | "NewRejects" >> beam.Filter(lambda row, s: _not_seen((row.source_uri, row.doc_id), s), seen),
+            documents | "NewDocuments" >> beam.Filter(
+                lambda doc, s: _not_seen((doc.source_uri, doc.doc_id), s, again), seen),
+            rejects | "NewRejects" >> beam.Filter(
+                lambda row, s: _not_seen((row.source_uri, row.doc_id), s, again), seen),
         )
 
 

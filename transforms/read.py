@@ -1,14 +1,20 @@
 """Read a dump: expand input paths/globs with fsspec, read each file, decode it into a Document.
 
-Beam has no fsspec support, so globbing and reading happen in DoFns; a shuffle (Distinct) between the
-two spreads the files over the workers and drops a file named twice by overlapping inputs.
+Beam has no fsspec support, so globbing and reading happen in DoFns; a shuffle between the two spreads
+the files over the workers and drops a file named twice by overlapping inputs. An ingest run lists its
+inputs on the driver first (to skip what the manifest says is unchanged) and hands the listed files in.
+Every file read also yields a manifest row: what it was (size, version, content hash) and how many
+documents it held.
 """
 from __future__ import annotations
 
 import codecs
+import dataclasses
 import datetime as dt
+import hashlib
 import posixpath
 import re
+from typing import NamedTuple
 
 import apache_beam as beam
 import charset_normalizer
@@ -24,10 +30,11 @@ from transforms.containers import (
     too_large,
 )
 from transforms.document import Document, content_id
-from transforms.routing import REJECTS, Rejected, StageOutputs, counter, reject_row
+from transforms.routing import REJECTS, Rejected, counter, reject_row
 
 STAGE = "read"
 FROM_CONTAINERS = "from_containers"  # documents of WARC files and archives: one file, many documents
+MANIFEST = "manifest"  # one row per file read, for the manifest of processed inputs
 DEFAULT_MAX_DOCUMENT_BYTES = 64 * 1024 * 1024  # decompressed; a bigger file is not a news article
 HTML_SUFFIXES = (".html", ".htm", ".xhtml", ".shtml")
 # Sniffing: this many leading bytes decide whether a file is binary or HTML.
@@ -64,28 +71,71 @@ _BOMS = (
 # ---------------------------------------------------------------------------------------------
 
 
-def expand_input(pattern: str, exclude: str | None = None) -> list[str]:
-    """All files an input names, as absolute URIs: a file, a directory (recursively), or a glob.
+@dataclasses.dataclass(frozen=True)
+class InputFile:
+    """One file as the listing saw it: what the manifest compares between runs."""
+
+    uri: str
+    size: int | None = None
+    version: str | None = None  # the store's ETag or generation, else the modification time
+
+
+# Listing fields that change when a file's content changes, most telling first (S3, GCS, local, memory).
+_VERSION_FIELDS = ("ETag", "etag", "generation", "md5Hash", "mtime", "LastModified", "updated", "created")
+
+
+def file_version(info: dict) -> str | None:
+    """The store's version of a file from its listing entry: ETag, generation, or modification time."""
+    for field in _VERSION_FIELDS:
+        if info.get(field) not in (None, ""):
+            return str(info[field])
+    return None
+
+
+def list_input(pattern: str, exclude: str | None = None) -> list[InputFile]:
+    """All files an input names, with size and version: a file, a directory (recursively), or a glob.
 
     Files under `exclude` (the run's own output folder, when it sits inside an input) are left out.
     """
     fs, path = url_to_fs(pattern)
     if any(ch in path for ch in "*?["):
-        paths = []
+        found = {}
         for match, info in fs.glob(path, detail=True).items():
             # A glob that matches a directory means the files inside it.
-            paths.extend(fs.find(match) if info.get("type") == "directory" else [match])
+            found.update(fs.find(match, detail=True) if info.get("type") == "directory" else {match: info})
     elif fs.isfile(path):  # first: over HTTP, isdir() downloads the page to look for links
-        paths = [path]
+        found = {path: fs.info(path)}
     elif fs.isdir(path):
-        paths = fs.find(path)
+        found = fs.find(path, detail=True)
     else:
         raise Rejected("input not found: no file or directory matches this path", pattern)
-    uris = sorted(portable_uri(fs.unstrip_protocol(p)) for p in paths)
+    files = sorted(
+        (InputFile(portable_uri(fs.unstrip_protocol(p)), info.get("size"), file_version(info)) for p, info in found.items()),
+        key=lambda file: file.uri,
+    )
     if exclude:
         excluded = absolute_uri(exclude).rstrip("/") + "/"
-        uris = [uri for uri in uris if not uri.startswith(excluded)]
-    return uris
+        files = [file for file in files if not file.uri.startswith(excluded)]
+    return files
+
+
+def expand_input(pattern: str, exclude: str | None = None) -> list[str]:
+    """The URIs of `list_input`."""
+    return [file.uri for file in list_input(pattern, exclude)]
+
+
+def manifest_row(file: InputFile, document_ids: list[str]) -> dict:
+    """What the manifest remembers of a file read: its listing, its content hash and document count.
+
+    The content hash is the SHA-256 prefix of a plain file's bytes (its doc_id); for a container, or a
+    file that was rejected, a hash of its documents' ids and reject reasons in reading order.
+    """
+    if len(document_ids) == 1 and document_ids[0].startswith("doc:"):
+        content = document_ids[0][4:]
+    else:
+        content = hashlib.sha256("\n".join(document_ids).encode("utf-8", "surrogateescape")).hexdigest()[:32]
+    return {"uri": file.uri, "size": file.size, "version": file.version, "content_hash": content,
+            "documents": len(document_ids)}
 
 
 _ESCAPED_BYTE = re.compile(r"%([89A-F][0-9A-F])")
@@ -285,18 +335,24 @@ def read_documents(uri: str, max_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES, jsonl_
 
 
 class _ExpandFn(beam.DoFn):
+    """An input pattern -> its files; a file the driver already listed passes through."""
+
     def __init__(self, exclude: str | None):
         self._exclude = exclude
 
-    def process(self, pattern: str):
+    def process(self, element):
+        if isinstance(element, InputFile):
+            counter("read.files_listed").inc()
+            yield element
+            return
         try:
-            uris = expand_input(pattern, self._exclude)
+            files = list_input(element, self._exclude)
         except Exception as error:  # noqa: BLE001 - a bad input path is a reject, not a crash
             counter("read.inputs_unlisted").inc()
-            yield beam.pvalue.TaggedOutput(REJECTS, reject_row(pattern, STAGE, _as_input_error(error)))
+            yield beam.pvalue.TaggedOutput(REJECTS, reject_row(element, STAGE, _as_input_error(error)))
             return
-        counter("read.files_listed").inc(len(uris))
-        yield from uris
+        counter("read.files_listed").inc(len(files))
+        yield from files
 
 
 def _as_input_error(error: Exception) -> Exception:
@@ -310,29 +366,50 @@ class _ReadFn(beam.DoFn):
         self._max_bytes = max_bytes
         self._jsonl_fields = jsonl_fields
 
-    def process(self, uri: str):
+    def process(self, file: InputFile):
+        uri = file.uri
         documents = counter("read.documents")
+        ids = []  # what the file held, for its manifest row
         try:
             for name, doc in read_documents(uri, self._max_bytes, self._jsonl_fields):
                 documents.inc()
                 if isinstance(doc, Document):
+                    ids.append(f"doc:{doc.doc_id}")
                     counter(f"read.{doc.content_type}").inc()
                     yield doc if name == uri else beam.pvalue.TaggedOutput(FROM_CONTAINERS, doc)
                 else:
+                    ids.append(f"reject:{name}:{doc.reason}")
                     counter("read.rejected").inc()
                     yield beam.pvalue.TaggedOutput(REJECTS, reject_row(name, STAGE, doc))
         except Exception as error:  # noqa: BLE001 - every other failure becomes a reject row of the file
             documents.inc()
             counter("read.rejected").inc()
-            yield beam.pvalue.TaggedOutput(REJECTS, reject_row(uri, STAGE, error))
+            row = reject_row(uri, STAGE, error)
+            ids.append(f"reject:{uri}:{row.reason}")
+            yield beam.pvalue.TaggedOutput(REJECTS, row)
+        yield beam.pvalue.TaggedOutput(MANIFEST, manifest_row(file, ids))
+
+
+class ReadOutputs(NamedTuple):
+    documents: beam.PCollection
+    rejects: beam.PCollection
+    manifest: beam.PCollection  # one row per file read (transforms/read.py `manifest_row`)
+
+
+def _first_of_each(_, files):
+    return next(iter(files))
 
 
 class ReadDump(beam.PTransform):
-    """Input patterns -> Documents (`.documents`) and read failures (`.rejects`)."""
+    """Inputs -> Documents (`.documents`), read failures (`.rejects`) and `.manifest` rows.
+
+    An input is a pattern (a path, folder, glob or URL, listed by a worker) or an `InputFile` already
+    listed by the driver.
+    """
 
     def __init__(
         self,
-        inputs: list[str],
+        inputs: list[str | InputFile],
         max_document_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES,
         exclude: str | None = None,
         jsonl_fields: dict[str, str] | None = None,
@@ -351,12 +428,15 @@ class ReadDump(beam.PTransform):
         )
         read = (
             listed.uris
-            | "DistinctFiles" >> beam.Distinct()  # also the shuffle that spreads files over workers
+            # A file named by two inputs is read once; the shuffle also spreads the files over workers.
+            | "ByUri" >> beam.Map(lambda file: (file.uri, file))
+            | "GroupByUri" >> beam.GroupByKey()
+            | "DistinctFiles" >> beam.MapTuple(_first_of_each)
             | "ReadFiles" >> beam.ParDo(_ReadFn(self._max_bytes, self._jsonl_fields)).with_outputs(
-                REJECTS, FROM_CONTAINERS, main="documents")
+                REJECTS, FROM_CONTAINERS, MANIFEST, main="documents")
         )
         # One container file is read by one worker: spread its documents over all of them.
         spread = read[FROM_CONTAINERS] | "SpreadContainerDocuments" >> beam.Reshuffle()
         documents = (read.documents, spread) | "AllDocuments" >> beam.Flatten()
         rejects = (listed[REJECTS], read[REJECTS]) | "ReadRejects" >> beam.Flatten()
-        return StageOutputs(documents, rejects)
+        return ReadOutputs(documents, rejects, read[MANIFEST])

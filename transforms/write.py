@@ -23,9 +23,12 @@ DEFAULT_SHARDS = 2  # files per partition and run: one per core of a small machi
 PARQUET_COMPRESSION = "zstd"
 
 
+STAGING_FOLDER = "_staging"
+
+
 def staging_uri(output_uri: str, run_id: str) -> str:
     """Where a run writes before it is published: invisible to readers of the tables."""
-    return posixpath.join(output_uri.rstrip("/"), "_staging", run_id)
+    return posixpath.join(output_uri.rstrip("/"), STAGING_FOLDER, run_id)
 
 
 def part_file_name(run_id: str, shard: int) -> str:
@@ -48,7 +51,11 @@ def write_table_file(fs, path: str, table: str, rows: list[dict]) -> None:
     """Write rows as one Parquet file at `path`, atomically: a temporary name, then a rename."""
     # Sorted rows make the file's content independent of the order in which the runner delivered them.
     rows = sorted(rows, key=_row_order)
-    arrow = pa.Table.from_pylist(rows, schema=SCHEMAS[table])
+    write_arrow_file(fs, path, pa.Table.from_pylist(rows, schema=SCHEMAS[table]))
+
+
+def write_arrow_file(fs, path: str, arrow: pa.Table) -> None:
+    """Write an Arrow table as one Parquet file at `path`, atomically: a temporary name, then a rename."""
     folder = posixpath.dirname(path)
     fs.makedirs(folder, exist_ok=True)
     temporary = posixpath.join(folder, f".tmp-{uuid.uuid4().hex}.parquet")
