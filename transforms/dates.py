@@ -134,6 +134,11 @@ BONUS_FIRST_IN_PAGE = 0.05
 BONUS_URL_MONTH_AGREES = 0.10  # the web address says /2018/06/ and the date is in June 2018
 PENALTY_AFTER_ARTICLE = 0.15  # comments, related posts, archives
 PENALTY_TWO_DIGIT_YEAR = 0.10
+# A date shown in the page that the HTML markup names too (see `confirmed`).
+BONUS_CONFIRMED_BY_MARKUP = 0.45
+MIN_SCORE_TO_CONFIRM = 0.40  # a date line or a byline; not a date in running text or on a comment
+MARKUP_SOURCES = frozenset({"html-meta", "html-markup"})
+SHOWN_SOURCES = frozenset({"dateline", "byline", "header", "page"})
 
 # ---------------------------------------------------------------------------------------------
 # Regular expressions (compiled once)
@@ -632,8 +637,14 @@ def _uri_dates(uri: str) -> list[dt.date]:
     return found
 
 
-def hint_candidates(hint: dt.date | None) -> list[Candidate]:
-    return [Candidate(hint, "html-meta", SCORE_HTML_META, -1)] if hint else []
+def hint_candidates(hint: dt.date | None, markup: list[Candidate] = ()) -> list[Candidate]:
+    """The HTML extractor's date. When our reading of the markup finds the same day, the hint is that
+    field, and as sure as it: a hint read from a <meta name="date"> or a modification time is no
+    publication date."""
+    if not hint:
+        return []
+    same = [c.score for c in markup if c.date == hint]
+    return [Candidate(hint, "html-meta", max(same) if same else SCORE_HTML_META, -1)]
 
 
 def stated_candidates(declared: dt.date | None, fetched: dt.date | None) -> list[Candidate]:
@@ -641,6 +652,126 @@ def stated_candidates(declared: dt.date | None, fetched: dt.date | None) -> list
     return [Candidate(day, source, score, -1)
             for day, source, score in ((declared, "declared", SCORE_DECLARED), (fetched, "fetched", SCORE_FETCHED))
             if day]
+
+
+# ---------------------------------------------------------------------------------------------
+# Dates in the HTML markup (metadata), read from the raw page
+# ---------------------------------------------------------------------------------------------
+
+# The markup names the publication date: <meta property="article:published_time">, JSON-LD "datePublished",
+# <time itemprop="datePublished">. Keys are compared lowercased, without "og:" and "dc."/"dcterms." prefixes.
+PUBLISHED_KEYS = frozenset({
+    "article:published_time", "published_time", "article:published", "datepublished", "date_published",
+    "publishdate", "publish-date", "publish_date", "pubdate", "pub_date", "date.issued", "issued",
+    "sailthru.date", "parsely-pub-date", "cxenseparse:publishtime", "article.published", "published-time",
+    "vr:published-time", "citation_publication_date", "datecreated", "date.created", "created",
+})
+# The modification day is later than the publication: it only dates a page that says nothing else.
+MODIFIED_KEYS = frozenset({
+    "article:modified_time", "modified_time", "updated_time", "datemodified", "date_modified", "last-modified",
+    "lastmod", "date.modified", "modified", "article:updated_time",
+})
+# A bare "date" (<meta name="date">, Dublin Core dc.date) is most often the publication, sometimes not.
+PLAIN_DATE_KEYS = frozenset({"date"})
+MARKUP_SCORES = {"published": 0.85, "date": 0.70, "modified": 0.35}
+# A UTC time this close to midnight may fall on another day where the site is (New York is UTC-5, Berlin
+# UTC+1): such a day is not trusted more than a date shown in the byline area.
+UTC_DAY_MARGIN_HOURS = 6
+SCORE_MARKUP_UTC_NEAR_MIDNIGHT = 0.60
+# The markup sits in the head of the page and in the article's tags; megabytes of scripts come after.
+MARKUP_SCAN_CHARS = 300_000
+_MARKUP_TAG = re.compile(r"(?is)<(meta|time)\b([^>]{0,2000})>")
+_MARKUP_ATTRIBUTE = re.compile(r"""(?s)([\w:.\-]+)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))""")
+_JSON_DATE = re.compile(r'"(date(?:Published|Created|Modified))"\s*:\s*"([^"]{6,40})"')
+_KEY_PREFIX = re.compile(r"^(?:og:|dc\.|dcterms\.)")
+_ISO_DATE_TIME = re.compile(
+    r"\s*(?P<y>(?:19|20)\d\d)-(?P<m>\d\d?)-(?P<d>\d\d?)(?!\d)"
+    r"(?:[T ](?P<hour>\d\d):\d\d(?::\d\d)?(?:\.\d+)?\s*(?P<zone>Z|[+-]\d\d:?\d\d)?)?"
+)
+
+
+def markup_candidates(html: str) -> list[Candidate]:
+    """The dates the HTML markup names, one per kind (published, plain date, modified): the first one.
+
+    Later ones of a kind are other stories' (related links) or reader comments (<time itemprop=...>).
+    """
+    firsts: dict[str, tuple[dt.date, bool]] = {}
+    local_days = set()  # days some field writes in the site's own time
+    for key, value in _markup_fields(html[:MARKUP_SCAN_CHARS]):
+        kind = _markup_kind(key)
+        day, uncertain = _markup_day(value) if kind else (None, False)
+        if day:
+            firsts.setdefault(kind, (day, uncertain))
+            if not uncertain:
+                local_days.add(day)
+    return [
+        Candidate(day, "html-markup", _markup_score(kind, uncertain and day not in local_days), -1)
+        for kind, (day, uncertain) in firsts.items()
+    ]
+
+
+def _markup_score(kind: str, uncertain_day: bool) -> float:
+    score = MARKUP_SCORES[kind]
+    return min(score, SCORE_MARKUP_UTC_NEAR_MIDNIGHT) if uncertain_day else score
+
+
+def _markup_fields(html: str):
+    """(key, value) pairs of the markup in page order: meta tags, <time> tags and JSON(-LD) date fields."""
+    fields = []
+    for match in _MARKUP_TAG.finditer(html):
+        attributes = {m[1].lower(): m[2] or m[3] or m[4] or "" for m in _MARKUP_ATTRIBUTE.finditer(match[2])}
+        if match[1].lower() == "meta":
+            key = attributes.get("property") or attributes.get("name") or attributes.get("itemprop") or ""
+            value = attributes.get("content", "")
+        else:
+            key = _time_key(attributes)
+            value = attributes.get("datetime") or attributes.get("content") or ""
+        fields.append((match.start(), key, value))
+    fields += [(match.start(), match[1], match[2]) for match in _JSON_DATE.finditer(html)]
+    return [(key, value) for _, key, value in sorted(fields)]
+
+
+def _time_key(attributes: dict[str, str]) -> str:
+    """What a <time> tag dates: its itemprop, a "pubdate" flag, or a published/updated word in its class."""
+    if attributes.get("itemprop"):
+        return attributes["itemprop"]
+    if "pubdate" in attributes:
+        return "pubdate"
+    css = attributes.get("class", "").lower()
+    if "publish" in css or "created" in css:
+        return "published_time"
+    if "updat" in css or "modif" in css:
+        return "modified_time"
+    return ""  # a plain <time>: its text is read with the page's text
+
+
+def _markup_kind(key: str) -> str | None:
+    """"published", "modified" or a plain "date" (a key of MARKUP_SCORES), or None: not a date field."""
+    key = _KEY_PREFIX.sub("", key.strip().lower())
+    for kind, keys in (("published", PUBLISHED_KEYS), ("modified", MODIFIED_KEYS), ("date", PLAIN_DATE_KEYS)):
+        if key in keys:
+            return kind
+    return None
+
+
+def _markup_day(value: str) -> tuple[dt.date | None, bool]:
+    """The day of a markup value, and whether that day is uncertain.
+
+    ISO "2021-05-03T10:00:00+02:00" gives the day as written (the site's own time zone). A UTC time near
+    midnight ("2021-05-04T02:10:00Z") may be the day before or after where the site is: uncertain.
+    Other values are read as text ("03.05.2021 10:00").
+    """
+    match = _ISO_DATE_TIME.match(value)
+    if match:
+        year, month, day = int(match["y"]), int(match["m"]), int(match["d"])
+        if not _valid(year, month, day):
+            return None, False
+        hour = int(match["hour"]) if match["hour"] else None
+        utc = bool(match["zone"]) and match["zone"].strip(":0+-Z") == ""
+        near_midnight = hour is not None and (hour < UTC_DAY_MARGIN_HOURS or hour >= 24 - UTC_DAY_MARGIN_HOURS)
+        return dt.date(year, month, day), utc and near_midnight
+    mentions = find_dates(value)
+    return (dt.date(mentions[0].year, mentions[0].month, mentions[0].day) if mentions else None), False
 
 
 # ---------------------------------------------------------------------------------------------
@@ -783,6 +914,7 @@ def extract_publication_date(
     url: str | None = None,
     fetched_at: dt.date | None = None,
     declared: dt.date | None = None,
+    html: str | None = None,
 ) -> DateResult:
     """The publication date of an article, where it was found, and how sure we are (see module doc).
 
@@ -810,9 +942,10 @@ def extract_publication_date(
         reference_date or reference_from_uri(source_uri or "") or declared or fetched or _as_date(modified_at)
     )
     candidates = collect_candidates(
-        page, body, title, url or source_uri or "", latest, yearless_reference, hint, site_lines
+        page, body, title, url or source_uri or "", latest, yearless_reference, hint, site_lines,
+        markup_candidates(html) if html else [],
     ) + stated_candidates(declared, fetched)
-    return choose(candidates, latest)
+    return choose(confirmed(candidates), latest)
 
 
 def _as_date(value) -> dt.date | None:
@@ -836,9 +969,11 @@ def collect_candidates(
     reference_date: dt.date | None = None,
     hint: dt.date | None = None,
     site_lines: frozenset[int] = frozenset(),
+    markup: list[Candidate] = (),
 ) -> list[Candidate]:
     """Every dated signal of a page, scored (see the module doc). `reference_date` resolves year-less
-    dates (default: a date folder in `source_uri`); dates on `site_lines` are crawl dates."""
+    dates (default: a date folder in `source_uri`); dates on `site_lines` are crawl dates; `markup` are
+    the dates the HTML markup names (`markup_candidates`)."""
     yearless_reference = reference_date or reference_from_uri(source_uri)
     starts = _line_starts(page)
     article = locate_article(page, body, title, starts)
@@ -847,9 +982,22 @@ def collect_candidates(
         dateline_candidates(body if body.strip() else page, yearless_reference)
         + timestamp_candidates(page, starts, ranges, article, latest)
         + uri_candidates(source_uri)
-        + hint_candidates(hint)
+        + hint_candidates(hint, markup)
+        + list(markup)
         + page_candidates(page, starts, ranges, article, latest, _url_month(source_uri), site_lines)
     )
+
+
+def confirmed(candidates: list[Candidate]) -> list[Candidate]:
+    """A date the page shows that the markup names too (published, a plain date or the modification) is
+    the date the page stands by: it gains over dates only one of them gives."""
+    markup_days = {c.date for c in candidates if c.source in MARKUP_SOURCES}
+    return [
+        dataclasses.replace(c, score=c.score + BONUS_CONFIRMED_BY_MARKUP)
+        if c.source in SHOWN_SOURCES and c.date in markup_days and c.score >= MIN_SCORE_TO_CONFIRM
+        else c
+        for c in candidates
+    ]
 
 
 def choose(candidates: list[Candidate], latest: dt.date) -> DateResult:
@@ -886,6 +1034,7 @@ def date_document(
     result = extract_publication_date(
         page, doc.text, doc.title, doc.source_uri, reference_date, doc.date_hint, doc.modified_at, site_lines,
         url=doc.url, fetched_at=doc.fetched_at, declared=doc.declared_date,
+        html=doc.raw if doc.content_type == "html" else None,
     )
     # A new object: Beam elements must not be changed in place.
     return dataclasses.replace(
