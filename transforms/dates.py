@@ -194,8 +194,8 @@ EPOCH_LINE = re.compile(r"\n[ \t]*(\d{9,19})[ \t]*(?=\n|$)")
 EPOCH_FIRST_LINE = re.compile(r"[ \t]*(\d{9,19})[ \t]*(?=\n|$)")
 
 PUBLISHED_CUE = re.compile(
-    r"(?i)\b(?:published|posted|publication|released|dated|veröffentlicht|veröffentlichung|erschienen|"
-    r"erstellt|publiziert|"
+    r"(?i)\b(?:published|posted|publication|released|dated|written|veröffentlicht|veröffentlichung|erschienen|"
+    r"erstellt|geschrieben|publiziert|"
     r"publié|publiée|créé|publicado|publicada|publicación|publicação|pubblicato|pubblicata|опубликовано|"
     r"gepubliceerd|geplaatst)\b|(?:\bdate|\w*datum|\bdata|\bfecha|\bдата)\s*:"
 )
@@ -230,7 +230,9 @@ _DATE_CHARS = frozenset("0123456789./-")
 
 # Cheap HTML to text, for HTML pages: scripts and styles out, tags become line breaks.
 _HTML_DROP = re.compile(r"(?is)<(script|style|noscript)\b.*?</\1\s*>|<!--.*?-->")
-_HTML_TAG = re.compile(r"<[^>]{0,2000}>")
+# A tag opens with a letter, "/", "!" or "?" and never holds "<": a stray "<" in the text does not swallow
+# the text up to the next tag, and a tag of many long attributes (JSON in data-*) does not leak them as text.
+_HTML_TAG = re.compile(r"<[A-Za-z/!?][^<>]*>")
 
 Range = tuple[int, int]  # [start, end) offsets in a text
 
@@ -255,6 +257,7 @@ class Candidate:
     source: str
     score: float
     position: int  # where it was read (page, or body for datelines); breaks ties for the earlier; -1: url, meta
+    other_reading: dt.date | None = None  # an ambiguous numeric date read the other way round
 
 
 @dataclasses.dataclass(frozen=True)
@@ -267,6 +270,7 @@ class Mention:
     month: int
     day: int
     two_digit_year: bool = False
+    ambiguous: bool = False  # a slashed date that reads as a valid day in both orders: 03/04/2021
 
 
 # ---------------------------------------------------------------------------------------------
@@ -348,7 +352,7 @@ def _numeric_mention(match: re.Match, month_first: bool = False) -> Mention | No
         day, month = a, b
     if not _valid(year, month, day):
         return None
-    return Mention(match.start(), match.end(), year, month, day, two_digit)
+    return Mention(match.start(), match.end(), year, month, day, two_digit, ambiguous=match["sep"] == "/" and a != b and max(a, b) <= 12)
 
 
 def _named_month_mentions(text: str, windows: list[Range]) -> tuple[list[Mention], bool]:
@@ -819,8 +823,13 @@ def page_candidates(
         if mention.two_digit_year:
             score -= PENALTY_TWO_DIGIT_YEAR
         # Capped: two bylines near the title are equally sure, and then the earlier one wins.
-        found.append(Candidate(day, source, min(score, 1.0), mention.start))
+        found.append(Candidate(day, source, min(score, 1.0), mention.start, _other_reading(mention)))
     return found
+
+
+def _other_reading(mention: Mention) -> dt.date | None:
+    """03/04/2021 read the other way round, when the mention is ambiguous."""
+    return dt.date(mention.year, mention.day, mention.month) if mention.ambiguous else None
 
 
 def _page_date_kind(line: str, previous: str, column: int, mention: Mention, number: int, article: _Article):
@@ -990,14 +999,19 @@ def collect_candidates(
 
 def confirmed(candidates: list[Candidate]) -> list[Candidate]:
     """A date the page shows that the markup names too (published, a plain date or the modification) is
-    the date the page stands by: it gains over dates only one of them gives."""
+    the date the page stands by: it gains over dates only one of them gives. An ambiguous numeric date
+    (03/04/2021) is read the way the markup confirms."""
     markup_days = {c.date for c in candidates if c.source in MARKUP_SOURCES}
-    return [
-        dataclasses.replace(c, score=c.score + BONUS_CONFIRMED_BY_MARKUP)
-        if c.source in SHOWN_SOURCES and c.date in markup_days and c.score >= MIN_SCORE_TO_CONFIRM
-        else c
-        for c in candidates
-    ]
+    return [_confirmed(c, markup_days) for c in candidates]
+
+
+def _confirmed(candidate: Candidate, markup_days: set[dt.date]) -> Candidate:
+    if candidate.source not in SHOWN_SOURCES or candidate.score < MIN_SCORE_TO_CONFIRM:
+        return candidate
+    for day in (candidate.date, candidate.other_reading):
+        if day in markup_days:
+            return dataclasses.replace(candidate, date=day, score=candidate.score + BONUS_CONFIRMED_BY_MARKUP)
+    return candidate
 
 
 def choose(candidates: list[Candidate], latest: dt.date) -> DateResult:
