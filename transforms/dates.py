@@ -8,7 +8,9 @@ Every signal becomes a `Candidate` (a date, where it came from, a score in 0..1,
 | byline      | a date after "Published/Posted/Veröffentlicht/..." on its line     | 0.90       |
 | url         | a full date in a web address: /2018/06/28/                         | 0.85       |
 | declared    | the publication date an export states (a JSON Lines date field)  | 0.85       |
+| html-markup | the markup's first published-date field (meta, JSON-LD, <time>)   | 0.85       |
 | html-meta   | the date the HTML extractor found in the page metadata (`hint`)   | 0.80       |
+|             | ... as sure as a markup field of the same day; else (none) 0.60 | 0.45-0.85  |
 | timestamp   | a Unix epoch (s, ms, us or ns) on a line of its own               | 0.80       |
 | byline      | a date after an author ("By Jane Roe, 3 May 2021", "von X ·")      | 0.75       |
 | path        | a full date in a file path: .../2021-03-04/story.txt              | 0.60       |
@@ -16,6 +18,8 @@ Every signal becomes a `Candidate` (a date, where it came from, a score in 0..1,
 | page        | any other date in the page, by the shape of its line: a date line | 0.45       |
 |             | ... in a short line / in a sentence / on a reader comment         | 0.35/0.15/0.10 |
 | byline      | a date after "Updated/Aktualisiert/Stand/..." (later than publ.)  | 0.40       |
+| html-markup | a plain "date" field (<meta name="date">): ranks with a date line | 0.45       |
+| html-markup | the modification time (article:modified_time, dateModified)       | 0.35       |
 | timestamp   | an epoch line inside or after the article (a cache key, a counter) | 0.35       |
 | fetched     | the day a crawler fetched the page (WARC-Date): the last resort    | 0.30       |
 
@@ -24,7 +28,11 @@ first body lines they gain (so a date line there beats the header), after the ar
 "related posts") they lose, and the first date of the page gains a little; a date in the month of a
 /YYYY/MM/ web address gains too. Chrome is never a candidate: dates on a headline-ticker line
 (` // ` separators), a run of digits glued to a label ("01262020What's Hot:"), copyright lines, dates
-after the reference day. The highest score wins, the earlier one on a tie; below `CONFIDENCE_THRESHOLD` the answer
+after the reference day. A date shown in the page (a date line, a byline) that a markup field or the hint
+names too gains 0.45: that is the date the page stands by, even when the markup calls it the modification
+(an ambiguous 03/04/2021 is read the way the markup confirms). A UTC time within 6 hours of midnight in the
+markup may be another day where the site is: it scores 0.60, unless a field writes that day in local time.
+The highest score wins, the earlier one on a tie; below `CONFIDENCE_THRESHOLD` the answer
 is "no date". A wire dateline or byline in the article beats a header date (often the crawl day), which
 wins when it is the only signal.
 
@@ -119,6 +127,7 @@ SCORE_URL = 0.85
 SCORE_DECLARED = 0.85
 SCORE_FETCHED = CONFIDENCE_THRESHOLD  # only when nothing else is trusted: a page is older than its fetch
 SCORE_HTML_META = 0.80
+SCORE_HTML_META_UNCONFIRMED = 0.60  # no field of the markup names the hint's day (see `hint_candidates`)
 SCORE_TIMESTAMP = 0.80
 SCORE_TIMESTAMP_ELSEWHERE = 0.35  # an epoch line inside or after the article
 SCORE_AUTHOR_CUE = 0.75
@@ -641,14 +650,19 @@ def _uri_dates(uri: str) -> list[dt.date]:
     return found
 
 
-def hint_candidates(hint: dt.date | None, markup: list[Candidate] = ()) -> list[Candidate]:
-    """The HTML extractor's date. When our reading of the markup finds the same day, the hint is that
-    field, and as sure as it: a hint read from a <meta name="date"> or a modification time is no
-    publication date."""
+def hint_candidates(hint: dt.date | None, markup: list[Candidate] | None = None) -> list[Candidate]:
+    """The HTML extractor's date, as sure as the field of the markup (`markup_candidates`) that names the
+    same day: a hint read from a <meta name="date"> or a modification time is no publication date. When
+    the markup was read (`markup` not None) and no field names that day, the extractor guessed it from
+    weaker places (a date in the text, the web address): a date line in the byline area beats it."""
     if not hint:
         return []
-    same = [c.score for c in markup if c.date == hint]
-    return [Candidate(hint, "html-meta", max(same) if same else SCORE_HTML_META, -1)]
+    same = [c.score for c in markup or () if c.date == hint]
+    if same:
+        score = max(same)
+    else:
+        score = SCORE_HTML_META if markup is None else SCORE_HTML_META_UNCONFIRMED
+    return [Candidate(hint, "html-meta", score, -1)]
 
 
 def stated_candidates(declared: dt.date | None, fetched: dt.date | None) -> list[Candidate]:
@@ -677,7 +691,7 @@ MODIFIED_KEYS = frozenset({
 })
 # A bare "date" (<meta name="date">, Dublin Core dc.date) is most often the publication, sometimes not.
 PLAIN_DATE_KEYS = frozenset({"date"})
-MARKUP_SCORES = {"published": 0.85, "date": 0.70, "modified": 0.35}
+MARKUP_SCORES = {"published": 0.85, "date": SCORE_DATE_LINE, "modified": 0.35}
 # A UTC time this close to midnight may fall on another day where the site is (New York is UTC-5, Berlin
 # UTC+1): such a day is not trusted more than a date shown in the byline area.
 UTC_DAY_MARGIN_HOURS = 6
@@ -952,7 +966,7 @@ def extract_publication_date(
     )
     candidates = collect_candidates(
         page, body, title, url or source_uri or "", latest, yearless_reference, hint, site_lines,
-        markup_candidates(html) if html else [],
+        markup_candidates(html) if html else None,
     ) + stated_candidates(declared, fetched)
     return choose(confirmed(candidates), latest)
 
@@ -978,11 +992,11 @@ def collect_candidates(
     reference_date: dt.date | None = None,
     hint: dt.date | None = None,
     site_lines: frozenset[int] = frozenset(),
-    markup: list[Candidate] = (),
+    markup: list[Candidate] | None = None,
 ) -> list[Candidate]:
     """Every dated signal of a page, scored (see the module doc). `reference_date` resolves year-less
     dates (default: a date folder in `source_uri`); dates on `site_lines` are crawl dates; `markup` are
-    the dates the HTML markup names (`markup_candidates`)."""
+    the dates the HTML markup names (`markup_candidates`), None when the page has no markup to read."""
     yearless_reference = reference_date or reference_from_uri(source_uri)
     starts = _line_starts(page)
     article = locate_article(page, body, title, starts)
@@ -992,7 +1006,7 @@ def collect_candidates(
         + timestamp_candidates(page, starts, ranges, article, latest)
         + uri_candidates(source_uri)
         + hint_candidates(hint, markup)
-        + list(markup)
+        + (markup or [])
         + page_candidates(page, starts, ranges, article, latest, _url_month(source_uri), site_lines)
     )
 
