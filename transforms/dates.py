@@ -361,7 +361,9 @@ def _numeric_mention(match: re.Match, month_first: bool = False) -> Mention | No
         day, month = a, b
     if not _valid(year, month, day):
         return None
-    return Mention(match.start(), match.end(), year, month, day, two_digit, ambiguous=match["sep"] == "/" and a != b and max(a, b) <= 12)
+    # Only slashes are written both ways round (03/04/2021); dots and dashes are day first.
+    ambiguous = match["sep"] == "/" and a != b and max(a, b) <= 12
+    return Mention(match.start(), match.end(), year, month, day, two_digit, ambiguous)
 
 
 def _named_month_mentions(text: str, windows: list[Range]) -> tuple[list[Mention], bool]:
@@ -684,7 +686,8 @@ PUBLISHED_KEYS = frozenset({
     "sailthru.date", "parsely-pub-date", "cxenseparse:publishtime", "article.published", "published-time",
     "vr:published-time", "citation_publication_date", "datecreated", "date.created", "created",
 })
-# The modification day is later than the publication: it only dates a page that says nothing else.
+# The modification day is later than the publication: alone it only dates a page that says nothing else,
+# but it confirms a date the page shows (see `confirmed`).
 MODIFIED_KEYS = frozenset({
     "article:modified_time", "modified_time", "updated_time", "datemodified", "date_modified", "last-modified",
     "lastmod", "date.modified", "modified", "article:updated_time",
@@ -1020,6 +1023,7 @@ def confirmed(candidates: list[Candidate]) -> list[Candidate]:
 
 
 def _confirmed(candidate: Candidate, markup_days: set[dt.date]) -> Candidate:
+    """The candidate with the bonus (and the reading the markup confirms), or as it was."""
     if candidate.source not in SHOWN_SOURCES or candidate.score < MIN_SCORE_TO_CONFIRM:
         return candidate
     for day in (candidate.date, candidate.other_reading):
