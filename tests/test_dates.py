@@ -17,6 +17,8 @@ from transforms.dates import (
     date_document,
     extract_publication_date,
     find_dates,
+    html_to_text,
+    markup_candidates,
     reference_from_uri,
     resolve_year,
 )
@@ -378,3 +380,115 @@ def test_timestamp_far_below_the_article_is_weaker_than_the_date_under_the_title
 def test_epoch_on_the_first_or_the_last_line_of_the_page():
     assert extract(page_of("1484931919", TITLE, "", BODY)).published_date == D(2017, 1, 20)
     assert extract("1484931919326", body="", title=None).published_date == D(2017, 1, 20)
+
+
+# --- dates in the HTML markup ---------------------------------------------------------------------------
+
+
+def html_page(head: str = "", byline: str = "", teasers: str = "") -> str:
+    """A made-up article page: `head` markup, a byline paragraph under the title, teasers after the body."""
+    return (
+        f"<html><head><title>{TITLE}</title>{head}</head><body><nav>Home | Region</nav>"
+        f"<h1>{TITLE}</h1><p class='meta'>{byline}</p><p>{BODY}</p>{teasers}</body></html>"
+    )
+
+
+def extract_html(html: str, hint: dt.date | None = None):
+    return extract(html_to_text(html), hint=hint, html=html)
+
+
+def kinds(html: str) -> dict[float, dt.date]:
+    return {c.score: c.date for c in markup_candidates(html)}
+
+
+def test_markup_fields_by_kind_first_of_each_kind():
+    html = html_page(
+        '<meta property="article:published_time" content="2021-05-03T10:00:00+02:00">'
+        '<meta name="date" content="2021-05-04">'
+        '<script type="application/ld+json">{"dateModified": "2021-05-06T08:00:00+02:00"}</script>',
+        teasers='<time itemprop="datePublished" datetime="2019-01-01">1 Jan 2019</time>',
+    )
+    assert kinds(html) == {0.85: D(2021, 5, 3), 0.45: D(2021, 5, 4), 0.35: D(2021, 5, 6)}
+
+
+def test_markup_time_tag_json_ld_and_text_values():
+    assert kinds('<time class="entry-date published" datetime="2020-02-01T09:00">') == {0.85: D(2020, 2, 1)}
+    assert kinds('{"@type": "NewsArticle", "datePublished": "2020-02-03"}') == {0.85: D(2020, 2, 3)}
+    assert kinds('<meta content="27.04.2020 18:50" name="vr:published-time"/>') == {0.85: D(2020, 4, 27)}
+    assert kinds('<meta property="og:title" content="2020-02-03 in review">') == {}
+
+
+def test_utc_time_near_midnight_is_an_uncertain_day():
+    late = '<meta property="article:published_time" content="2023-11-09T02:11:03+00:00">'
+    assert kinds(late) == {0.6: D(2023, 11, 9)}
+    assert kinds(late.replace("02:11", "14:11")) == {0.85: D(2023, 11, 9)}
+    # Another field writes the same day in local time: the day is sure.
+    local = late + '<script>{"datePublished": "2023-11-09T03:11:03"}</script>'
+    assert kinds(local) == {0.85: D(2023, 11, 9)}
+
+
+def test_the_byline_day_beats_a_utc_markup_day_near_midnight():
+    html = html_page('<meta property="article:published_time" content="2023-11-09T02:11:03Z">', "November 8, 2023")
+    assert extract_html(html, hint=D(2023, 11, 9)).published_date == D(2023, 11, 8)
+
+
+def test_a_shown_date_the_markup_names_as_modified_beats_an_unshown_published_date():
+    head = (
+        '<meta property="article:published_time" content="2019-06-17T10:00:00+02:00">'
+        '<meta property="article:modified_time" content="2020-06-04T10:00:00+02:00">'
+    )
+    html = html_page(head, "Updated 4 June 2020")
+    result = extract_html(html, hint=D(2019, 6, 17))
+    assert (result.published_date, result.date_source) == (D(2020, 6, 4), "byline")
+
+
+def test_shown_publication_date_beats_a_shown_modification():
+    head = (
+        '<meta property="article:published_time" content="2019-06-17T10:00:00+02:00">'
+        '<meta property="article:modified_time" content="2020-06-04T10:00:00+02:00">'
+    )
+    html = html_page(head, "17 June 2019 | Updated 4 June 2020")
+    assert extract_html(html).published_date == D(2019, 6, 17)
+
+
+def test_a_teaser_date_after_the_article_is_not_confirmed_by_the_markup():
+    head = '<meta property="article:published_time" content="2021-05-03T10:00:00+02:00">'
+    teasers = "".join(f"<h3>Other story {i}</h3><p>{i} June 2021</p>" for i in range(1, 4))
+    teasers += '<meta itemprop="dateModified" content="2021-06-02">'
+    html = html_page(head, "", teasers)
+    assert extract_html(html).published_date == D(2021, 5, 3)
+
+
+def test_a_plain_date_field_ranks_below_a_date_line_under_the_title():
+    html = html_page('<meta name="date" content="2020-02-12">', "05.02.2020")
+    assert extract_html(html, hint=D(2020, 2, 12)).published_date == D(2020, 2, 5)
+    # Alone, the plain date field is the answer.
+    assert extract_html(html_page('<meta name="date" content="2020-02-12">')).published_date == D(2020, 2, 12)
+
+
+def test_a_hint_no_markup_field_names_loses_to_a_date_line_under_the_title():
+    html = html_page("", "20.09.2020")
+    assert extract_html(html, hint=D(2020, 9, 22)).published_date == D(2020, 9, 20)
+    # The markup was not read: the hint keeps its weight.
+    assert extract(html_to_text(html), hint=D(2020, 9, 22)).published_date == D(2020, 9, 22)
+
+
+def test_an_ambiguous_slashed_date_is_read_the_way_the_markup_confirms():
+    head = '<meta property="article:published_time" content="2021-11-01T09:00:00+01:00">'
+    result = extract_html(html_page(head, "11/01/2021"))
+    assert (result.published_date, result.date_source) == (D(2021, 11, 1), "page")
+    # Dotted dates are day first: never read the other way round.
+    head = '<meta name="date" content="2023-01-11">'
+    assert extract_html(html_page(head, "Published 01.11.2023")).published_date == D(2023, 11, 1)
+
+
+def test_written_is_a_publication_cue():
+    page = page_of(TITLE, "Updated: 2023-11-08 09:00", "Written: 2023-11-07 15:03", "", BODY)
+    assert extract(page).published_date == D(2023, 11, 7)
+
+
+def test_html_to_text_drops_long_tags_and_keeps_text_after_a_stray_angle_bracket():
+    attributes = " ".join(f'data-item-{i}="{{&quot;end&quot;: &quot;2031-02-28&quot;}}"' for i in range(200))
+    text = html_to_text(f"<div {attributes}>3 May 2021</div><p>a < b and 2 > 1</p>")
+    assert "2031" not in text
+    assert "3 May 2021" in text and "a < b and 2 > 1" in text

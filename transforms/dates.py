@@ -8,7 +8,9 @@ Every signal becomes a `Candidate` (a date, where it came from, a score in 0..1,
 | byline      | a date after "Published/Posted/Veröffentlicht/..." on its line     | 0.90       |
 | url         | a full date in a web address: /2018/06/28/                         | 0.85       |
 | declared    | the publication date an export states (a JSON Lines date field)  | 0.85       |
+| html-markup | the markup's first published-date field (meta, JSON-LD, <time>)   | 0.85       |
 | html-meta   | the date the HTML extractor found in the page metadata (`hint`)   | 0.80       |
+|             | ... as sure as a markup field of the same day; else (none) 0.60 | 0.45-0.85  |
 | timestamp   | a Unix epoch (s, ms, us or ns) on a line of its own               | 0.80       |
 | byline      | a date after an author ("By Jane Roe, 3 May 2021", "von X ·")      | 0.75       |
 | path        | a full date in a file path: .../2021-03-04/story.txt              | 0.60       |
@@ -16,6 +18,8 @@ Every signal becomes a `Candidate` (a date, where it came from, a score in 0..1,
 | page        | any other date in the page, by the shape of its line: a date line | 0.45       |
 |             | ... in a short line / in a sentence / on a reader comment         | 0.35/0.15/0.10 |
 | byline      | a date after "Updated/Aktualisiert/Stand/..." (later than publ.)  | 0.40       |
+| html-markup | a plain "date" field (<meta name="date">): ranks with a date line | 0.45       |
+| html-markup | the modification time (article:modified_time, dateModified)       | 0.35       |
 | timestamp   | an epoch line inside or after the article (a cache key, a counter) | 0.35       |
 | fetched     | the day a crawler fetched the page (WARC-Date): the last resort    | 0.30       |
 
@@ -24,7 +28,11 @@ first body lines they gain (so a date line there beats the header), after the ar
 "related posts") they lose, and the first date of the page gains a little; a date in the month of a
 /YYYY/MM/ web address gains too. Chrome is never a candidate: dates on a headline-ticker line
 (` // ` separators), a run of digits glued to a label ("01262020What's Hot:"), copyright lines, dates
-after the reference day. The highest score wins, the earlier one on a tie; below `CONFIDENCE_THRESHOLD` the answer
+after the reference day. A date shown in the page (a date line, a byline) that a markup field or the hint
+names too gains 0.45: that is the date the page stands by, even when the markup calls it the modification
+(an ambiguous 03/04/2021 is read the way the markup confirms). A UTC time within 6 hours of midnight in the
+markup may be another day where the site is: it scores 0.60, unless a field writes that day in local time.
+The highest score wins, the earlier one on a tie; below `CONFIDENCE_THRESHOLD` the answer
 is "no date". A wire dateline or byline in the article beats a header date (often the crawl day), which
 wins when it is the only signal.
 
@@ -119,6 +127,7 @@ SCORE_URL = 0.85
 SCORE_DECLARED = 0.85
 SCORE_FETCHED = CONFIDENCE_THRESHOLD  # only when nothing else is trusted: a page is older than its fetch
 SCORE_HTML_META = 0.80
+SCORE_HTML_META_UNCONFIRMED = 0.60  # no field of the markup names the hint's day (see `hint_candidates`)
 SCORE_TIMESTAMP = 0.80
 SCORE_TIMESTAMP_ELSEWHERE = 0.35  # an epoch line inside or after the article
 SCORE_AUTHOR_CUE = 0.75
@@ -134,6 +143,11 @@ BONUS_FIRST_IN_PAGE = 0.05
 BONUS_URL_MONTH_AGREES = 0.10  # the web address says /2018/06/ and the date is in June 2018
 PENALTY_AFTER_ARTICLE = 0.15  # comments, related posts, archives
 PENALTY_TWO_DIGIT_YEAR = 0.10
+# A date shown in the page that the HTML markup names too (see `confirmed`).
+BONUS_CONFIRMED_BY_MARKUP = 0.45
+MIN_SCORE_TO_CONFIRM = 0.40  # a date line or a byline; not a date in running text or on a comment
+MARKUP_SOURCES = frozenset({"html-meta", "html-markup"})
+SHOWN_SOURCES = frozenset({"dateline", "byline", "header", "page"})
 
 # ---------------------------------------------------------------------------------------------
 # Regular expressions (compiled once)
@@ -189,8 +203,8 @@ EPOCH_LINE = re.compile(r"\n[ \t]*(\d{9,19})[ \t]*(?=\n|$)")
 EPOCH_FIRST_LINE = re.compile(r"[ \t]*(\d{9,19})[ \t]*(?=\n|$)")
 
 PUBLISHED_CUE = re.compile(
-    r"(?i)\b(?:published|posted|publication|released|dated|veröffentlicht|veröffentlichung|erschienen|"
-    r"erstellt|publiziert|"
+    r"(?i)\b(?:published|posted|publication|released|dated|written|veröffentlicht|veröffentlichung|erschienen|"
+    r"erstellt|geschrieben|publiziert|"
     r"publié|publiée|créé|publicado|publicada|publicación|publicação|pubblicato|pubblicata|опубликовано|"
     r"gepubliceerd|geplaatst)\b|(?:\bdate|\w*datum|\bdata|\bfecha|\bдата)\s*:"
 )
@@ -225,7 +239,9 @@ _DATE_CHARS = frozenset("0123456789./-")
 
 # Cheap HTML to text, for HTML pages: scripts and styles out, tags become line breaks.
 _HTML_DROP = re.compile(r"(?is)<(script|style|noscript)\b.*?</\1\s*>|<!--.*?-->")
-_HTML_TAG = re.compile(r"<[^>]{0,2000}>")
+# A tag opens with a letter, "/", "!" or "?" and never holds "<": a stray "<" in the text does not swallow
+# the text up to the next tag, and a tag of many long attributes (JSON in data-*) does not leak them as text.
+_HTML_TAG = re.compile(r"<[A-Za-z/!?][^<>]*>")
 
 Range = tuple[int, int]  # [start, end) offsets in a text
 
@@ -250,6 +266,7 @@ class Candidate:
     source: str
     score: float
     position: int  # where it was read (page, or body for datelines); breaks ties for the earlier; -1: url, meta
+    other_reading: dt.date | None = None  # an ambiguous numeric date read the other way round
 
 
 @dataclasses.dataclass(frozen=True)
@@ -262,6 +279,7 @@ class Mention:
     month: int
     day: int
     two_digit_year: bool = False
+    ambiguous: bool = False  # a slashed date that reads as a valid day in both orders: 03/04/2021
 
 
 # ---------------------------------------------------------------------------------------------
@@ -343,7 +361,9 @@ def _numeric_mention(match: re.Match, month_first: bool = False) -> Mention | No
         day, month = a, b
     if not _valid(year, month, day):
         return None
-    return Mention(match.start(), match.end(), year, month, day, two_digit)
+    # Only slashes are written both ways round (03/04/2021); dots and dashes are day first.
+    ambiguous = match["sep"] == "/" and a != b and max(a, b) <= 12
+    return Mention(match.start(), match.end(), year, month, day, two_digit, ambiguous)
 
 
 def _named_month_mentions(text: str, windows: list[Range]) -> tuple[list[Mention], bool]:
@@ -632,8 +652,19 @@ def _uri_dates(uri: str) -> list[dt.date]:
     return found
 
 
-def hint_candidates(hint: dt.date | None) -> list[Candidate]:
-    return [Candidate(hint, "html-meta", SCORE_HTML_META, -1)] if hint else []
+def hint_candidates(hint: dt.date | None, markup: list[Candidate] | None = None) -> list[Candidate]:
+    """The HTML extractor's date, as sure as the field of the markup (`markup_candidates`) that names the
+    same day: a hint read from a <meta name="date"> or a modification time is no publication date. When
+    the markup was read (`markup` not None) and no field names that day, the extractor guessed it from
+    weaker places (a date in the text, the web address): a date line in the byline area beats it."""
+    if not hint:
+        return []
+    same = [c.score for c in markup or () if c.date == hint]
+    if same:
+        score = max(same)
+    else:
+        score = SCORE_HTML_META if markup is None else SCORE_HTML_META_UNCONFIRMED
+    return [Candidate(hint, "html-meta", score, -1)]
 
 
 def stated_candidates(declared: dt.date | None, fetched: dt.date | None) -> list[Candidate]:
@@ -641,6 +672,127 @@ def stated_candidates(declared: dt.date | None, fetched: dt.date | None) -> list
     return [Candidate(day, source, score, -1)
             for day, source, score in ((declared, "declared", SCORE_DECLARED), (fetched, "fetched", SCORE_FETCHED))
             if day]
+
+
+# ---------------------------------------------------------------------------------------------
+# Dates in the HTML markup (metadata), read from the raw page
+# ---------------------------------------------------------------------------------------------
+
+# The markup names the publication date: <meta property="article:published_time">, JSON-LD "datePublished",
+# <time itemprop="datePublished">. Keys are compared lowercased, without "og:" and "dc."/"dcterms." prefixes.
+PUBLISHED_KEYS = frozenset({
+    "article:published_time", "published_time", "article:published", "datepublished", "date_published",
+    "publishdate", "publish-date", "publish_date", "pubdate", "pub_date", "date.issued", "issued",
+    "sailthru.date", "parsely-pub-date", "cxenseparse:publishtime", "article.published", "published-time",
+    "vr:published-time", "citation_publication_date", "datecreated", "date.created", "created",
+})
+# The modification day is later than the publication: alone it only dates a page that says nothing else,
+# but it confirms a date the page shows (see `confirmed`).
+MODIFIED_KEYS = frozenset({
+    "article:modified_time", "modified_time", "updated_time", "datemodified", "date_modified", "last-modified",
+    "lastmod", "date.modified", "modified", "article:updated_time",
+})
+# A bare "date" (<meta name="date">, Dublin Core dc.date) is most often the publication, sometimes not.
+PLAIN_DATE_KEYS = frozenset({"date"})
+MARKUP_SCORES = {"published": 0.85, "date": SCORE_DATE_LINE, "modified": 0.35}
+# A UTC time this close to midnight may fall on another day where the site is (New York is UTC-5, Berlin
+# UTC+1): such a day is not trusted more than a date shown in the byline area.
+UTC_DAY_MARGIN_HOURS = 6
+SCORE_MARKUP_UTC_NEAR_MIDNIGHT = 0.60
+# The markup sits in the head of the page and in the article's tags; megabytes of scripts come after.
+MARKUP_SCAN_CHARS = 300_000
+_MARKUP_TAG = re.compile(r"(?is)<(meta|time)\b([^>]{0,2000})>")
+_MARKUP_ATTRIBUTE = re.compile(r"""(?s)([\w:.\-]+)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))""")
+_JSON_DATE = re.compile(r'"(date(?:Published|Created|Modified))"\s*:\s*"([^"]{6,40})"')
+_KEY_PREFIX = re.compile(r"^(?:og:|dc\.|dcterms\.)")
+_ISO_DATE_TIME = re.compile(
+    r"\s*(?P<y>(?:19|20)\d\d)-(?P<m>\d\d?)-(?P<d>\d\d?)(?!\d)"
+    r"(?:[T ](?P<hour>\d\d):\d\d(?::\d\d)?(?:\.\d+)?\s*(?P<zone>Z|[+-]\d\d:?\d\d)?)?"
+)
+
+
+def markup_candidates(html: str) -> list[Candidate]:
+    """The dates the HTML markup names, one per kind (published, plain date, modified): the first one.
+
+    Later ones of a kind are other stories' (related links) or reader comments (<time itemprop=...>).
+    """
+    firsts: dict[str, tuple[dt.date, bool]] = {}
+    local_days = set()  # days some field writes in the site's own time
+    for key, value in _markup_fields(html[:MARKUP_SCAN_CHARS]):
+        kind = _markup_kind(key)
+        day, uncertain = _markup_day(value) if kind else (None, False)
+        if day:
+            firsts.setdefault(kind, (day, uncertain))
+            if not uncertain:
+                local_days.add(day)
+    return [
+        Candidate(day, "html-markup", _markup_score(kind, uncertain and day not in local_days), -1)
+        for kind, (day, uncertain) in firsts.items()
+    ]
+
+
+def _markup_score(kind: str, uncertain_day: bool) -> float:
+    score = MARKUP_SCORES[kind]
+    return min(score, SCORE_MARKUP_UTC_NEAR_MIDNIGHT) if uncertain_day else score
+
+
+def _markup_fields(html: str):
+    """(key, value) pairs of the markup in page order: meta tags, <time> tags and JSON(-LD) date fields."""
+    fields = []
+    for match in _MARKUP_TAG.finditer(html):
+        attributes = {m[1].lower(): m[2] or m[3] or m[4] or "" for m in _MARKUP_ATTRIBUTE.finditer(match[2])}
+        if match[1].lower() == "meta":
+            key = attributes.get("property") or attributes.get("name") or attributes.get("itemprop") or ""
+            value = attributes.get("content", "")
+        else:
+            key = _time_key(attributes)
+            value = attributes.get("datetime") or attributes.get("content") or ""
+        fields.append((match.start(), key, value))
+    fields += [(match.start(), match[1], match[2]) for match in _JSON_DATE.finditer(html)]
+    return [(key, value) for _, key, value in sorted(fields)]
+
+
+def _time_key(attributes: dict[str, str]) -> str:
+    """What a <time> tag dates: its itemprop, a "pubdate" flag, or a published/updated word in its class."""
+    if attributes.get("itemprop"):
+        return attributes["itemprop"]
+    if "pubdate" in attributes:
+        return "pubdate"
+    css = attributes.get("class", "").lower()
+    if "publish" in css or "created" in css:
+        return "published_time"
+    if "updat" in css or "modif" in css:
+        return "modified_time"
+    return ""  # a plain <time>: its text is read with the page's text
+
+
+def _markup_kind(key: str) -> str | None:
+    """"published", "modified" or a plain "date" (a key of MARKUP_SCORES), or None: not a date field."""
+    key = _KEY_PREFIX.sub("", key.strip().lower())
+    for kind, keys in (("published", PUBLISHED_KEYS), ("modified", MODIFIED_KEYS), ("date", PLAIN_DATE_KEYS)):
+        if key in keys:
+            return kind
+    return None
+
+
+def _markup_day(value: str) -> tuple[dt.date | None, bool]:
+    """The day of a markup value, and whether that day is uncertain.
+
+    ISO "2021-05-03T10:00:00+02:00" gives the day as written (the site's own time zone). A UTC time near
+    midnight ("2021-05-04T02:10:00Z") may be the day before or after where the site is: uncertain.
+    Other values are read as text ("03.05.2021 10:00").
+    """
+    match = _ISO_DATE_TIME.match(value)
+    if match:
+        year, month, day = int(match["y"]), int(match["m"]), int(match["d"])
+        if not _valid(year, month, day):
+            return None, False
+        hour = int(match["hour"]) if match["hour"] else None
+        utc = bool(match["zone"]) and match["zone"].strip(":0+-Z") == ""
+        near_midnight = hour is not None and (hour < UTC_DAY_MARGIN_HOURS or hour >= 24 - UTC_DAY_MARGIN_HOURS)
+        return dt.date(year, month, day), utc and near_midnight
+    mentions = find_dates(value)
+    return (dt.date(mentions[0].year, mentions[0].month, mentions[0].day) if mentions else None), False
 
 
 # ---------------------------------------------------------------------------------------------
@@ -688,8 +840,13 @@ def page_candidates(
         if mention.two_digit_year:
             score -= PENALTY_TWO_DIGIT_YEAR
         # Capped: two bylines near the title are equally sure, and then the earlier one wins.
-        found.append(Candidate(day, source, min(score, 1.0), mention.start))
+        found.append(Candidate(day, source, min(score, 1.0), mention.start, _other_reading(mention)))
     return found
+
+
+def _other_reading(mention: Mention) -> dt.date | None:
+    """03/04/2021 read the other way round, when the mention is ambiguous."""
+    return dt.date(mention.year, mention.day, mention.month) if mention.ambiguous else None
 
 
 def _page_date_kind(line: str, previous: str, column: int, mention: Mention, number: int, article: _Article):
@@ -783,6 +940,7 @@ def extract_publication_date(
     url: str | None = None,
     fetched_at: dt.date | None = None,
     declared: dt.date | None = None,
+    html: str | None = None,
 ) -> DateResult:
     """The publication date of an article, where it was found, and how sure we are (see module doc).
 
@@ -810,9 +968,10 @@ def extract_publication_date(
         reference_date or reference_from_uri(source_uri or "") or declared or fetched or _as_date(modified_at)
     )
     candidates = collect_candidates(
-        page, body, title, url or source_uri or "", latest, yearless_reference, hint, site_lines
+        page, body, title, url or source_uri or "", latest, yearless_reference, hint, site_lines,
+        markup_candidates(html) if html else None,
     ) + stated_candidates(declared, fetched)
-    return choose(candidates, latest)
+    return choose(confirmed(candidates), latest)
 
 
 def _as_date(value) -> dt.date | None:
@@ -836,9 +995,11 @@ def collect_candidates(
     reference_date: dt.date | None = None,
     hint: dt.date | None = None,
     site_lines: frozenset[int] = frozenset(),
+    markup: list[Candidate] | None = None,
 ) -> list[Candidate]:
     """Every dated signal of a page, scored (see the module doc). `reference_date` resolves year-less
-    dates (default: a date folder in `source_uri`); dates on `site_lines` are crawl dates."""
+    dates (default: a date folder in `source_uri`); dates on `site_lines` are crawl dates; `markup` are
+    the dates the HTML markup names (`markup_candidates`), None when the page has no markup to read."""
     yearless_reference = reference_date or reference_from_uri(source_uri)
     starts = _line_starts(page)
     article = locate_article(page, body, title, starts)
@@ -847,9 +1008,28 @@ def collect_candidates(
         dateline_candidates(body if body.strip() else page, yearless_reference)
         + timestamp_candidates(page, starts, ranges, article, latest)
         + uri_candidates(source_uri)
-        + hint_candidates(hint)
+        + hint_candidates(hint, markup)
+        + (markup or [])
         + page_candidates(page, starts, ranges, article, latest, _url_month(source_uri), site_lines)
     )
+
+
+def confirmed(candidates: list[Candidate]) -> list[Candidate]:
+    """A date the page shows that the markup names too (published, a plain date or the modification) is
+    the date the page stands by: it gains over dates only one of them gives. An ambiguous numeric date
+    (03/04/2021) is read the way the markup confirms."""
+    markup_days = {c.date for c in candidates if c.source in MARKUP_SOURCES}
+    return [_confirmed(c, markup_days) for c in candidates]
+
+
+def _confirmed(candidate: Candidate, markup_days: set[dt.date]) -> Candidate:
+    """The candidate with the bonus (and the reading the markup confirms), or as it was."""
+    if candidate.source not in SHOWN_SOURCES or candidate.score < MIN_SCORE_TO_CONFIRM:
+        return candidate
+    for day in (candidate.date, candidate.other_reading):
+        if day in markup_days:
+            return dataclasses.replace(candidate, date=day, score=candidate.score + BONUS_CONFIRMED_BY_MARKUP)
+    return candidate
 
 
 def choose(candidates: list[Candidate], latest: dt.date) -> DateResult:
@@ -886,6 +1066,7 @@ def date_document(
     result = extract_publication_date(
         page, doc.text, doc.title, doc.source_uri, reference_date, doc.date_hint, doc.modified_at, site_lines,
         url=doc.url, fetched_at=doc.fetched_at, declared=doc.declared_date,
+        html=doc.raw if doc.content_type == "html" else None,
     )
     # A new object: Beam elements must not be changed in place.
     return dataclasses.replace(
