@@ -89,6 +89,7 @@ def format_summary(summary: dict) -> str:
         f"newsflow run {summary['run_id']}  ({seconds:.1f} s, {rate})",
         f"  {'documents in':<24}{documents if documents is not None else '?':>10}",
         f"  {'files unchanged':<24}{summary.get('inputs_unchanged', 0):>10}",
+        f"  {'files read again':<24}{summary.get('reprocessed_files', 0):>10}",
         f"  {'already ingested':<24}{summary.get('already_ingested', 0):>10}",
         f"  {'articles':<24}{summary['articles']:>10}",
         f"  {'duplicates':<24}{summary['duplicates']:>10}",
