@@ -179,3 +179,39 @@ def test_a_run_killed_at_a_random_moment_leaves_no_visible_output_and_the_rerun_
     run_cli(DUMP, "--output", out)
     assert dataset_content(out) == dataset_content(reference)
     assert not (out / "_staging").exists() and not (out / LOCK_FILE).exists()
+
+
+# --- watch mode -----------------------------------------------------------------------------------
+
+
+def wait_for(condition, seconds: float = 300) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.2)
+
+
+def test_watch_ingests_each_new_batch_and_stops_cleanly_on_ctrl_c(tmp_path):
+    dump, out = tmp_path / "dump", tmp_path / "out"
+    dump.mkdir()
+    stories = sorted((DUMP / "2024-03" / "wirepress").glob("*.txt")) + sorted((DUMP / "2024-03").glob("*/*.txt"))
+    shutil.copy(stories[0], dump / "first.txt")
+    watcher = subprocess.Popen(
+        [sys.executable, "-m", "pipelines.cli", "ingest", "--watch", "--poll-seconds", "1", str(dump), "--output", str(out)],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        wait_for(lambda: len(list((out / "_runs").glob("*.json"))) == 1 if (out / "_runs").exists() else False)
+        shutil.copy(stories[1], dump / "second.txt")
+        wait_for(lambda: len(list((out / "_runs").glob("*.json"))) == 2)
+        time.sleep(2)  # a few more polls: nothing new, nothing written
+        os.killpg(watcher.pid, signal.SIGINT)  # Ctrl-C in a terminal signals the whole process group
+        stdout, _ = watcher.communicate(timeout=120)
+    finally:
+        if watcher.poll() is None:
+            os.killpg(watcher.pid, signal.SIGKILL)
+    assert watcher.returncode == 0
+    assert "stopped watching" in stdout
+    assert [s["documents"] for s in summaries(out)] == [1, 1]
+    assert not (out / LOCK_FILE).exists() and not (out / "_staging").exists()
+    names = {pathlib.Path(uri).name for uri in pq.read_table(out / MANIFEST).column("uri").to_pylist()}
+    assert names == {"first.txt", "second.txt"}
