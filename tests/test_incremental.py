@@ -201,11 +201,13 @@ def test_watch_ingests_each_new_batch_and_stops_cleanly_on_ctrl_c(tmp_path):
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
     try:
         wait_for(lambda: len(list((out / "_runs").glob("*.json"))) == 1 if (out / "_runs").exists() else False)
-        shutil.copy(stories[1], dump / "second.txt")
+        # Delivered as transfer tools do: written elsewhere, then renamed in (a poll never sees half of it).
+        shutil.copy(stories[1], tmp_path / "second.txt")
+        os.replace(tmp_path / "second.txt", dump / "second.txt")
         wait_for(lambda: len(list((out / "_runs").glob("*.json"))) == 2)
         time.sleep(2)  # a few more polls: nothing new, nothing written
         os.killpg(watcher.pid, signal.SIGINT)  # Ctrl-C in a terminal signals the whole process group
-        stdout, _ = watcher.communicate(timeout=120)
+        stdout, _ = watcher.communicate(timeout=300)
     finally:
         if watcher.poll() is None:
             os.killpg(watcher.pid, signal.SIGKILL)
