@@ -23,17 +23,18 @@ REPO = Path(__file__).resolve().parent.parent
 DEFAULT_INPUT = REPO.parent / "shared" / "corpus" / "dev" / "reuters"
 sys.path.insert(0, str(REPO))
 
-from apache_beam.coders import registry  # noqa: E402
+from apache_beam.coders import registry
 
-from schemas.rows import RunInfo, article_row, entity_rows  # noqa: E402
-from transforms import entities  # noqa: E402
-from transforms.clean import clean_document  # noqa: E402
-from transforms.dates import date_document  # noqa: E402
-from transforms.dedupe import candidate_of  # noqa: E402
-from transforms.document import Document  # noqa: E402
-from transforms.mentions import mention_document  # noqa: E402
-from transforms.read import read_document  # noqa: E402
-from transforms.routing import Rejected  # noqa: E402
+from schemas.rows import RunInfo, article_row, entity_rows
+from transforms import entities
+from transforms.clean import clean_document
+from transforms.dates import date_document
+from transforms.dedupe import candidate_of
+from transforms.document import Document
+from transforms.gazetteer import places as gazetteer_places
+from transforms.mentions import mention_document
+from transforms.read import read_document
+from transforms.routing import Rejected
 
 
 def each(fn, items):
@@ -49,14 +50,14 @@ def each(fn, items):
 
 def ner(docs: list[Document], nlp) -> list:
     strings = [entities._annotated_string(doc, nlp) for doc in docs]
-    return list(nlp.pipe(strings, batch_size=entities.DEFAULT_BATCH_SIZE))
+    return list(zip(strings, nlp.pipe(strings, batch_size=entities.DEFAULT_BATCH_SIZE)))
 
 
-def entities_post(docs: list[Document], sdocs: list, table) -> list[Document]:
-    """What `entities.annotate` does besides `nlp.pipe`: strings in, entities out."""
+def entities_post(docs: list[Document], annotated: list, table) -> list[Document]:
+    """What `entities.annotate` does besides `nlp.pipe`: (string, spaCy Doc) in, entities out."""
     return [
-        dataclasses.replace(doc, entities=entities._entities(sdoc, entities._body_offset(doc), table))
-        for doc, sdoc in zip(docs, sdocs)
+        dataclasses.replace(doc, entities=entities._entities(sdoc, string, entities._body_offset(doc), table))
+        for doc, (string, sdoc) in zip(docs, annotated)
     ]
 
 
@@ -76,6 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, default=0, help="only the first N files")
     parser.add_argument("--profile", help="cProfile this stage (a name as printed)")
     parser.add_argument("--top", type=int, default=25)
+    parser.add_argument("--no-ner", action="store_true", help="skip NER and what needs it (faster)")
     args = parser.parse_args(argv)
     if not Path(args.input).exists():
         print(f"stage_costs: skipped, {args.input} is not here")
@@ -83,7 +85,6 @@ def main(argv: list[str] | None = None) -> int:
     files = sorted(str(p.resolve()) for p in Path(args.input).rglob("*") if p.is_file() and p.suffix != ".json")
     files = files[: args.limit or None]
     run = RunInfo(run_id="profile", ingested_at=__import__("datetime").datetime.now(), pipeline_version="0")
-    table = entities.default_alias_table()
     nlp = entities.load_model()
     seconds: dict[str, float] = {}
     state: dict = {}
@@ -101,19 +102,24 @@ def main(argv: list[str] | None = None) -> int:
             pstats.Stats(profiler).sort_stats("cumulative").print_stats(args.top)
         return result
 
+    # Once per worker process: the model, the alias table and the gazetteer (first used by entities.post).
+    table = stage("entities.load (once per process)", lambda: entities.default_alias_table())
+    stage("gazetteer.load (once per process)", lambda: gazetteer_places(entities.name_key))
     raw = stage("read", lambda: each(read_document, files))
     cleaned = stage("clean", lambda: each(clean_document, raw))
     dated = stage("dates", lambda: each(date_document, cleaned))
     kept = [dataclasses.replace(doc, raw="", line_keys=()) for doc in dated]
     stage("dedupe.signature", lambda: [candidate_of(doc) for doc in kept])
     mentioned = stage("mentions", lambda: each(mention_document, kept))
-    state["sdocs"] = stage("ner (nlp.pipe, 1 process)", lambda: ner(mentioned, nlp))
-    annotated = stage("entities.post", lambda: entities_post(mentioned, state["sdocs"], table))
+    annotated = mentioned
+    if not args.no_ner:
+        state["sdocs"] = stage("ner (nlp.pipe, 1 process)", lambda: ner(mentioned, nlp))
+        annotated = stage("entities.post", lambda: entities_post(mentioned, state["sdocs"], table))
     stage("rows (article + entity)", lambda: [(article_row(d, run), entity_rows(d, run)) for d in annotated])
     state["bytes"] = stage("coder round trip (raw page)", lambda: coder_round_trip(raw))
     stage("coder round trip (annotated)", lambda: coder_round_trip(annotated))
 
-    floor = seconds["ner (nlp.pipe, 1 process)"]
+    floor = seconds.get("ner (nlp.pipe, 1 process)", float("nan"))
     print(f"{len(files):,} files, {len(raw):,} read, {len(cleaned):,} cleaned, {len(annotated):,} annotated "
           f"(no dedupe here: every document goes on)")
     print(f"{'stage':<32}{'seconds':>9}{'ms/doc':>9}{'of NER':>8}")
