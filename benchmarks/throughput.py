@@ -68,11 +68,22 @@ def _rss_by_pid() -> dict[int, tuple[int, int]]:
     return table
 
 
+def _cpu_seconds_of(pid: int) -> float | None:
+    """User + system CPU seconds a live process has used so far (Linux), or None."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 class PeakRSS:
-    """Samples, in a thread, the resident memory of a process and all its descendants."""
+    """Samples, in a thread, the resident memory of a process and all its descendants (and the CPU
+    seconds of the process itself: for the pipeline, the driver's share, which Beam's runner spends
+    moving data between the workers' stages)."""
 
     def __init__(self, root: int):
-        self.root, self.total, self.largest = root, 0, 0
+        self.root, self.total, self.largest, self.root_cpu = root, 0, 0, None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -95,6 +106,7 @@ class PeakRSS:
             sizes = [table[pid][1] for pid in tree if pid in table]
             self.total = max(self.total, sum(sizes))
             self.largest = max(self.largest, max(sizes, default=0))
+            self.root_cpu = _cpu_seconds_of(self.root) or self.root_cpu
             self._stop.wait(SAMPLE_SECONDS)
 
 
@@ -139,6 +151,7 @@ def run_pipeline(source: Path, output: Path, model: str, beam_args: list[str]) -
         "cpu_seconds": _cpu_seconds(resource.RUSAGE_CHILDREN) - cpu_before,  # workers are waited for: counted
         "peak_rss": rss.total,
         "largest_process_rss": rss.largest,
+        "driver_cpu_seconds": rss.root_cpu,
         "summary": summary,
     }
 
@@ -165,7 +178,7 @@ def run_model(texts: list[str], model: str, processes: int) -> dict:
         started = time.perf_counter()
         nlp = load_model(model)
         loaded = time.perf_counter()
-        entities = sum(len(doc.ents) for doc in nlp.pipe(texts, batch_size=BATCH_SIZE, n_process=processes))
+        documents = sum(1 for _ in nlp.pipe(texts, batch_size=BATCH_SIZE, n_process=processes))
         done = time.perf_counter()
     return {
         "seconds": done - loaded,
@@ -174,7 +187,7 @@ def run_model(texts: list[str], model: str, processes: int) -> dict:
         "peak_rss": rss.total,
         "largest_process_rss": rss.largest,
         "processes": processes,
-        "entities": entities,
+        "documents": documents,
     }
 
 
@@ -208,8 +221,8 @@ def report(source: Path, a: dict, b: dict, texts: list[str]) -> dict:
     for name, run in (("(a) full pipeline", a), (f"(b) model, {b['processes']} processes", b)):
         print(f"{name:<28}{run['seconds']:>9.1f}{run['cpu_seconds']:>9.1f}{len(texts) / run['seconds']:>9.1f}"
               f"{words / run['seconds']:>10,.0f}{run['peak_rss'] / gb:>8.2f}GB{run['largest_process_rss'] / gb:>7.2f}GB")
-    print(f"    (a) input documents/s: {summary['documents'] / a['seconds']:.1f}; (b) model load: {b['load_seconds']:.1f} s "
-          "(not in (b)'s seconds)")
+    print(f"    (a) input documents/s: {summary['documents'] / a['seconds']:.1f}; driver CPU: "
+          f"{a['driver_cpu_seconds'] or 0:.1f} s; (b) model load: {b['load_seconds']:.1f} s (not in (b)'s seconds)")
     if result["busy_seconds"]:
         print("    (a) busy seconds by stage (summed over workers): "
               + ", ".join(f"{k} {v}" for k, v in result["busy_seconds"].items()))
