@@ -83,7 +83,7 @@ class PeakRSS:
     moving data between the workers' stages)."""
 
     def __init__(self, root: int):
-        self.root, self.total, self.largest, self.root_cpu = root, 0, 0, None
+        self.root, self.total, self.largest, self.root_rss, self.root_cpu = root, 0, 0, 0, None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -106,6 +106,7 @@ class PeakRSS:
             sizes = [table[pid][1] for pid in tree if pid in table]
             self.total = max(self.total, sum(sizes))
             self.largest = max(self.largest, max(sizes, default=0))
+            self.root_rss = max(self.root_rss, table.get(self.root, (0, 0))[1])
             self.root_cpu = _cpu_seconds_of(self.root) or self.root_cpu
             self._stop.wait(SAMPLE_SECONDS)
 
@@ -151,6 +152,7 @@ def run_pipeline(source: Path, output: Path, model: str, beam_args: list[str]) -
         "cpu_seconds": _cpu_seconds(resource.RUSAGE_CHILDREN) - cpu_before,  # workers are waited for: counted
         "peak_rss": rss.total,
         "largest_process_rss": rss.largest,
+        "driver_rss": rss.root_rss,  # FnApiRunner keeps the data between stages in the driver
         "driver_cpu_seconds": rss.root_cpu,
         "summary": summary,
     }
@@ -221,8 +223,9 @@ def report(source: Path, a: dict, b: dict, texts: list[str]) -> dict:
     for name, run in (("(a) full pipeline", a), (f"(b) model, {b['processes']} processes", b)):
         print(f"{name:<28}{run['seconds']:>9.1f}{run['cpu_seconds']:>9.1f}{len(texts) / run['seconds']:>9.1f}"
               f"{words / run['seconds']:>10,.0f}{run['peak_rss'] / gb:>8.2f}GB{run['largest_process_rss'] / gb:>7.2f}GB")
-    print(f"    (a) input documents/s: {summary['documents'] / a['seconds']:.1f}; driver CPU: "
-          f"{a['driver_cpu_seconds'] or 0:.1f} s; (b) model load: {b['load_seconds']:.1f} s (not in (b)'s seconds)")
+    print(f"    (a) input documents/s: {summary['documents'] / a['seconds']:.1f}; driver: CPU "
+          f"{a['driver_cpu_seconds'] or 0:.1f} s, peak RSS {a['driver_rss'] / gb:.2f} GB; "
+          f"(b) model load: {b['load_seconds']:.1f} s (not in (b)'s seconds)")
     if result["busy_seconds"]:
         print("    (a) busy seconds by stage (summed over workers): "
               + ", ".join(f"{k} {v}" for k, v in result["busy_seconds"].items()))
