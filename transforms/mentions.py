@@ -117,8 +117,12 @@ def nearest_year(month: int, day: int, reference: dt.date) -> dt.date | None:
     return min(options, key=lambda d: abs((d - reference).days)) if options else None
 
 
+@functools.lru_cache(maxsize=4096)
 def _relative_date(expression: str, language: str, published: dt.date) -> tuple[dt.date, str] | None:
-    """(date, granularity) dateparser reads in a relative expression, against the publication date."""
+    """(date, granularity) dateparser reads in a relative expression, against the publication date.
+
+    Cached: dateparser takes 1-2 ms an expression, and a dump's articles share few publication dates
+    and fewer expressions ("on Monday", "last week"); on Reuters 9 calls in 10 are repeats."""
     data = _parser(language, dt.datetime.combine(published, dt.time(12))).get_date_data(expression)
     if data is None or data.date_obj is None or data.period == "year":
         return None  # "last year" names a year, not a day or a month
