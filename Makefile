@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 OUT ?= out/sample
 
-.PHONY: setup run test lint bench bench-scale clean
+.PHONY: setup run test lint bench bench-scale bench-throughput bench-incremental clean
 
 setup: $(VENV)/.installed
 
@@ -35,6 +35,13 @@ bench: setup
 
 bench-scale: setup
 	$(BIN)/python benchmarks/dedupe_scaling.py
+
+bench-throughput: setup
+	$(BIN)/python benchmarks/throughput.py
+	$(BIN)/python benchmarks/throughput.py --docs 100000
+
+bench-incremental: setup
+	$(BIN)/python benchmarks/incremental.py --trials 20
 
 clean:
 	rm -rf out .pytest_cache
