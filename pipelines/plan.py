@@ -17,7 +17,8 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 from fsspec.core import url_to_fs
 
-from schemas.tables import MANIFEST
+from schemas.tables import ARTICLES, MANIFEST, open_table
+from transforms.index import source_file
 from transforms.read import InputFile, list_input
 
 log = logging.getLogger(__name__)
@@ -97,8 +98,6 @@ def parse_reprocess(value: str) -> Reprocess:
 
 def files_with_articles_between(output: str, start: dt.date | None, end: dt.date | None) -> set[str]:
     """Input files (container files for their entries) whose articles are dated within [start, end]."""
-    from schemas.tables import ARTICLES, open_table
-
     fs, root = url_to_fs(output)
     if not fs.exists(posixpath.join(root, ARTICLES)):
         return set()
@@ -109,7 +108,7 @@ def files_with_articles_between(output: str, start: dt.date | None, end: dt.date
     if end:
         condition &= dates <= pa.scalar(end)
     uris = open_table(output, ARTICLES).to_table(columns=["source_uri"], filter=condition).column("source_uri")
-    return {uri.split("#", 1)[0] for uri in uris.to_pylist()}
+    return {source_file(uri) for uri in uris.to_pylist()}
 
 
 def reprocess_selection(
@@ -120,9 +119,7 @@ def reprocess_selection(
         return set(known)
     if request.older_versions:
         return {uri for uri, (_, _, pipeline) in known.items() if pipeline != version}
-    dated = files_with_articles_between(output, request.start, request.end)
-    # A container's entries carry "file#entry" URIs: the file is what the manifest knows.
-    return {uri for uri in known if uri in dated}
+    return files_with_articles_between(output, request.start, request.end) & set(known)
 
 
 def plan_run(inputs: tuple[str, ...], output: str, version: str, reprocess: Reprocess | None = None) -> Plan:

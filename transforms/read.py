@@ -127,8 +127,9 @@ def expand_input(pattern: str, exclude: str | None = None) -> list[str]:
 def manifest_row(file: InputFile, document_ids: list[str]) -> dict:
     """What the manifest remembers of a file read: its listing, its content hash and document count.
 
-    The content hash is the SHA-256 prefix of a plain file's bytes (its doc_id); for a container, or a
-    file that was rejected, a hash of its documents' ids and reject reasons in reading order.
+    The content hash of a file that gave one document is that document's id (for a plain file, the
+    SHA-256 prefix of its bytes); otherwise (a container, a rejected file) a hash of its documents' ids
+    and reject reasons in reading order.
     """
     if len(document_ids) == 1 and document_ids[0].startswith("doc:"):
         content = document_ids[0][4:]
