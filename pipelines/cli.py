@@ -65,7 +65,8 @@ def build_parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     ingest.add_argument("--lock-seconds", type=float, default=DEFAULT_LOCK_SECONDS,
                         help="how long the output's lock outlives a run that died on another machine "
                              "(default: %(default)s)")
-    ingest.add_argument("--quiet", "-q", action="store_true", help="print nothing but errors")
+    ingest.add_argument("--quiet", "-q", action="store_true",
+                        help="print nothing but errors (no progress line, no summary)")
     return parser, ingest
 
 
@@ -151,6 +152,7 @@ def main(argv: list[str] | None = None) -> int:
               "instead (environment variables, ~/.aws, gcloud auth): URLs end up in tables and logs.", file=sys.stderr)
         return 2
     from pipelines.ingest import run_ingest  # imports Beam and the stages: keep --help fast
+    from pipelines.progress import Progress
     from pipelines.summary import format_summary
 
     config = IngestConfig(
@@ -164,12 +166,13 @@ def main(argv: list[str] | None = None) -> int:
         reprocess=args.reprocess,
         lock_seconds=args.lock_seconds,
     )
+    progress = Progress.for_terminal(args.quiet)
     if args.watch:
         from pipelines.watch import watch
 
-        return watch(config, beam_args, args.poll_seconds, None if args.quiet else print)
+        return watch(config, beam_args, args.poll_seconds, None if args.quiet else print, progress=progress)
     try:
-        summary = run_ingest(config, beam_args)
+        summary = run_ingest(config, beam_args, progress)
     except OutputLocked as error:
         print(f"newsflow: not started: {error}.", file=sys.stderr)
         return EXIT_LOCKED

@@ -111,9 +111,12 @@ def check_invariant(
 
 def publish(
     staging: str, output: str, run_id: str, files: dict[str, list[str]], summary: dict, state: list[str] = (),
-    replaced: tuple[str, ...] = (), deleted: tuple[str, ...] = (),
+    replaced: tuple[str, ...] = (), deleted: tuple[str, ...] = (), report: str | None = None,
 ) -> None:
     """Publish a checked run: write its journal, then replay it (see the module docstring).
+
+    `report`: the staged HTML report (a path relative to the staging folder), published as
+    _runs/<run_id>.html with the tables.
 
     `replaced` published files have a staged copy under _replaced/ that takes their place; `deleted`
     ones are removed (--reprocess, pipelines/retract.py).
@@ -133,7 +136,8 @@ def publish(
     journal = {
         "run_id": run_id,
         "moves": [[relative, relative] for paths in files.values() for relative in paths]
-        + [[posixpath.join(REPLACED_FOLDER, relative), relative] for relative in replaced],
+        + [[posixpath.join(REPLACED_FOLDER, relative), relative] for relative in replaced]
+        + ([[report, report_path(run_id)]] if report else []),
         "deletes": list(deleted),
         "state": list(state),
         "summary": summary,
@@ -153,6 +157,15 @@ def journal_path(output: str, run_id: str) -> str:
 
 def record_path(output: str, run_id: str) -> str:
     return posixpath.join(out_root_of(output), RUNS_FOLDER, f"{run_id}.json")
+
+
+def report_path(run_id: str) -> str:
+    """Where a run's HTML report is published, relative to the output."""
+    return posixpath.join(RUNS_FOLDER, f"{run_id}.html")
+
+
+def report_uri(output: str, run_id: str) -> str:
+    return posixpath.join(output.rstrip("/"), report_path(run_id))
 
 
 def publishing_started(output: str, run_id: str) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
+import posixpath
 import secrets
 import time
 from importlib.metadata import PackageNotFoundError, version
@@ -17,14 +18,25 @@ from pipelines.commit import (
     publish,
     publishing_started,
     recover,
+    report_uri,
     staged_files,
     staged_state,
 )
 from pipelines.lock import RunLock
 from pipelines.options import IngestConfig, runner_and_options
 from pipelines.plan import Plan, plan_run
+from pipelines.progress import Progress
+from pipelines.report import write_report
 from pipelines.retract import Retraction, retract
-from pipelines.summary import build_summary, counters_of, documents_to_write, nothing_new_summary
+from pipelines.run_stats import run_stats
+from pipelines.summary import (
+    add_stats,
+    build_summary,
+    counters_of,
+    documents_to_write,
+    nothing_new_summary,
+    report_data,
+)
 from schemas.rows import RunInfo, article_row, duplicate_row, entity_rows, reject_row
 from schemas.tables import (
     ARTICLES,
@@ -46,6 +58,7 @@ from transforms.index import SkipIngested, written_documents
 from transforms.mentions import mention_document
 from transforms.read import ReadDump
 from transforms.routing import ApplyStage
+from transforms.samples import SampleDocuments
 from transforms.templates import ApplyTemplates, LearnTemplates
 from transforms.write import WriteTables, staging_uri
 
@@ -119,6 +132,8 @@ class IngestDump(beam.PTransform):
         cleaned = fresh.documents | "Clean" >> CleanDump(config.output, staging, run.run_id)
         # A date on a line a source prints on many stories (a crawl date in its header) is no evidence.
         dated = cleaned.documents | "Date" >> DateDocuments(config.reference_date, cleaned.templates)
+        # The run report shows a few pages with the lines cleaning removed: taken while the raw page is here.
+        dated.documents | "ReportSamples" >> SampleDocuments(staging)
         # Dedupe runs after dating (the earliest copy is kept) and before NER (only kept articles).
         deduped = (
             dated.documents | "ForgetRawPage" >> beam.Map(forget_raw_page) | "Dedupe" >> Deduplicate(config.output, self._forgotten)
@@ -149,37 +164,61 @@ class IngestDump(beam.PTransform):
         return tables | "Write" >> WriteTables(staging, run.run_id, config.shards)
 
 
-def run_ingest(config: IngestConfig, beam_args: list[str] | None = None) -> dict:
+REPORT_STAGED = "_report/report.html"  # in the staging folder; published as _runs/<run_id>.html
+
+
+def run_ingest(config: IngestConfig, beam_args: list[str] | None = None, progress: Progress | None = None) -> dict:
     """Run the pipeline on what is new in the inputs, check that no document was lost, publish the
     run; returns its summary. Holds the output's lock throughout, and first finishes what a killed
-    run left behind."""
+    run left behind. `progress` shows how the run goes (default: nothing)."""
     run = new_run()
+    progress = progress or Progress("off")
     started = time.monotonic()
     with RunLock(config.output, run.run_id, config.lock_seconds):
         recover(config.output)
         plan = plan_run(config.inputs, config.output, run.pipeline_version, config.reprocess)
         if plan.nothing_to_do:
             return nothing_new_summary(config, plan, time.monotonic() - started)
-        return _run_plan(config, run, plan, beam_args or [], started)
+        progress.say(f"run {run.run_id}: {len(plan.files):,} files to read ({plan.unchanged:,} unchanged, "
+                     f"{len(plan.reprocessed):,} read again) into {config.output}")
+        return _run_plan(config, run, plan, beam_args or [], started, progress)
 
 
-def _run_plan(config: IngestConfig, run: RunInfo, plan: Plan, beam_args: list[str], started: float) -> dict:
+def _run_plan(config: IngestConfig, run: RunInfo, plan: Plan, beam_args: list[str], started: float,
+              progress: Progress) -> dict:
     staging = staging_uri(config.output, run.run_id)
     runner, options = runner_and_options(beam_args)
+    phases = {"plan": time.monotonic() - started}
+    phase_started = time.monotonic()
+
+    def phase_done(name: str) -> None:
+        nonlocal phase_started
+        phases[name] = time.monotonic() - phase_started
+        phase_started = time.monotonic()
+
     try:
         retraction = retract(config.output, staging, set(plan.reprocessed))
+        phase_done("retract")
         pipeline = beam.Pipeline(runner=runner, options=options)
         pipeline | "Ingest" >> IngestDump(config, run, plan, retraction)
-        result = pipeline.run()
-        result.wait_until_finish()
+        with progress.watching(len(plan.files) + len(plan.unlisted)):
+            result = pipeline.run()
+            result.wait_until_finish()
+        phase_done("pipeline")
         counters = counters_of(result)
         files = staged_files(staging)
         rows, reject_reasons = check_invariant(staging, files, documents_to_write(counters))
+        phase_done("check")
         summary = build_summary(config, run, counters, rows, reject_reasons, time.monotonic() - started)
         summary.update(inputs_unchanged=plan.unchanged, reprocessed_files=len(plan.reprocessed),
                        rows_replaced=retraction.rows)
+        stats = run_stats(staging, files, counters)
+        phase_done("report")
+        add_stats(summary, stats, phases)
+        summary["report"] = report_uri(config.output, run.run_id)
+        write_report(posixpath.join(staging, REPORT_STAGED), report_data(summary, stats))
         publish(staging, config.output, run.run_id, files, summary, staged_state(staging),
-                retraction.replaced, retraction.deleted)
+                retraction.replaced, retraction.deleted, report=REPORT_STAGED)
     except BaseException:
         if publishing_started(config.output, run.run_id):
             # Its journal is written: the next run into this output completes the publication.
@@ -188,4 +227,5 @@ def _run_plan(config: IngestConfig, run: RunInfo, plan: Plan, beam_args: list[st
             log.error("run %s failed: nothing was published; the dataset is as it was before", run.run_id)
             discard(staging)
         raise
+    progress.say(f"run {run.run_id} published")
     return summary

@@ -76,32 +76,72 @@ def nothing_new_summary(config: IngestConfig, plan, wall_seconds: float) -> dict
             "inputs_unchanged": plan.unchanged, "wall_seconds": round(wall_seconds, 2)}
 
 
+TOP_ENTITIES_IN_SUMMARY = 10
+
+
+def add_stats(summary: dict, stats: dict, phase_seconds: dict[str, float]) -> None:
+    """Put the quality figures a person reads first into the summary (the commit record)."""
+    summary.update(
+        duplicates_by_kind=stats["duplicate_kinds"],
+        date_sources=stats["date_sources"],
+        top_entities=stats["top_entities"][:TOP_ENTITIES_IN_SUMMARY],
+        stage_seconds=stats["stage_seconds"],
+        phase_seconds={name: round(seconds, 2) for name, seconds in phase_seconds.items()},
+    )
+
+
+def report_data(summary: dict, stats: dict) -> dict:
+    """The HTML report's data (pipelines/report.py): the run's summary and its quality figures."""
+    run_keys = ("run_id", "pipeline_version", "started_at", "finished_at", "wall_seconds", "output", "inputs",
+                "documents", "articles", "duplicates", "rejects", "already_ingested")
+    return {
+        "run": {key: summary.get(key) for key in run_keys},
+        **stats,
+        "rejects_by_reason": [[reason, count] for reason, count in summary["rejects_by_reason"].items()],
+    }
+
+
+def _count_lines(pairs, label=lambda value: value) -> list[str]:
+    return [f"    {count:>8,}  {label(value)}" for value, count in pairs]
+
+
 def format_summary(summary: dict) -> str:
-    """A short human-readable table of a run summary."""
+    """The run summary as a table a person reads at a glance."""
     if summary.get("nothing_new"):
         return (f"newsflow: nothing new to ingest: the {summary['inputs_unchanged']} input files are in the manifest "
                 f"of {summary['output']}, unchanged ({summary['wall_seconds']:.1f} s). Nothing was written. "
                 f"Use --reprocess to ingest them again.")
     seconds = summary["wall_seconds"]
     documents = summary["documents"]
-    rate = f"{documents / seconds:,.1f} docs/s" if documents and seconds else "-"
+    rate = f"{documents / seconds:,.1f} documents/s" if documents and seconds else "-"
+    kinds = summary.get("duplicates_by_kind") or {}
     lines = [
-        f"newsflow run {summary['run_id']}  ({seconds:.1f} s, {rate})",
-        f"  {'documents in':<24}{documents if documents is not None else '?':>10}",
-        f"  {'files unchanged':<24}{summary.get('inputs_unchanged', 0):>10}",
-        f"  {'files read again':<24}{summary.get('reprocessed_files', 0):>10}",
-        f"  {'already ingested':<24}{summary.get('already_ingested', 0):>10}",
-        f"  {'articles':<24}{summary['articles']:>10}",
-        f"  {'duplicates':<24}{summary['duplicates']:>10}",
-        f"  {'rejects':<24}{summary['rejects']:>10}",
+        f"newsflow run {summary['run_id']}: {seconds:,.1f} s, {rate}",
+        f"  {'documents in':<22}{documents if documents is not None else '?':>10}",
+        f"  {'files unchanged':<22}{summary.get('inputs_unchanged', 0):>10,}",
+        f"  {'files read again':<22}{summary.get('reprocessed_files', 0):>10,}",
+        f"  {'already ingested':<22}{summary.get('already_ingested', 0):>10,}",
+        f"  {'articles':<22}{summary['articles']:>10,}",
+        f"  {'duplicates':<22}{summary['duplicates']:>10,}"
+        + (f"   ({', '.join(f'{n:,} {kind}' for kind, n in sorted(kinds.items()))})" if kinds else ""),
+        f"  {'rejects':<22}{summary['rejects']:>10,}",
+        *_count_lines(summary["rejects_by_reason"].items()),
     ]
-    for reason, count in summary["rejects_by_reason"].items():
-        lines.append(f"    {count:>6}  {reason}")
-    stage_counters = {
-        k: v for k, v in summary["counters"].items() if not k.startswith("write.") and not k.endswith(".busy_us")
-    }
-    if stage_counters:
-        lines.append("  stage counters:")
-        lines.extend(f"    {name:<34}{value:>10}" for name, value in stage_counters.items())
+    if summary.get("date_sources"):
+        lines += ["  publication dates, by where they were found:",
+                  *_count_lines(summary["date_sources"], lambda source: source or "(no date found)")]
+    if summary.get("top_entities"):
+        lines += ["  top entities (articles naming them):",
+                  *(f"    {count:>8,}  {name} ({label})" for name, label, count in summary["top_entities"])]
+    busy = summary.get("stage_seconds") or []
+    total = sum(seconds for _, seconds in busy)
+    if total:
+        lines.append("  time per stage (busy seconds, all workers):")
+        lines += [f"    {seconds:>8,.1f}  {stage} ({seconds / total:.0%})" for stage, seconds in busy
+                  if seconds >= total / 100]  # the stages that matter
+    if summary.get("phase_seconds"):
+        lines.append("  wall time: " + ", ".join(f"{name} {s:,.1f} s" for name, s in summary["phase_seconds"].items()))
     lines.append(f"  output: {summary['output']}")
+    if summary.get("report"):
+        lines.append(f"  report: {summary['report']}")
     return "\n".join(lines)

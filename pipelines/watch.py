@@ -17,8 +17,9 @@ DEFAULT_POLL_SECONDS = 30.0
 
 
 def watch(config, beam_args: list[str], poll_seconds: float = DEFAULT_POLL_SECONDS,
-          say: Callable[[str], None] | None = print, polls: int | None = None) -> int:
-    """Run incremental ingests every `poll_seconds` until Ctrl-C (or `polls` times, for tests)."""
+          say: Callable[[str], None] | None = print, polls: int | None = None, progress=None) -> int:
+    """Run incremental ingests every `poll_seconds` until Ctrl-C (or `polls` times, for tests);
+    `progress` (pipelines/progress.py) shows each run's progress."""
     from pipelines.ingest import run_ingest  # imports Beam and the stages
     from pipelines.lock import OutputLocked
     from pipelines.summary import format_summary
@@ -29,7 +30,7 @@ def watch(config, beam_args: list[str], poll_seconds: float = DEFAULT_POLL_SECON
     try:
         while polls is None or done < polls:
             try:
-                summary = run_ingest(config, beam_args)
+                summary = run_ingest(config, beam_args, progress)
                 if not summary.get("nothing_new"):
                     say(format_summary(summary))
             except OutputLocked as error:

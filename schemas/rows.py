@@ -41,6 +41,7 @@ def article_row(doc: Document, run: RunInfo) -> dict:
         "entities": [dataclasses.asdict(entity) for entity in doc.entities],
         "mentioned_dates": [dataclasses.asdict(mention) for mention in doc.mentioned_dates],
         "duplicate_count": doc.duplicate_count,
+        "boilerplate_share": doc.boilerplate_share,
         **run.columns(),
     }
 

@@ -63,6 +63,9 @@ ARTICLES_SCHEMA = pa.schema(
         pa.field("entities", pa.list_(ENTITY), nullable=False),
         pa.field("mentioned_dates", pa.list_(MENTIONED_DATE), nullable=False),
         pa.field("duplicate_count", pa.int32(), nullable=False),
+        # The share of the page's visible text removed as page chrome: a source whose share drops from one
+        # dump to the next has changed its layout, and its chrome may be leaking into the bodies.
+        pa.field("boilerplate_share", pa.float32()),
         *_RUN_COLUMNS,
     ]
 )

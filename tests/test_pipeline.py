@@ -3,9 +3,12 @@
 samples/expected.json holds the hand-written expectations for every sample file.
 """
 import datetime as dt
+import html
 import json
 import os
 import pathlib
+import re
+from collections import Counter
 
 import pyarrow.compute as pc
 import pytest
@@ -121,6 +124,43 @@ def test_run_summary_is_published_and_matches_the_tables(sample_run):
     assert summary["counters"]["read.documents"] == summary["documents"]
     assert f"newsflow run {summary['run_id']}" in stdout
     assert not (out / "_staging").exists()
+
+
+def test_summary_table_shows_dates_by_source_top_entities_and_stage_times(sample_run):
+    out, stdout, tables = sample_run
+    summary = json.loads(next((out / "_runs").glob("*.json")).read_text())
+    sources = Counter(row["date_source"] for row in tables[ARTICLES])
+    assert {source: count for source, count in summary["date_sources"]} == dict(sources)
+    for source, count in sources.items():
+        assert f"{count:>8,}  {source or '(no date found)'}" in stdout
+    entities = Counter(row["canonical"] for row in open_table(str(out), ENTITIES).to_table().to_pylist())
+    name, label, count = summary["top_entities"][0]
+    assert count == max(entities.values()) == entities[name]
+    assert f"{name} ({label})" in stdout
+    stages = dict(summary["stage_seconds"])
+    assert stages["clean"] > 0 and stages["entities"] > 0  # busy time is measured where the work is
+    assert "time per stage" in stdout and "wall time: plan" in stdout
+
+
+def test_articles_record_the_share_of_page_chrome_removed(sample_run):
+    _, _, tables = sample_run
+    shares = {relative(row["source_uri"]): row["boilerplate_share"] for row in tables[ARTICLES]}
+    assert all(0 <= share < 1 for share in shares.values())
+    # A page in its site's menus, share buttons and footer vs a bare wire story (samples/README.md).
+    assert shares["2024-03/fenwick-post/c2e9a4b7f013.txt.gz"] > 0.1
+    assert shares["2024-03/wirepress/wp-20240311-0417.txt"] < 0.02
+
+
+def test_run_report_is_published_beside_the_commit_record(sample_run):
+    out, stdout, tables = sample_run
+    (record,) = (out / "_runs").glob("*.json")
+    report = record.with_suffix(".html")
+    assert report.is_file()
+    assert f"report: {report}" in stdout
+    page = report.read_text()
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", page)  # self-contained: nothing fetched
+    titles = {row["title"] for row in tables[ARTICLES]}
+    assert any(html.escape(title) in page for title in titles)  # the sample articles are shown
 
 
 def test_duckdb_reads_the_dataset(sample_run):

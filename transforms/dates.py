@@ -1068,9 +1068,11 @@ def date_document(
         url=doc.url, fetched_at=doc.fetched_at, declared=doc.declared_date,
         html=doc.raw if doc.content_type == "html" else None,
     )
-    # A new object: Beam elements must not be changed in place.
+    # A new object: Beam elements must not be changed in place. The page's visible size is measured here,
+    # where its text is at hand, for the boilerplate share (the raw page is dropped after this stage).
     return dataclasses.replace(
-        doc, published_date=result.published_date, date_source=result.date_source, date_confidence=result.confidence
+        doc, published_date=result.published_date, date_source=result.date_source, date_confidence=result.confidence,
+        page_chars=len("".join(page.split())),
     )
 
 

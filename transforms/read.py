@@ -388,6 +388,7 @@ class _ReadFn(beam.DoFn):
             row = reject_row(uri, STAGE, error)
             ids.append(f"reject:{uri}:{row.reason}")
             yield beam.pvalue.TaggedOutput(REJECTS, row)
+        counter("read.files").inc()  # live progress: files read of those the run has to read
         yield beam.pvalue.TaggedOutput(MANIFEST, manifest_row(file, ids))
 
 

@@ -17,6 +17,7 @@ from typing import NamedTuple
 
 import apache_beam as beam
 
+from transforms import progress
 from transforms.document import Document
 
 REJECTS = "rejects"
@@ -64,8 +65,20 @@ def reject_row(source_uri: str, stage: str, error: BaseException, doc_id: str | 
     )
 
 
-def counter(name: str) -> beam.metrics.metricbase.Counter:
-    return beam.metrics.Metrics.counter(METRICS_NAMESPACE, name)
+class _Counter:
+    """A Beam counter that also feeds the live progress of a local run (transforms/progress.py)."""
+
+    def __init__(self, name: str):
+        self._name = name
+        self._beam = beam.metrics.Metrics.counter(METRICS_NAMESPACE, name)
+
+    def inc(self, n: int = 1) -> None:
+        self._beam.inc(n)
+        progress.tally(self._name, n)
+
+
+def counter(name: str) -> _Counter:
+    return _Counter(name)
 
 
 @contextlib.contextmanager
@@ -80,7 +93,7 @@ def busy(stage: str) -> Iterator[None]:
 
 
 @functools.cache
-def _busy_counter(stage: str) -> beam.metrics.metricbase.Counter:
+def _busy_counter(stage: str) -> _Counter:
     return counter(f"{stage}.busy_us")  # a delegating counter: it reports to whichever step runs it
 
 

@@ -1,0 +1,90 @@
+"""What a finished run's staged tables say about its quality: the figures of the run summary's table
+and of the HTML report (pipelines/report.py). Read on the driver, from the few columns they need."""
+from __future__ import annotations
+
+import posixpath
+from collections import Counter, defaultdict
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+from fsspec.core import url_to_fs
+
+from schemas.tables import ARTICLES, DUPLICATES, ENTITIES, SCHEMAS
+from transforms.samples import read_samples
+from transforms.templates import source_of
+
+TOP_ENTITIES = 25
+TOP_SOURCES = 50
+BUSY_SUFFIX = ".busy_us"
+
+
+def read_staged(staging: str, paths: list[str], table: str, columns: list[str]) -> pa.Table:
+    """The given columns of a table's staged files, as one Arrow table (empty, typed, without files)."""
+    fs, root = url_to_fs(staging)
+    parts = []
+    for relative in paths:
+        with fs.open(posixpath.join(root, relative), "rb") as stream:
+            parts.append(pq.read_table(stream, columns=columns))
+    if not parts:
+        return pa.schema([SCHEMAS[table].field(name) for name in columns]).empty_table()
+    return pa.concat_tables(parts)
+
+
+def stage_seconds(counters: dict[str, int]) -> list[list]:
+    """[stage, busy seconds summed over workers], the costliest first."""
+    busy = [[name[: -len(BUSY_SUFFIX)], round(value / 1e6, 2)]
+            for name, value in counters.items() if name.endswith(BUSY_SUFFIX)]
+    return sorted(busy, key=lambda item: -item[1])
+
+
+def _counted(values, top: int | None = None) -> list[list]:
+    """[value, count], the most frequent first (ties by value, None last)."""
+    counts = Counter(values)
+    ordered = sorted(counts.items(), key=lambda item: (-item[1], item[0] is None, str(item[0])))
+    return [[value, count] for value, count in ordered[:top]]
+
+
+def _boilerplate_by_source(articles: pa.Table) -> list[list]:
+    shares: dict[str, list[float]] = defaultdict(list)
+    for url, uri, share in zip(*(articles.column(name).to_pylist() for name in ("url", "source_uri", "boilerplate_share"))):
+        if share is not None:
+            shares[source_of(url or uri)].append(share)
+    rows = [[source, len(values), round(sum(values) / len(values), 3)] for source, values in shares.items()]
+    return sorted(rows, key=lambda row: (-row[1], row[0]))[:TOP_SOURCES]
+
+
+def _top_entities(entities: pa.Table) -> list[list]:
+    labels: dict[str, Counter] = defaultdict(Counter)
+    for canonical, label in zip(entities.column("canonical").to_pylist(), entities.column("label").to_pylist()):
+        labels[canonical][label] += 1
+    rows = [[canonical, by_label.most_common(1)[0][0], sum(by_label.values())] for canonical, by_label in labels.items()]
+    return sorted(rows, key=lambda row: (-row[2], row[0]))[:TOP_ENTITIES]
+
+
+def _fates(articles: pa.Table, duplicates: pa.Table, samples: list[dict]) -> list[dict]:
+    kept, copies = set(articles.column("doc_id").to_pylist()), set(duplicates.column("doc_id").to_pylist())
+    for sample in samples:
+        doc_id = sample["doc_id"]
+        sample["fate"] = "article" if doc_id in kept else "duplicate" if doc_id in copies else "reject"
+    return samples
+
+
+def run_stats(staging: str, files: dict[str, list[str]], counters: dict[str, int]) -> dict:
+    """The report's data (see pipelines/report.py) for a run whose checked output is in `staging`."""
+    articles = read_staged(staging, files[ARTICLES], ARTICLES, [
+        "doc_id", "source_uri", "url", "published_date", "date_source", "duplicate_count", "boilerplate_share"])
+    duplicates = read_staged(staging, files[DUPLICATES], DUPLICATES, ["doc_id", "kind"])
+    entities = read_staged(staging, files[ENTITIES], ENTITIES, ["canonical", "label"])
+    days = [day for day in articles.column("published_date").to_pylist() if day is not None]
+    copies = [count + 1 for count in articles.column("duplicate_count").to_pylist() if count > 0]
+    return {
+        "articles_per_day": sorted([day.isoformat(), count] for day, count in Counter(days).items()),
+        "undated_articles": articles.num_rows - len(days),
+        "cluster_sizes": sorted([size, count] for size, count in Counter(copies).items()),
+        "duplicate_kinds": {kind: count for kind, count in _counted(duplicates.column("kind").to_pylist())},
+        "boilerplate_by_source": _boilerplate_by_source(articles),
+        "date_sources": _counted(articles.column("date_source").to_pylist()),
+        "top_entities": _top_entities(entities),
+        "stage_seconds": stage_seconds(counters),
+        "samples": _fates(articles, duplicates, read_samples(staging)),
+    }

@@ -1,0 +1,80 @@
+"""A few pages of a run with the lines that cleaning removed, for the run report (pipelines/report.py).
+
+The sample is the same for the same documents: the pages whose doc_id hashes lowest. Only those few
+are turned into lines, after dating, while the raw page is still at hand.
+"""
+from __future__ import annotations
+
+import json
+import posixpath
+
+import apache_beam as beam
+from fsspec.core import url_to_fs
+
+from transforms.clean import normalise
+from transforms.dates import html_to_text
+from transforms.document import Document, stable_hash
+
+SAMPLE_SIZE = 6
+SAMPLES_FILE = "_report/samples.json"  # in the run's staging folder: not a table, never published
+
+
+def _squashed(text: str) -> str:
+    return " ".join(text.split())
+
+
+def page_lines(doc: Document) -> list[str]:
+    """The page's visible lines, page chrome included, spaces squashed, blank lines left out."""
+    page = html_to_text(doc.raw) if doc.content_type == "html" else normalise(doc.raw)
+    return [line for line in map(_squashed, page.split("\n")) if line]
+
+
+def sample_entry(doc: Document) -> dict:
+    """The page's lines, each marked kept (in the title or body) or removed."""
+    kept_text = f"{_squashed(doc.title or '')}\n{_squashed(doc.text)}"
+    return {
+        "doc_id": doc.doc_id,
+        "source_uri": doc.source_uri,
+        "title": doc.title,
+        # A line counts as kept when it is part of the body: bodies join a page's wrapped lines.
+        "lines": [[line, line in kept_text] for line in page_lines(doc)],
+    }
+
+
+def _sample_order(doc: Document) -> int:
+    return stable_hash(doc.doc_id)
+
+
+def write_samples(samples: list[dict], staging: str) -> None:
+    fs, root = url_to_fs(staging)
+    path = posixpath.join(root, SAMPLES_FILE)
+    fs.makedirs(posixpath.dirname(path), exist_ok=True)
+    with fs.open(path, "w") as stream:
+        json.dump(samples, stream)
+
+
+def read_samples(staging: str) -> list[dict]:
+    """The samples a run staged; [] when it staged none (no document reached dating)."""
+    fs, root = url_to_fs(staging)
+    path = posixpath.join(root, SAMPLES_FILE)
+    if not fs.exists(path):
+        return []
+    with fs.open(path, "r") as stream:
+        return json.load(stream)
+
+
+class SampleDocuments(beam.PTransform):
+    """Dated documents (with their raw page) -> the report's sample, written into the staging folder."""
+
+    def __init__(self, staging: str):
+        super().__init__()
+        self._staging = staging
+
+    def expand(self, documents):
+        staging = self._staging
+        return (
+            documents
+            | "Lowest" >> beam.combiners.Top.Of(SAMPLE_SIZE, key=_sample_order, reverse=True)
+            | "Entries" >> beam.Map(lambda docs: [sample_entry(doc) for doc in docs])
+            | "WriteSamples" >> beam.Map(write_samples, staging)
+        )
