@@ -105,8 +105,13 @@ def inspect_command(args: argparse.Namespace) -> int:
     except duckdb.Error as error:
         print(f"newsflow: {one_line(error)}", file=sys.stderr)
         return 1
-    if text:
-        print(text)
+    try:
+        if text:
+            print(text, flush=True)
+    except BrokenPipeError:  # `newsflow inspect ... | head`: the reader has what it wanted
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit's flush
     return 0
 
 

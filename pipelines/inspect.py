@@ -187,13 +187,13 @@ def cell_text(value) -> str:
 
 OVERVIEW = (
     ("Languages", ("SELECT coalesce(language, '?') AS language, count(*) AS articles FROM articles "
-                  "GROUP BY ALL ORDER BY articles DESC, language LIMIT 5")),
+                   "GROUP BY ALL ORDER BY articles DESC, language LIMIT 5")),
     ("Top sources", ("SELECT source_of(coalesce(url, source_uri)) AS source, count(*) AS articles FROM articles "
-                    "GROUP BY ALL ORDER BY articles DESC, source LIMIT 5")),
+                     "GROUP BY ALL ORDER BY articles DESC, source LIMIT 5")),
     ("Duplicates by kind", "SELECT kind, count(*) AS duplicates FROM duplicates GROUP BY ALL ORDER BY ALL"),
     ("Rejects by reason", "SELECT reason, count(*) AS rejects FROM rejects GROUP BY ALL ORDER BY rejects DESC, reason"),
     ("Top entities", ("SELECT canonical, label, count(DISTINCT doc_id) AS articles, sum(mentions) AS mentions "
-                     "FROM entities GROUP BY ALL ORDER BY articles DESC, mentions DESC, canonical LIMIT 10")),
+                      "FROM entities GROUP BY ALL ORDER BY articles DESC, mentions DESC, canonical LIMIT 10")),
 )
 
 

@@ -184,3 +184,29 @@ def test_cli_not_a_dataset_is_exit_2(tmp_path, capsys):
     assert "not a newsflow dataset" in capsys.readouterr().err
     with pytest.raises(NotADataset):
         open_dataset(str(tmp_path / "notes"))
+
+
+def test_a_dataset_in_s3(sample, monkeypatch, capsys):
+    """`newsflow inspect s3://...`: DuckDB reads through s3fs (here against moto's local S3 server)."""
+    moto_server = pytest.importorskip("moto.server")
+    boto3 = pytest.importorskip("boto3")
+    s3fs = pytest.importorskip("s3fs")
+    s3fs.S3FileSystem.clear_instance_cache()  # an instance cached by another test points at another server
+    server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    try:
+        host, port = server.get_host_and_port()
+        for name, value in {"AWS_ACCESS_KEY_ID": "inspect", "AWS_SECRET_ACCESS_KEY": "inspect",
+                            "AWS_DEFAULT_REGION": "us-east-1", "AWS_ENDPOINT_URL": f"http://{host}:{port}"}.items():
+            monkeypatch.setenv(name, value)
+        client = boto3.client("s3")
+        client.create_bucket(Bucket="news-data")
+        for path in sample.rglob("*"):
+            if path.is_file():
+                client.put_object(Bucket="news-data", Key=f"out/{path.relative_to(sample)}", Body=path.read_bytes())
+        assert main(["inspect", "s3://news-data/out", "SELECT count(*) AS n FROM articles", "--format", "csv"]) == 0
+        assert capsys.readouterr().out == f"n\n{pyarrow_counts(sample)[ARTICLES]}\n"
+        assert count(open_dataset("s3://news-data/out"), "runs") == 1
+    finally:
+        server.stop()
+        s3fs.S3FileSystem.clear_instance_cache()
