@@ -1,4 +1,4 @@
-"""Command line: `newsflow ingest INPUT... --output OUT [options] [Beam options]`."""
+"""Command line: `newsflow ingest INPUT... --output OUT [options] [Beam options]`, `newsflow inspect OUT [SQL]`."""
 from __future__ import annotations
 
 import argparse
@@ -67,7 +67,53 @@ def build_parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
                              "(default: %(default)s)")
     ingest.add_argument("--quiet", "-q", action="store_true",
                         help="print nothing but errors (no progress line, no summary)")
+    add_inspect_parser(commands)
     return parser, ingest
+
+
+INSPECT_EPILOG = """\
+Tables: articles, duplicates, rejects, entities (partitioned by year, month; undated rows have NULL),
+runs (the committed runs), and the function source_of(uri): a page's publisher. Example:
+  newsflow inspect out/sample "SELECT year, month, count(*) FROM articles GROUP BY ALL ORDER BY ALL"
+"""
+
+
+def add_inspect_parser(commands) -> None:
+    inspect = commands.add_parser(
+        "inspect",
+        help="query a dataset with DuckDB SQL, or print an overview of it",
+        epilog=INSPECT_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    inspect.add_argument("output", metavar="OUT", help="dataset folder (local path or fsspec URL)")
+    inspect.add_argument("sql", nargs="?", metavar="SQL", help="a DuckDB query; without it, an overview")
+    inspect.add_argument("--format", choices=("table", "csv"), default="table",
+                         help="table: aligned, the first 50 rows, long cells cut; csv: every row, in full")
+
+
+def inspect_command(args: argparse.Namespace) -> int:
+    """`newsflow inspect`: exit 2 when OUT is not a dataset, 1 when DuckDB refuses the query."""
+    import duckdb
+
+    from pipelines.inspect import NotADataset, one_line, open_dataset, overview, run_query
+
+    try:
+        con = open_dataset(args.output)
+        text = run_query(con, args.sql, args.format) if args.sql else overview(con, args.output)
+    except NotADataset as error:
+        print(f"newsflow: {error}", file=sys.stderr)
+        return 2
+    except duckdb.Error as error:
+        print(f"newsflow: {one_line(error)}", file=sys.stderr)
+        return 1
+    try:
+        if text:
+            print(text, flush=True)
+    except BrokenPipeError:  # `newsflow inspect ... | head`: the reader has what it wanted
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit's flush
+    return 0
 
 
 def jsonl_fields(value: str) -> tuple[tuple[str, str], ...]:
@@ -135,6 +181,8 @@ def split_beam_args(argv: list[str], ours: set[str]) -> tuple[list[str], list[st
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser, ingest_parser = build_parser()
+    if argv[:1] == ["inspect"]:  # no Beam options to separate out
+        return inspect_command(parser.parse_args(argv))
     newsflow_args, beam_args = split_beam_args(argv, own_flags(parser, ingest_parser))
     args = parser.parse_args(newsflow_args)
     if args.version:
