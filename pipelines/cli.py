@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import errno
+import os
 import sys
 import urllib.parse
 
@@ -110,8 +111,6 @@ def inspect_command(args: argparse.Namespace) -> int:
         if text:
             print(text, flush=True)
     except BrokenPipeError:  # `newsflow inspect ... | head`: the reader has what it wanted
-        import os
-
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit's flush
     return 0
 
