@@ -8,8 +8,22 @@ and lines come from scraped pages. Every string from the data is escaped.
 Test hooks: each chart is a <figure class="chart" id="chart-..."> whose marks (bars) carry
 class="mark", data-key and data-value, and an SVG <title> tooltip.
 
-render_report(data) takes the dict described in the README's "Run report" section (every list may be
-empty); write_report(uri, data) writes it atomically through fsspec.
+render_report(data) takes this dict (every list may be empty); write_report(uri, data) writes the page
+atomically through fsspec:
+
+    {"run": {"run_id", "pipeline_version", "started_at", "finished_at" (ISO), "wall_seconds",
+             "output", "inputs": [str], "documents": int | None, "articles", "duplicates", "rejects",
+             "already_ingested"},
+     "articles_per_day": [[ISO day, articles]], "undated_articles": int,
+     "cluster_sizes": [[documents in the cluster, clusters]], "duplicate_kinds": {"exact": n, "near": n},
+     "boilerplate_by_source": [[source, articles, mean share of page text removed 0..1]],
+     "date_sources": [[source or None, articles]], "top_entities": [[canonical, label, articles]],
+     "rejects_by_reason": [[reason, documents]], "stage_seconds": [[stage, busy seconds]],
+     "samples": [{"doc_id", "source_uri", "title" (or None), "fate": article|duplicate|reject,
+                  "lines": [[line, kept]]}]}
+
+Big inputs stay readable: publication days become weeks, months or years past 120 bars; the 25 sources
+with the most articles, the 30 top entities, 20 reasons (the rest summed); 20 samples of 60 lines each.
 """
 from __future__ import annotations
 
@@ -73,7 +87,7 @@ def fmt_duration(seconds) -> str:
     seconds = number(seconds)
     if seconds < 60:
         return f"{seconds:.1f} s"
-    minutes, secs = divmod(int(round(seconds)), 60)
+    minutes, secs = divmod(round(seconds), 60)
     if minutes < 60:
         return f"{minutes}m {secs:02d}s"
     hours, minutes = divmod(minutes, 60)
@@ -386,7 +400,7 @@ def boilerplate_chart(data: dict) -> str:
     note = (f"Top {len(shown)} of {len(sources):,} sources by articles." if len(sources) > len(shown)
             else f"{len(sources):,} source{'s' if len(sources) != 1 else ''}.")
     return figure("boilerplate", "Boilerplate share per source", caption, body,
-                  esc(note + " The dashed line is the mean over all articles."))
+                  esc(note + " The dashed line is the mean over all articles; orange bars: 90% or more."))
 
 
 def count_rows(pairs, limit: int, other_label: str, label_of, tooltip_of, css_of=lambda key: "") -> list[dict]:

@@ -69,7 +69,7 @@ class Browser:
         self._browser.close()
         self._playwright.stop()
 
-    def __enter__(self) -> Browser:
+    def __enter__(self):
         return self
 
     def __exit__(self, *exc) -> None:

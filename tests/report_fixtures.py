@@ -69,10 +69,10 @@ def samples() -> list[dict]:
         ("BREAKING: Ferry services suspended on the north route", False),
         ("Council approves new harbour ferry timetable", True),
         ("By Maria Okonkwo-Reyes, transport correspondent", True),
-        ("NORTHVALE, April 11 — The Northvale City Council voted 7-2 on Thursday to approve a new ferry "
-         "timetable that adds two early-morning crossings to Port Selwyn from June.", True),
-        ("The Harbour Transit Authority said the extra sailings would cost about 1.2 million a year, to be "
-         "covered by a fare rise of 30 cents for single tickets.", True),
+        (("NORTHVALE, April 11 — The Northvale City Council voted 7-2 on Thursday to approve a new ferry "
+         "timetable that adds two early-morning crossings to Port Selwyn from June."), True),
+        (("The Harbour Transit Authority said the extra sailings would cost about 1.2 million a year, to be "
+         "covered by a fare rise of 30 cents for single tickets."), True),
         ("Advertisement", False),
         ("\"Commuters have been asking for this for years,\" councillor Daniel Aventi said after the vote.", True),
         ("Opponents argued that the fare rise falls hardest on students and shift workers.", True),
@@ -82,8 +82,8 @@ def samples() -> list[dict]:
     ]
     duplicate = [("Northvale Herald — Local news since 1921", False),
                  ("Council approves new harbour ferry timetable", True),
-                 ("NORTHVALE, April 11 (Metro Wire) — The Northvale City Council voted 7-2 on Thursday to "
-                  "approve a new ferry timetable that adds two early-morning crossings.", True),
+                 (("NORTHVALE, April 11 (Metro Wire) — The Northvale City Council voted 7-2 on Thursday to "
+                  "approve a new ferry timetable that adds two early-morning crossings."), True),
                  ("Sign up for our morning briefing", False)]
     long_page = [(f"Market table row {i}: grain futures {100 + i}.{i % 10}", i % 3 == 0) for i in range(85)]
     return [
