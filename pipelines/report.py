@@ -129,6 +129,13 @@ def nice_ceiling(value: float) -> float:
     return 10 * power
 
 
+def count_ceiling(value: float) -> float:
+    """The axis maximum for counts: ticks at its quarters must be whole numbers."""
+    if value < 100:
+        return 4.0 * max(1, math.ceil(value / 4))
+    return nice_ceiling(value)
+
+
 def mark(shape: str, key, value: float, tooltip: str) -> str:
     """One bar: `shape` is an SVG element's opening (e.g. '<rect x=".." ...'), closed here."""
     return (f'{shape} class="mark" data-key="{esc(key)}" data-value="{fmt_value(value)}">'
@@ -254,7 +261,7 @@ def y_axis(height_top: float, plot_height: float, left: float, right: float, max
     for i in range(5):
         value = maximum * i / 4
         y = height_top + plot_height - plot_height * i / 4
-        label = fmt_int(value) if maximum >= 4 else f"{value:g}"
+        label = fmt_int(value)
         parts.append(f'<line class="grid" x1="{left}" x2="{right}" y1="{y:.1f}" y2="{y:.1f}"/>'
                      f'<text class="tick" x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">{label}</text>')
     return "".join(parts)
@@ -269,8 +276,8 @@ def column_chart(slots: list[str], bars: list[tuple[int, str, int, str]], value_
     # x labels that would overlap their neighbours are slanted (about 7 units per character)
     slanted = any(len(label) * 7 > slot_width * label_every for label in slots[::label_every])
     height = top + plot_height + (64 if slanted else 40)
-    maximum = max(4.0, nice_ceiling(max(value for _, _, value, _ in bars)))  # counts: no fractional ticks
-    bar_width = max(1.0, slot_width * 0.8)
+    maximum = count_ceiling(max(value for _, _, value, _ in bars))
+    bar_width = min(64.0, max(1.0, slot_width * 0.8))  # a lone bar should not fill the whole chart
     parts = [y_axis(top, plot_height, left, right, maximum)]
     if y_title:
         parts.append(f'<text class="axis-title" x="14" y="{top + plot_height / 2:.0f}" '

@@ -16,7 +16,14 @@ import pytest
 import report_fixtures as fixtures
 from browser import VIEWPORT, Browser, missing_browser_reason
 
-from pipelines.report import cluster_bins, day_buckets, render_report, top_with_other, write_report
+from pipelines.report import (
+    cluster_bins,
+    count_ceiling,
+    day_buckets,
+    render_report,
+    top_with_other,
+    write_report,
+)
 
 CHARTS = ["days", "clusters", "boilerplate", "date-sources", "entities", "rejects", "stages"]
 
@@ -80,6 +87,12 @@ def test_cluster_sizes_bin_the_long_tail_only_when_there_are_many():
 def test_top_with_other_sums_the_rest():
     rows = top_with_other([[f"r{i}", i] for i in range(10)], 4, "{n} other reasons")
     assert rows == [("r9", 9, False), ("r8", 8, False), ("r7", 7, False), ("7 other reasons", 21, True)]
+
+
+def test_count_axes_have_whole_number_ticks():
+    for top in (1, 3, 5, 30, 47, 99, 100, 130, 451, 1210, 9_999, 123_456):
+        maximum = count_ceiling(top)
+        assert maximum >= top and (maximum / 4).is_integer() and maximum <= 2 * top + 4
 
 
 def test_hostile_strings_are_escaped_and_the_page_has_no_script_and_no_url():
