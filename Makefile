@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 OUT ?= out/sample
 
-.PHONY: setup run test lint bench bench-scale bench-throughput bench-incremental clean
+.PHONY: setup browser run test lint bench bench-scale bench-throughput bench-incremental clean
 
 setup: $(VENV)/.installed
 
@@ -19,7 +19,12 @@ $(VENV)/.installed: pyproject.toml
 run: setup
 	$(BIN)/newsflow ingest samples/dump --output $(OUT)
 
-test: setup
+# The report tests drive Debian's chromium; install it when missing and we are root with apt (CI is).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || true
+
+test: setup browser
 	$(BIN)/python -m pytest -q
 
 lint: setup
