@@ -350,8 +350,8 @@ def svg(height: float, content: str) -> str:
 def days_chart(data: dict) -> str:
     unit, buckets, slots = day_buckets(data.get("articles_per_day") or [])
     undated = int(number(data.get("undated_articles")))
-    undated_note = (f"{undated:,} article{'s' if undated != 1 else ''} without a publication date "
-                    "are not shown." if undated else "")
+    undated_note = (f"Not shown: {undated:,} article{'' if undated == 1 else 's'} without a publication date."
+                    if undated else "")
     caption = ("Articles by the publication date found in the page. Look for gaps (days a source "
                "stopped publishing or the crawl missed) and spikes of old dates (misread dates).")
     if not buckets:

@@ -15,6 +15,7 @@ import fsspec
 import pytest
 import report_fixtures as fixtures
 from browser import VIEWPORT, Browser, missing_browser_reason
+from cli_runs import ROOT, run_cli
 
 from pipelines.report import (
     cluster_bins,
@@ -24,6 +25,9 @@ from pipelines.report import (
     top_with_other,
     write_report,
 )
+from schemas.tables import ARTICLES, REJECTS, open_table
+
+SAMPLE_DUMP = ROOT / "samples" / "dump"
 
 CHARTS = ["days", "clusters", "boilerplate", "date-sources", "entities", "rejects", "stages"]
 
@@ -270,3 +274,23 @@ def test_screenshot_is_a_real_picture(browser, tmp_path):
     palette = {rgb for _, rgb in colours}
     for hex_colour in ("#2563eb", "#7c3aed", "#dc2626"):  # the bars of three charts are drawn
         assert tuple(int(hex_colour[i:i + 2], 16) for i in (1, 3, 5)) in palette
+
+
+def test_the_report_of_a_real_run_renders_its_tables(browser, tmp_path):
+    """The report `newsflow ingest` publishes, on the sample dump: its charts hold the run's rows."""
+    out = tmp_path / "out"
+    run_cli(SAMPLE_DUMP, "--output", out, "--quiet")
+    (page,) = (out / "_runs").glob("*.html")
+    rendered = browser.render(page, expressions=PAGE_JS, screenshot=tmp_path / "real.png")
+    assert_clean(rendered)
+    marks = rendered.values["marks"]
+    articles = open_table(str(out), ARTICLES).to_table().to_pylist()
+    days = Counter(row["published_date"].isoformat() for row in articles if row["published_date"])
+    assert keys_and_values(marks["chart-days"]) == sorted([day, n] for day, n in days.items())
+    sources = Counter(row["date_source"] or "no date found" for row in articles)
+    assert dict(keys_and_values(marks["chart-date-sources"])) == dict(sources)
+    rejects = Counter(row["reason"] for row in open_table(str(out), REJECTS).to_table().to_pylist())
+    assert dict(keys_and_values(marks["chart-rejects"])) == dict(rejects)
+    assert {key for key, _ in keys_and_values(marks["chart-boilerplate"])} >= {"fenwick-post", "wirepress"}
+    assert rendered.values["removed_lines"] > 0 and rendered.values["kept_lines"] > 0
+    assert "Share this:" in rendered.values["text"]  # a removed line of a sample page, shown struck through
