@@ -146,7 +146,7 @@ class IngestDump(beam.PTransform):
         tables[INDEX_DOCUMENTS] = written_documents({table: tables[table] for table in TABLES}, run.run_id)
         for table in (INDEX_KEYS, INDEX_ARTICLES):
             tables[table] = articles_index | f"{step_name(table)}Rows" >> beam.FlatMap(lambda rows, t=table: rows[t])
-        return tables | "Write" >> WriteTables(staging, run.run_id, config.shards)
+        return tables | "Write" >> WriteTables(staging, run.run_id, config.max_file_rows)
 
 
 def run_ingest(config: IngestConfig, beam_args: list[str] | None = None) -> dict:
