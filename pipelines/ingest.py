@@ -45,7 +45,7 @@ from transforms.entities import ExtractEntities
 from transforms.index import SkipIngested, written_documents
 from transforms.mentions import mention_document
 from transforms.read import ReadDump
-from transforms.routing import ApplyStage
+from transforms.routing import ApplyStage, StageOutputs
 from transforms.templates import ApplyTemplates, LearnTemplates
 from transforms.write import WriteTables, staging_uri
 
@@ -106,6 +106,7 @@ class IngestDump(beam.PTransform):
         self._inputs = [*plan.files, *plan.unlisted] if plan else list(config.inputs)
         self._again = frozenset(plan.reprocessed) if plan else frozenset()
         self._forgotten = retraction.forgotten if retraction else frozenset()
+        self._indexed = plan.indexed if plan else True
 
     def expand(self, pipeline):
         config, run = self._config, self._run
@@ -113,15 +114,19 @@ class IngestDump(beam.PTransform):
             self._inputs, config.max_document_bytes, exclude=config.output, jsonl_fields=dict(config.jsonl_fields)
         )
         # Documents an earlier run into this output already wrote (same URI, same bytes) are not redone,
-        # unless they are read again on request (--reprocess).
-        fresh = (read.documents, read.rejects) | "SkipIngested" >> SkipIngested(config.output, self._again)
+        # unless they are read again on request (--reprocess). A first run has nothing to look up.
+        fresh = StageOutputs(read.documents, read.rejects)
+        if self._indexed:
+            fresh = (read.documents, read.rejects) | "SkipIngested" >> SkipIngested(config.output, self._again)
         staging = staging_uri(config.output, run.run_id)
         cleaned = fresh.documents | "Clean" >> CleanDump(config.output, staging, run.run_id)
         # A date on a line a source prints on many stories (a crawl date in its header) is no evidence.
         dated = cleaned.documents | "Date" >> DateDocuments(config.reference_date, cleaned.templates)
         # Dedupe runs after dating (the earliest copy is kept) and before NER (only kept articles).
         deduped = (
-            dated.documents | "ForgetRawPage" >> beam.Map(forget_raw_page) | "Dedupe" >> Deduplicate(config.output, self._forgotten)
+            dated.documents
+            | "ForgetRawPage" >> beam.Map(forget_raw_page)
+            | "Dedupe" >> Deduplicate(config.output if self._indexed else None, self._forgotten)
         )
         mentioned = deduped.articles | "MentionedDates" >> ApplyStage("mentions", mention_document)
         annotated = mentioned.documents | "Entities" >> ExtractEntities(config.spacy_model)
