@@ -140,17 +140,22 @@ class IngestDump(beam.PTransform):
             DUPLICATES: deduped.duplicates | "DuplicateRows" >> beam.Map(duplicate_row, run),
             REJECTS: rejects | "RejectRows" >> beam.Map(reject_row, run),
         }
-        # The index later runs look up: every document written, and the kept articles' keys.
-        articles_index = (
-            annotated.documents | "IndexArticles" >> beam.Map(index_rows),
-            deduped.duplicates
+        # The index later runs look up: every document written, and the keys of kept articles and near
+        # copies. Each source's rows are written where they are made: a Flatten of the two would make the
+        # local runner pass them all through a stage of their own.
+        index_sources = {
+            "Articles": annotated.documents | "IndexArticles" >> beam.Map(index_rows),
+            "NearCopies": deduped.duplicates
             | "NearCopies" >> beam.Filter(lambda item: item[1].kind == "near")
             | "IndexNearCopies" >> beam.MapTuple(lambda doc, verdict: index_rows(doc, verdict.duplicate_of)),
-        ) | "IndexRows" >> beam.Flatten()
+        }
         tables[MANIFEST] = read.manifest | "ManifestRows" >> beam.Map(lambda row: {**row, **run.columns()})
         tables[INDEX_DOCUMENTS] = written_documents({table: tables[table] for table in TABLES}, run.run_id)
         for table in (INDEX_KEYS, INDEX_ARTICLES):
-            tables[table] = articles_index | f"{step_name(table)}Rows" >> beam.FlatMap(lambda rows, t=table: rows[t])
+            tables[table] = tuple(
+                rows | f"{step_name(table)}Of{source}" >> beam.FlatMap(lambda rows, t=table: rows[t])
+                for source, rows in index_sources.items()
+            )
         return tables | "Write" >> WriteTables(staging, run.run_id, config.max_file_rows)
 
 

@@ -146,7 +146,8 @@ class _WriteBundleFn(beam.DoFn):
 
 
 class WriteTables(beam.PTransform):
-    """{table name: PCollection of rows} -> Parquet files in the run's staging folder, and their list."""
+    """{table name: PCollection of rows, or a tuple of them} -> Parquet files in the run's staging folder,
+    and their list. Each PCollection is written by its own step, fused into the stage that makes it."""
 
     def __init__(self, staging: str, run_id: str, max_file_rows: int = DEFAULT_MAX_FILE_ROWS):
         super().__init__()
@@ -157,9 +158,10 @@ class WriteTables(beam.PTransform):
     def expand(self, rows_by_table):
         staging = self._staging
         written = [
-            rows | f"Write{step_name(table)}" >> beam.ParDo(
+            rows | f"Write{step_name(table)}{number or ''}" >> beam.ParDo(
                 _WriteBundleFn(staging, self._run_id, table, self._max_file_rows))
-            for table, rows in rows_by_table.items()
+            for table, sources in rows_by_table.items()
+            for number, rows in enumerate(sources if isinstance(sources, tuple) else (sources,))
         ]
         return (
             written
