@@ -3,7 +3,8 @@
 Rows are written where they are made: a DoFn fused into the stage that produces a table's rows buffers
 them per partition and, at the end of each bundle (or once a partition holds `max_file_rows` rows),
 writes each partition's rows, sorted, as one Parquet file named after its content. So a run writes
-about one file per partition, table and bundle; the local runner's bundles are large.
+about one file per partition, table (and source of its rows) and bundle; the local runner's bundles are
+large (one per worker and stage): 154 files for the 10,052 Reuters documents on 2 cores.
 
 A bundle that fails leaves its files behind, and a retried bundle may be split differently; so a file's
 presence proves nothing. Each write step outputs the paths it wrote, and Beam keeps only the outputs of
@@ -30,8 +31,9 @@ from fsspec.core import url_to_fs
 from schemas.tables import SCHEMAS, partition_path, step_name
 from transforms.routing import counter
 
-# A partition's buffer is written out as a file once it holds this many rows: it bounds a worker's memory
-# (20,000 articles are about 100 MB as Python objects) without making small files.
+# A partition's buffer is written out as a file once it holds this many rows (20,000 news articles are
+# some 100 MB of text): it bounds what a worker holds of one partition without making small files. A
+# bundle spread over many partitions still holds all its rows until it ends, as a group did before.
 DEFAULT_MAX_FILE_ROWS = 20_000
 PARQUET_COMPRESSION = "zstd"
 
