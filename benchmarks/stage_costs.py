@@ -104,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
 
     # Once per worker process: the model, the alias table and the gazetteer (first used by entities.post).
     table = stage("entities.load (once per process)", lambda: entities.default_alias_table())
-    stage("gazetteer.load (once per process)", lambda: gazetteer_places(entities.name_key))
+    stage("gazetteer.load (once per process)", lambda: gazetteer_places(entities.place_key))
     raw = stage("read", lambda: each(read_document, files))
     cleaned = stage("clean", lambda: each(clean_document, raw))
     dated = stage("dates", lambda: each(date_document, cleaned))

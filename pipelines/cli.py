@@ -18,7 +18,7 @@ from pipelines.plan import parse_reprocess
 from pipelines.watch import DEFAULT_POLL_SECONDS
 from transforms.containers import JSONL_DEFAULT_FIELDS
 from transforms.read import DEFAULT_MAX_DOCUMENT_BYTES
-from transforms.write import DEFAULT_SHARDS
+from transforms.write import DEFAULT_MAX_FILE_ROWS
 
 EPILOG = """\
 Any other --option is passed to Apache Beam, e.g. --runner=DataflowRunner --project=... or
@@ -51,8 +51,9 @@ def build_parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
                         help="reject documents larger than this after decompression (default: %(default)s)")
     ingest.add_argument("--spacy-model", default=DEFAULT_SPACY_MODEL,
                         help="installed spaCy model package for NER (default: %(default)s)")
-    ingest.add_argument("--shards", type=int, default=DEFAULT_SHARDS,
-                        help="Parquet files per partition and run (default: %(default)s)")
+    ingest.add_argument("--max-file-rows", type=int, default=DEFAULT_MAX_FILE_ROWS, metavar="N",
+                        help="most rows in one Parquet file; each worker writes a file per partition and "
+                             "bundle, a new one after N rows (default: %(default)s)")
     ingest.add_argument("--jsonl-fields", type=jsonl_fields, default=None, metavar="FIELD=NAME,...",
                         help="field names of JSON Lines exports, when not text/html/url/date/title "
                              "(e.g. text=body,url=link,date=published)")
@@ -208,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
         reference_date=args.reference_date,
         max_document_bytes=args.max_document_bytes,
         spacy_model=args.spacy_model,
-        shards=args.shards,
+        max_file_rows=args.max_file_rows,
         jsonl_fields=args.jsonl_fields or (),
         reprocess=args.reprocess,
         lock_seconds=args.lock_seconds,

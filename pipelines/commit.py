@@ -1,8 +1,9 @@
 """Check a finished run's staged output, then publish it into the dataset (driver side).
 
 A run writes only into OUT/_staging/<run_id>/, which no reader of the tables looks at. Once the
-pipeline has finished, the driver checks the invariant (every input document is in exactly one of
-articles, duplicates, rejects), then publishes in three steps:
+pipeline has finished, the driver takes the files its write steps listed (transforms/write.py: not
+every file in the folder, some may be a failed bundle's), checks the invariant (every input document is
+in exactly one of articles, duplicates, rejects), then publishes in three steps:
 
 1. the journal OUT/_runs/<run_id>.pending.json lists every file to move (written atomically);
 2. the staged files are renamed into the tables (and superseded state files removed);
@@ -35,7 +36,7 @@ from schemas.tables import (
     TABLES,
     TEMPLATES,
 )
-from transforms.write import STAGING_FOLDER, part_file_name, staging_uri, write_table_file
+from transforms.write import STAGING_FOLDER, part_file_name, read_file_list, staging_uri, write_table_file
 
 log = logging.getLogger(__name__)
 
@@ -50,15 +51,11 @@ class InvariantViolation(RuntimeError):
 
 
 def staged_files(staging: str) -> dict[str, list[str]]:
-    """Staged Parquet files by table, as paths relative to the staging folder."""
-    fs, root = url_to_fs(staging)
+    """The run's Parquet files by table, as paths relative to the staging folder: those in the list its
+    successful write steps recorded (transforms/write.py). Other files there (of a failed bundle) are
+    not the run's output."""
     files: dict[str, list[str]] = {table: [] for table in (*TABLES, ENTITIES, *INDEX_TABLES, MANIFEST)}
-    if not fs.exists(root):
-        return files
-    for path in sorted(fs.find(root)):
-        relative = posixpath.relpath(path, root)
-        if not relative.endswith(".parquet") or "/.tmp-" in f"/{relative}":
-            continue
+    for relative in sorted(read_file_list(staging)):
         for table, paths in files.items():
             if relative.startswith(table + "/"):
                 paths.append(relative)
@@ -130,7 +127,7 @@ def publish(
         if not paths and table in (*TABLES, ENTITIES) and not fs.exists(posixpath.join(out_root_of(output), table)):
             # An empty file keeps every table readable (and its schema visible) after any run.
             partition = f"year={NULL_PARTITION}/month={NULL_PARTITION}" if table in DATE_PARTITIONED else ""
-            relative = posixpath.join(table, partition, part_file_name(run_id, 0))
+            relative = posixpath.join(table, partition, part_file_name(run_id, "empty"))
             write_table_file(fs, posixpath.join(root, relative), table, [])
             paths.append(relative)
     journal = {

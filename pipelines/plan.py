@@ -17,8 +17,8 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 from fsspec.core import url_to_fs
 
-from schemas.tables import ARTICLES, MANIFEST, open_table
-from transforms.index import source_file
+from schemas.tables import ARTICLES, INDEX_DOCUMENTS, MANIFEST, open_table
+from transforms.index import index_uri, source_file
 from transforms.read import InputFile, list_input
 
 log = logging.getLogger(__name__)
@@ -30,6 +30,7 @@ class Plan:
     unlisted: tuple[str, ...]  # inputs that could not be listed: the pipeline rejects them with a reason
     unchanged: int  # files skipped: in the manifest with the same size and version
     reprocessed: tuple[str, ...] = ()  # URIs of files ingested before and read again on request
+    indexed: bool = True  # the output has an index of earlier runs' documents (False: a first run)
 
     @property
     def nothing_to_do(self) -> bool:
@@ -136,4 +137,11 @@ def plan_run(inputs: tuple[str, ...], output: str, version: str, reprocess: Repr
             unchanged += 1
         else:
             todo.append(file)
-    return Plan(tuple(todo), tuple(unlisted), unchanged, tuple(reprocessed))
+    return Plan(tuple(todo), tuple(unlisted), unchanged, tuple(reprocessed), has_index(output))
+
+
+def has_index(output: str) -> bool:
+    """Whether an earlier run wrote the index: without it, no document can be a repeat or a copy of an
+    earlier one, and the lookups (shuffles of every document's keys) can be left out."""
+    fs, root = url_to_fs(index_uri(output, INDEX_DOCUMENTS))
+    return fs.exists(root)

@@ -14,9 +14,9 @@ def split(argv):
 def test_unknown_options_go_to_beam_with_their_values():
     ours, beam = split(
         ["ingest", "dump/", "more/*.txt", "--output", "out", "--runner", "DataflowRunner",
-         "--project=p", "--save_main_session", "--shards", "3"]
+         "--project=p", "--save_main_session", "--max-file-rows", "3"]
     )
-    assert ours == ["ingest", "dump/", "more/*.txt", "--output", "out", "--shards", "3"]
+    assert ours == ["ingest", "dump/", "more/*.txt", "--output", "out", "--max-file-rows", "3"]
     assert beam == ["--runner", "DataflowRunner", "--project=p", "--save_main_session"]
 
 

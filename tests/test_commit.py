@@ -13,7 +13,7 @@ from pipelines.commit import InvariantViolation, check_invariant, publish, stage
 from schemas.rows import RunInfo, reject_row
 from schemas.tables import REJECTS, open_table
 from transforms.routing import RejectRow
-from transforms.write import part_file_name, staging_uri, write_table_file
+from transforms.write import part_file_name, staging_uri, write_file_list, write_table_file
 
 SAMPLES = ROOT / "samples"
 
@@ -23,7 +23,9 @@ RUN = RunInfo("20240101T000000Z-abcdef", dt.datetime(2024, 1, 1, tzinfo=dt.timez
 def stage_rejects(staging: str, uris: list[str]) -> None:
     fs, root = url_to_fs(staging)
     rows = [reject_row(RejectRow(uri, "read", "empty file", "0 bytes"), RUN) for uri in uris]
-    write_table_file(fs, f"{root}/{REJECTS}/{part_file_name(RUN.run_id, 0)}", REJECTS, rows)
+    relative = f"{REJECTS}/{part_file_name(RUN.run_id, 0)}"
+    write_table_file(fs, f"{root}/{relative}", REJECTS, rows)
+    write_file_list(staging, [relative])  # as the pipeline's last step does
 
 
 def test_invariant_accepts_each_document_once_and_counts_reasons(tmp_path):
@@ -46,6 +48,17 @@ def test_invariant_refuses_a_document_written_twice(tmp_path):
     stage_rejects(staging, ["file:///a", "file:///a"])
     with pytest.raises(InvariantViolation, match="more than once"):
         check_invariant(staging, staged_files(staging), documents_in=2)
+
+
+def test_only_the_listed_files_count_not_those_a_failed_bundle_left(tmp_path):
+    staging = staging_uri(str(tmp_path), RUN.run_id)
+    stage_rejects(staging, ["file:///a"])
+    fs, root = url_to_fs(staging)
+    stray = [reject_row(RejectRow("file:///a", "read", "empty file", "0 bytes"), RUN)]
+    write_table_file(fs, f"{root}/{REJECTS}/{part_file_name(RUN.run_id, 'failed')}", REJECTS, stray)
+    assert staged_files(staging)[REJECTS] == [f"{REJECTS}/{part_file_name(RUN.run_id, 0)}"]
+    rows, _ = check_invariant(staging, staged_files(staging), documents_in=1)
+    assert rows[REJECTS] == 1
 
 
 def test_publish_moves_files_gives_every_table_a_file_and_writes_the_record_last(tmp_path):

@@ -21,6 +21,7 @@ from transforms.entities import (
     is_english,
     load_model,
     name_key,
+    place_key,
     team_spans,
 )
 from transforms.routing import Rejected
@@ -115,6 +116,8 @@ def test_fold_ignores_case_accents_dots_and_hyphens():
     assert fold("S.D.F.") == fold("SDF")
     assert fold("Erdoğan") == "erdogan"
     assert name_key("Mr. Assad") == "assad"
+    for name in ("Mr. Assad", "Dayr az-Zawr", "Ālbū Kamāl", "İstanbul"):  # the gazetteer's uncached key
+        assert place_key(name) == name_key(name)
 
 
 def test_alias_table_maps_every_islamic_state_name_to_one():

@@ -2,13 +2,13 @@
 import pytest
 
 from transforms.document import Document
-from transforms.entities import annotate, load_model, name_key
+from transforms.entities import annotate, load_model, name_key, place_key
 from transforms.gazetteer import places, plain
 
 
 @pytest.fixture(scope="module")
 def gazetteer():
-    return places(name_key)
+    return places(place_key)
 
 
 @pytest.mark.parametrize(

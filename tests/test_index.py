@@ -10,7 +10,17 @@ import random
 import pyarrow as pa
 from cli_runs import rows_by_name, run_cli
 
-from schemas.tables import ARTICLES, DUPLICATES, INDEX_ARTICLES, INDEX_KEYS, REJECTS, index_shard, open_table
+from pipelines.plan import plan_run
+from schemas.tables import (
+    ARTICLES,
+    DUPLICATES,
+    INDEX_ARTICLES,
+    INDEX_DOCUMENTS,
+    INDEX_KEYS,
+    REJECTS,
+    index_shard,
+    open_table,
+)
 from transforms.dedupe import candidate_of, earlier_candidate, index_keys, index_rows, kept_order
 from transforms.document import Document
 from transforms.index import read_index
@@ -104,6 +114,14 @@ def test_copies_of_earlier_articles_point_at_them_and_reruns_add_nothing(tmp_pat
     summary, _ = ingest(week1, week2, out=out)
     assert (summary["inputs_unchanged"], summary["already_ingested"]) == (4, 1)
     assert (summary["articles"], summary["duplicates"], summary["rejects"]) == (0, 0, 0)
+
+
+def test_a_first_run_plans_no_index_lookups(tmp_path):
+    """Without an index no document can be a repeat or a copy of an earlier one: the run skips the lookups."""
+    week1, out = write_pages(tmp_path / "week1", {"dam.txt": page("River dam upgrade", DAM)}), tmp_path / "out"
+    assert not plan_run((str(week1),), str(out), "0.1.0").indexed
+    (out / INDEX_DOCUMENTS).mkdir(parents=True)
+    assert plan_run((str(week1),), str(out), "0.1.0").indexed
 
 
 def test_a_changed_file_is_ingested_again_and_a_failed_read_is_not_reported_twice(tmp_path):

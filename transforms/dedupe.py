@@ -62,7 +62,11 @@ def normalized_words(text: str) -> list[str]:
 
 def content_hash(text: str) -> str:
     """Hash of the normalised text: equal for texts that differ only in case, spacing, punctuation."""
-    return hashlib.blake2b(" ".join(normalized_words(text)).encode(), digest_size=16).hexdigest()
+    return _words_hash(normalized_words(text))
+
+
+def _words_hash(words: list[str]) -> str:
+    return hashlib.blake2b(" ".join(words).encode(), digest_size=16).hexdigest()
 
 
 def shingles(words: list[str], size: int = SHINGLE_WORDS) -> list[str]:
@@ -73,8 +77,12 @@ def shingles(words: list[str], size: int = SHINGLE_WORDS) -> list[str]:
 
 def minhash_signature(text: str, shingle_words: int = SHINGLE_WORDS) -> bytes:
     """The MinHash signature, packed as 32-bit values (512 bytes): cheap to shuffle and compare."""
+    return _words_signature(normalized_words(text), shingle_words)
+
+
+def _words_signature(words: list[str], shingle_words: int = SHINGLE_WORDS) -> bytes:
     minhash = RMinHash(num_perm=NUM_PERMUTATIONS, seed=MINHASH_SEED)
-    minhash.update(shingles(normalized_words(text), shingle_words))
+    minhash.update(shingles(words, shingle_words))
     return array.array("I", minhash.digest()).tobytes()
 
 
@@ -125,13 +133,14 @@ class Candidate:
 
 
 def candidate_of(doc: Document) -> Candidate:
+    words = normalized_words(doc.text)  # once for both the hash and the signature
     return Candidate(
         key=doc.source_uri,
         doc_id=doc.doc_id,
-        content_hash=content_hash(doc.text),
+        content_hash=_words_hash(words),
         published_date=doc.published_date,
         length=len(doc.text),
-        signature=minhash_signature(doc.text),
+        signature=_words_signature(words),
         numbers=quoted_numbers(doc.text),
         date_confidence=doc.date_confidence,
     )

@@ -149,18 +149,37 @@ def _ner_upstreams(config) -> list[str]:
 # ---------------------------------------------------------------------------------------- alias table
 
 
+_DROPPED_MARKS = re.compile(r"[.'’‘`]")
+_WORD_JOINERS = re.compile(r"[-‐‑–_/]")
+
+
+def _fold(text: str) -> str:
+    if not text.isascii():  # ASCII has no accents to take off (NFKD leaves it as it is)
+        text = unicodedata.normalize("NFKD", text)
+        text = "".join(c for c in text if not unicodedata.combining(c))
+    text = _DROPPED_MARKS.sub("", text.casefold())
+    return " ".join(_WORD_JOINERS.sub(" ", text).split())
+
+
 @functools.lru_cache(maxsize=100_000)
 def fold(text: str) -> str:
     """Compare names without case, accents, dots, apostrophes or hyphens: 'Deir Al-Zor' = 'deir al zor'."""
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
-    text = re.sub(r"[.'’‘`]", "", text)
-    return " ".join(re.sub(r"[-‐‑–_/]", " ", text).split())
+    return _fold(text)
 
 
 def name_key(text: str) -> str:
     """The folded name without a leading honorific: 'Mr. Assad' -> 'assad'."""
-    words = fold(text).split()
+    return _without_honorific(fold(text))
+
+
+def place_key(text: str) -> str:
+    """`name_key` without `fold`'s cache, for the gazetteer's 175,000 spellings, each keyed once: through
+    the cache they would cost more and push out the names the news repeats."""
+    return _without_honorific(_fold(text))
+
+
+def _without_honorific(folded: str) -> str:
+    words = folded.split()
     if len(words) > 1 and words[0] in HONORIFICS:
         words = words[1:]
     return " ".join(words)
@@ -547,7 +566,7 @@ def _gazetteer_place(key: str, mentions: list[_Mention]) -> Place | None:
     labels = collections.Counter(m.label for m in mentions if m.key == key)
     if not labels or labels.most_common(1)[0][0] not in PLACE_LABELS:
         return None
-    return gazetteer_places(name_key).get(key)
+    return gazetteer_places(place_key).get(key)
 
 
 def _display_name(key: str, mentions: list[_Mention]) -> str:

@@ -26,15 +26,16 @@ def _usable(spelling: str) -> bool:
         len(spelling) >= MIN_SPELLING_CHARS
         and spelling[0].isupper()
         and not spelling.isupper()
-        and all(ch.isascii() or ch.isalpha() for ch in spelling)
-        and all(not ch.isalpha() or ch.isascii() or "LATIN" in _char_name(ch) for ch in spelling)
+        and (spelling.isascii() or all(_fits_latin_name(ch) for ch in spelling))
     )
 
 
-def _char_name(ch: str) -> str:
+@functools.cache  # the same few hundred characters, in 400,000 spellings
+def _fits_latin_name(ch: str) -> bool:
+    """ASCII, or a Latin letter ("ā"): not another script's letter, nor a non-ASCII symbol."""
     import unicodedata
 
-    return unicodedata.name(ch, "")
+    return ch.isascii() or (ch.isalpha() and "LATIN" in unicodedata.name(ch, ""))
 
 
 @functools.cache
