@@ -76,8 +76,8 @@ class Progress:
 
     def __init__(self, mode: str, stream: TextIO = sys.stderr, log_seconds: float = LOG_SECONDS):
         self.mode = mode
-        self._stream = stream
-        self._log_seconds = log_seconds
+        self.stream = stream
+        self.log_seconds = log_seconds
 
     @classmethod
     def for_terminal(cls, quiet: bool, stream: TextIO = sys.stderr) -> Progress:
@@ -91,7 +91,7 @@ class Progress:
     def say(self, message: str) -> None:
         """A plain line (not in --quiet mode): what a scheduler's log keeps."""
         if self.mode != "off":
-            print(f"newsflow: {message}", file=self._stream, flush=True)
+            print(f"newsflow: {message}", file=self.stream, flush=True)
 
 
 class _Watch:
@@ -127,8 +127,8 @@ class _Watch:
 
     def _show(self) -> None:
         live = self._progress.mode == "live"
-        stream = self._progress._stream
-        interval = LIVE_SECONDS if live else self._progress._log_seconds
+        stream = self._progress.stream
+        interval = LIVE_SECONDS if live else self._progress.log_seconds
         while not self._stop.wait(interval):
             line = status_line(read_tallies(self._folder), self._files, time.monotonic() - self._started)
             if live:
