@@ -31,18 +31,24 @@ def clock(seconds: float) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
+def _rejected(tally: Mapping[str, int]) -> int:
+    return sum(value for name, value in tally.items() if name.endswith("rejected"))
+
+
+def _copies(tally: Mapping[str, int]) -> int:
+    return tally.get("dedupe.exact_duplicates", 0) + tally.get("dedupe.near_duplicates", 0)
+
+
 def fraction_done(tally: Mapping[str, int], files_to_read: int) -> float | None:
     """How much of the run is done, 0..1, from the workers' counters; None before anything is known."""
     if files_to_read <= 0 or not tally:
         return None
     read = min(1.0, tally.get("read.files", 0) / files_to_read)
     documents = tally.get("read.documents", 0)
-    rejected = sum(value for name, value in tally.items() if name.endswith("rejected"))
-    deduped = sum(tally.get(f"dedupe.{name}", 0) for name in
-                  ("unique", "kept_with_copies", "exact_duplicates", "near_duplicates"))
-    copies = tally.get("dedupe.exact_duplicates", 0) + tally.get("dedupe.near_duplicates", 0)
+    copies = _copies(tally)
+    deduped = copies + tally.get("dedupe.unique", 0) + tally.get("dedupe.kept_with_copies", 0)
     # Until every file is read, the number of articles NER will see is an estimate that firms up.
-    articles_expected = max(1.0, (documents - rejected) * (1 - copies / deduped if deduped else 1.0))
+    articles_expected = max(1.0, (documents - _rejected(tally)) * (1 - copies / deduped if deduped else 1.0))
     ner = min(1.0, tally.get("entities.documents", 0) / articles_expected) if read >= 1.0 else 0.0
     return READ_SHARE * read + NER_SHARE * ner
 
@@ -57,11 +63,9 @@ def status_line(tally: Mapping[str, int], files_to_read: int, elapsed: float) ->
         parts.append(f"documents {documents:,}{rate}")
         parts.append(f"cleaned {tally.get('clean.ok', 0):,}")
         parts.append(f"dated {tally.get('dates.ok', 0):,}")
-        copies = tally.get("dedupe.exact_duplicates", 0) + tally.get("dedupe.near_duplicates", 0)
-        parts.append(f"copies {copies:,}")
+        parts.append(f"copies {_copies(tally):,}")
         parts.append(f"entities {tally.get('entities.documents', 0):,}")
-        rejected = sum(value for name, value in tally.items() if name.endswith("rejected"))
-        parts.append(f"rejects {rejected:,}")
+        parts.append(f"rejects {_rejected(tally):,}")
     done = fraction_done(tally, files_to_read)
     if done is not None and done >= 0.02:
         parts.append(f"{done:.0%}, ~{clock(elapsed * (1 - done) / done)} left")

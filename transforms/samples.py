@@ -5,15 +5,12 @@ are turned into lines, after dating, while the raw page is still at hand.
 """
 from __future__ import annotations
 
-import json
-import posixpath
-
 import apache_beam as beam
-from fsspec.core import url_to_fs
 
 from transforms.clean import normalise
 from transforms.dates import html_to_text
 from transforms.document import Document, stable_hash
+from transforms.write import read_staged_json, write_staged_json
 
 SAMPLE_SIZE = 6
 SAMPLES_FILE = "_report/samples.json"  # in the run's staging folder: not a table, never published
@@ -46,21 +43,12 @@ def _sample_order(doc: Document) -> int:
 
 
 def write_samples(samples: list[dict], staging: str) -> None:
-    fs, root = url_to_fs(staging)
-    path = posixpath.join(root, SAMPLES_FILE)
-    fs.makedirs(posixpath.dirname(path), exist_ok=True)
-    with fs.open(path, "w") as stream:
-        json.dump(samples, stream)
+    write_staged_json(staging, SAMPLES_FILE, samples)
 
 
 def read_samples(staging: str) -> list[dict]:
     """The samples a run staged; [] when it staged none (no document reached dating)."""
-    fs, root = url_to_fs(staging)
-    path = posixpath.join(root, SAMPLES_FILE)
-    if not fs.exists(path):
-        return []
-    with fs.open(path, "r") as stream:
-        return json.load(stream)
+    return read_staged_json(staging, SAMPLES_FILE, [])
 
 
 class SampleDocuments(beam.PTransform):

@@ -98,20 +98,30 @@ def write_part_file(fs, root: str, run_id: str, table: str, partition: str, rows
     return relative
 
 
+def write_staged_json(staging: str, relative: str, content) -> None:
+    """Write a small JSON file into a run's staging folder, atomically."""
+    fs, root = url_to_fs(staging)
+    _write_atomically(fs, posixpath.join(root, relative), json.dumps(content, indent=0).encode())
+
+
+def read_staged_json(staging: str, relative: str, default):
+    """A JSON file of a run's staging folder; `default` when it was not written."""
+    fs, root = url_to_fs(staging)
+    path = posixpath.join(root, relative)
+    if not fs.exists(path):
+        return default
+    with fs.open(path, "r") as stream:
+        return json.load(stream)
+
+
 def write_file_list(staging: str, paths: list[str]) -> None:
     """Record the files a run wrote (paths relative to its staging folder): the ones to publish."""
-    fs, root = url_to_fs(staging)
-    _write_atomically(fs, posixpath.join(root, FILE_LIST), json.dumps(sorted(paths), indent=0).encode())
+    write_staged_json(staging, FILE_LIST, sorted(paths))
 
 
 def read_file_list(staging: str) -> list[str]:
     """The files a run's successful bundles wrote; none when the list was not written."""
-    fs, root = url_to_fs(staging)
-    path = posixpath.join(root, FILE_LIST)
-    if not fs.exists(path):
-        return []
-    with fs.open(path, "r") as stream:
-        return json.load(stream)
+    return read_staged_json(staging, FILE_LIST, [])
 
 
 class _WriteBundleFn(beam.DoFn):
