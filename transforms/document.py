@@ -9,6 +9,13 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
+import zlib
+
+# Documents cross every stage boundary pickled, and the local runner holds a whole stage's output in
+# its memory until the next stage runs: the long strings travel zlib-compressed (about a third of the
+# size, for a few milliseconds per megabyte). Short ones are not worth it.
+_PACKED_FIELDS = ("raw", "text")
+_PACK_MIN_CHARS = 1024
 
 
 @dataclasses.dataclass
@@ -43,6 +50,19 @@ class Document:
     line_keys: tuple[int, ...] = ()  # hashes of a text page's lines, for template learning; emptied with raw
     duplicate_count: int = 0  # how many other input documents are copies of this one
     page_chars: int = 0  # non-space characters of the page's visible text, page chrome included
+
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        for name in _PACKED_FIELDS:
+            if len(state[name]) >= _PACK_MIN_CHARS:  # a str; bytes below mean "packed"
+                state[name] = zlib.compress(state[name].encode("utf-8", "surrogatepass"), 1)
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        for name in _PACKED_FIELDS:
+            if isinstance(state.get(name), bytes):
+                state[name] = zlib.decompress(state[name]).decode("utf-8", "surrogatepass")
+        self.__dict__.update(state)
 
     @property
     def boilerplate_share(self) -> float | None:
