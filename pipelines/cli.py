@@ -53,7 +53,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
                         help="installed spaCy model package for NER (default: %(default)s)")
     ingest.add_argument("--max-file-rows", type=int, default=DEFAULT_MAX_FILE_ROWS, metavar="N",
                         help="most rows in one Parquet file; each worker writes a file per partition and "
-                             "bundle, a new one after N rows (default: %(default)s)")
+                             "bundle, and its largest partitions' whenever it holds N rows (default: %(default)s)")
     ingest.add_argument("--jsonl-fields", type=jsonl_fields, default=None, metavar="FIELD=NAME,...",
                         help="field names of JSON Lines exports, when not text/html/url/date/title "
                              "(e.g. text=body,url=link,date=published)")

@@ -222,3 +222,18 @@ def test_entities_table_has_one_row_per_article_and_canonical_entity(sample_run)
         assert row["first_offset"] == min((e["start"] for e in named if e["start"] >= 0), default=-1)
         assert (row["year"], row["month"]) == (
             (article["published_date"].year, article["published_date"].month) if article["published_date"] else (None, None))
+
+
+def test_small_files_hold_at_most_max_file_rows_and_lose_nothing(sample_run, tmp_path):
+    """With --max-file-rows 3 a worker writes a file whenever it holds 3 rows of a table (its largest
+    partition's): no file is larger, and the tables hold the same rows as the default run's."""
+    import pyarrow.parquet as pq
+
+    out = tmp_path / "small-files"
+    ingest(str(DUMP), "--output", str(out), "--max-file-rows", "3", "--direct_num_workers=1")
+    for table in (ARTICLES, ENTITIES):
+        files = sorted((out / table).rglob("*.parquet"))
+        assert len(files) > 1 and max(pq.ParquetFile(f).metadata.num_rows for f in files) <= 3
+    _, _, default_tables = sample_run
+    articles = open_table(str(out), ARTICLES).to_table(columns=["doc_id"]).column("doc_id").to_pylist()
+    assert sorted(articles) == sorted(row["doc_id"] for row in default_tables[ARTICLES])

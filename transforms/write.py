@@ -137,18 +137,26 @@ class _WriteBundleFn(beam.DoFn):
 
     def start_bundle(self):
         self._buffers: dict[str, list[dict]] = collections.defaultdict(list)
+        self._buffered = 0
 
     def process(self, row):
-        partition = partition_path(self._table, row)
-        buffer = self._buffers[partition]
-        buffer.append(row)
-        if len(buffer) >= self._max_rows:
-            yield self._write(partition, self._buffers.pop(partition))
+        self._buffers[partition_path(self._table, row)].append(row)
+        self._buffered += 1
+        # A local run's bundle is half a stage: counting the rows of all partitions together keeps a
+        # worker's memory bounded however many months the articles span. The largest partitions are
+        # written first, so that a month with few rows is not written as many small files.
+        if self._buffered >= self._max_rows:
+            while self._buffered > self._max_rows // 2:
+                largest = max(self._buffers, key=lambda partition: len(self._buffers[partition]))
+                rows = self._buffers.pop(largest)
+                self._buffered -= len(rows)
+                yield self._write(largest, rows)
 
     def finish_bundle(self):
         for partition, rows in sorted(self._buffers.items()):
             yield GlobalWindows.windowed_value(self._write(partition, rows))
         self._buffers.clear()
+        self._buffered = 0
 
     def _write(self, partition: str, rows: list[dict]) -> str:
         path = write_part_file(self._fs, self._root, self._run_id, self._table, partition, rows)
