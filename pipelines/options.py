@@ -20,7 +20,7 @@ from apache_beam.portability import python_urns
 from apache_beam.runners.portability.fn_api_runner import FnApiRunner
 
 from pipelines.lock import DEFAULT_LOCK_SECONDS
-from pipelines.memory import limit_malloc_arenas
+from pipelines.memory import tune_malloc
 from pipelines.plan import Reprocess
 from transforms.read import DEFAULT_MAX_DOCUMENT_BYTES
 from transforms.write import DEFAULT_MAX_FILE_ROWS
@@ -60,11 +60,11 @@ def runner_and_options(beam_args: list[str]):
 
 
 class LocalRunner(FnApiRunner):
-    """FnApiRunner whose multi-processing workers start through `pipelines.worker` (quiet logs, few
-    malloc arenas), and whose own process keeps few malloc arenas too (it holds the data between stages)."""
+    """FnApiRunner whose multi-processing workers start through `pipelines.worker` (quiet logs, memory
+    returned as it is freed), and whose own process returns its freed memory too (pipelines/memory.py)."""
 
     def run_via_runner_api(self, pipeline_proto, options):
-        limit_malloc_arenas()
+        tune_malloc()
         for environment in pipeline_proto.components.environments.values():
             if environment.urn == python_urns.SUBPROCESS_SDK and environment.payload == BEAM_WORKER_COMMAND:
                 environment.payload = QUIET_WORKER_COMMAND

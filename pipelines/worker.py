@@ -12,8 +12,8 @@ logging.getLogger().addHandler(logging.NullHandler())
 
 from apache_beam.runners.worker import sdk_worker_main
 
-from pipelines.memory import limit_malloc_arenas
+from pipelines.memory import tune_malloc
 
 if __name__ == "__main__":
-    limit_malloc_arenas()  # before the harness starts its threads
+    tune_malloc()  # before the harness starts its threads
     sdk_worker_main.main(sys.argv)
