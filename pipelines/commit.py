@@ -202,13 +202,15 @@ def replay(output: str, journal: dict) -> None:
     if not fs.exists(record_path(output, run_id)):
         _write_json(fs, record_path(output, run_id), journal["summary"])
     _crash_point("record")
+    targets = {posixpath.join(out_root, relative) for relative in journal["state"]}
     for relative in journal["state"]:
         source, target = posixpath.join(root, relative), posixpath.join(out_root, relative)
         if fs.exists(source):
             fs.makedirs(posixpath.dirname(target), exist_ok=True)
             fs.mv(source, target)
-        for path in fs.glob(posixpath.join(posixpath.dirname(target), "*")):
-            if path != target:
+    for folder in sorted({posixpath.dirname(target) for target in targets}):
+        for path in fs.glob(posixpath.join(folder, "*")):
+            if path not in targets:
                 fs.rm(path)
     fs.rm(journal_path(output, run_id))
     discard(staging_uri(output, run_id))

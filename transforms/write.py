@@ -165,6 +165,17 @@ class _WriteBundleFn(beam.DoFn):
         return path
 
 
+class WriteRows(beam.PTransform):
+    """Rows of one table -> Parquet files under `root`/table (per partition and bundle); their paths."""
+
+    def __init__(self, root: str, run_id: str, table: str, max_file_rows: int = DEFAULT_MAX_FILE_ROWS):
+        super().__init__()
+        self._write = _WriteBundleFn(root, run_id, table, max_file_rows)
+
+    def expand(self, rows):
+        return rows | beam.ParDo(self._write)
+
+
 class WriteTables(beam.PTransform):
     """{table name: PCollection of rows, or a tuple of them} -> Parquet files in the run's staging folder,
     and their list. Each PCollection is written by its own step, fused into the stage that makes it."""
@@ -178,8 +189,7 @@ class WriteTables(beam.PTransform):
     def expand(self, rows_by_table):
         staging = self._staging
         written = [
-            rows | f"Write{step_name(table)}{number or ''}" >> beam.ParDo(
-                _WriteBundleFn(staging, self._run_id, table, self._max_file_rows))
+            rows | f"Write{step_name(table)}{number or ''}" >> WriteRows(staging, self._run_id, table, self._max_file_rows)
             for table, sources in rows_by_table.items()
             for number, rows in enumerate(sources if isinstance(sources, tuple) else (sources,))
         ]
