@@ -54,8 +54,9 @@ class Document:
     def __getstate__(self) -> dict:
         state = self.__dict__.copy()
         for name in _PACKED_FIELDS:
-            if len(state[name]) >= _PACK_MIN_CHARS:  # a str; bytes below mean "packed"
-                state[name] = zlib.compress(state[name].encode("utf-8", "surrogatepass"), 1)
+            value = state[name]
+            if isinstance(value, str) and len(value) >= _PACK_MIN_CHARS:  # bytes below mean "packed"
+                state[name] = zlib.compress(value.encode("utf-8", "surrogatepass"), 1)
         return state
 
     def __setstate__(self, state: dict) -> None:
