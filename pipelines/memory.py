@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import functools
 import threading
 import time
 
@@ -22,6 +23,7 @@ _started = threading.Lock()
 _trimmer: threading.Thread | None = None
 
 
+@functools.cache  # find_library runs ldconfig: once per process, not at every trim
 def _glibc():
     """glibc, or None elsewhere (macOS, musl): then there is nothing to tune."""
     try:
