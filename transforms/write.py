@@ -3,8 +3,9 @@
 Rows are written where they are made: a DoFn fused into the stage that produces a table's rows buffers
 them per partition and, at the end of each bundle (and, whenever it holds `max_file_rows` rows of all
 partitions together, for its largest partitions), writes each partition's rows, sorted, as one Parquet
-file named after its content. So a run writes about one file per partition, table (and source of its rows) and bundle; the local runner's bundles are
-large (one per worker and stage): 186 files for the 10,052 Reuters documents on 2 cores (120 before).
+file named after its content. So a run writes about one file per partition, table (and source of its
+rows) and bundle; the local runner's bundles are large (one per worker and stage): 186 files for the
+10,052 Reuters documents on 2 cores (120 before).
 
 A bundle that fails leaves its files behind, and a retried bundle may be split differently; so a file's
 presence proves nothing. Each write step outputs the paths it wrote, and Beam keeps only the outputs of
