@@ -1,5 +1,9 @@
 """Documents cross every stage boundary pickled, their long strings compressed."""
+import dataclasses
 import pickle
+import random
+import string
+import zlib
 
 from transforms.document import Document, Entity
 
@@ -26,3 +30,17 @@ def test_long_texts_travel_compressed_and_short_ones_as_they_are():
     short_doc = Document(doc_id="d3", source_uri="u", content_type="text", encoding="utf-8", raw="Hi.", text="Hi.")
     assert pickle.loads(pickle.dumps(short_doc)) == short_doc
     assert b"Hi." in pickle.dumps(short_doc)  # below the threshold nothing is compressed
+
+
+def test_the_text_costs_little_beside_the_page_it_was_cleaned_from():
+    # The clean text is the page's article lines: packed with the page, zlib finds them there.
+    draw = random.Random(7)
+    vocabulary = ["".join(draw.choices(string.ascii_lowercase, k=draw.randint(3, 9))) for _ in range(2000)]
+    words = draw.choices(vocabulary, k=1200)
+    sentences = [" ".join(words[i:i + 15]) + "." for i in range(0, len(words), 15)]
+    page = "\n".join(f"Menu · Home · Sport {n}\n{sentence}" for n, sentence in enumerate(sentences))
+    text = "\n\n".join(sentences)
+    page_only = Document(doc_id="d4", source_uri="u", content_type="text", encoding="utf-8", raw=page)
+    with_text = dataclasses.replace(page_only, text=text)
+    assert pickle.loads(pickle.dumps(with_text)) == with_text
+    assert len(pickle.dumps(with_text)) - len(pickle.dumps(page_only)) < len(zlib.compress(text.encode(), 1)) / 2
