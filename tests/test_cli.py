@@ -141,10 +141,9 @@ def test_a_stop_signal_during_publishing_waits_until_the_block_ends():
     signals.stop_on_signals()
     finished = []
     try:
-        with pytest.raises(signals.Stopped):
-            with signals.deferred():
-                signal.raise_signal(signal.SIGTERM)
-                finished.append("the rest of the publication")
+        with pytest.raises(signals.Stopped), signals.deferred():
+            signal.raise_signal(signal.SIGTERM)
+            finished.append("the rest of the publication")
         assert finished == ["the rest of the publication"]
     finally:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)

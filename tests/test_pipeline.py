@@ -13,7 +13,6 @@ from collections import Counter
 import duckdb
 import pandas as pd
 import polars as pl
-import pyarrow.compute as pc
 import pytest
 from cli_runs import run_cli
 
