@@ -38,6 +38,7 @@ from pipelines.summary import (
     documents_to_write,
     nothing_new_summary,
     report_data,
+    step_seconds,
 )
 from schemas.rows import RunInfo, article_row, duplicate_row, entity_rows, reject_row
 from schemas.tables import (
@@ -242,7 +243,7 @@ def _run_plan(config: IngestConfig, run: RunInfo, plan: Plan, beam_args: list[st
         summary = build_summary(config, run, counters, rows, reject_reasons, time.monotonic() - started)
         summary.update(inputs_unchanged=plan.unchanged, reprocessed_files=len(plan.reprocessed),
                        rows_replaced=retraction.rows, rows_replaced_by_table=retraction.rows_by_table)
-        stats = run_stats(staging, files, counters)
+        stats = run_stats(staging, files, counters, step_seconds(result))
         phase_done("report")
         add_stats(summary, stats, phases)
         summary["report"] = report_uri(config.output, run.run_id)

@@ -102,4 +102,5 @@ def retract(output: str, staging: str, files: set[str]) -> Retraction:
             remaining = _read(fs, path).filter(pc.invert(pa.array(gone)))
             write_arrow_file(fs, posixpath.join(staging_root, REPLACED_FOLDER, relative), remaining)
             replaced.append(relative)
-    return Retraction(tuple(replaced), tuple(deleted), sum(removed.values()), frozenset(ignored), dict(removed))
+    return Retraction(replaced=tuple(replaced), deleted=tuple(deleted), rows=sum(removed.values()),
+                      rows_by_table=dict(removed), forgotten=frozenset(ignored))

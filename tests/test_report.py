@@ -15,7 +15,7 @@ import fsspec
 import pytest
 import report_fixtures as fixtures
 from browser import VIEWPORT, Browser, missing_browser_reason
-from cli_runs import ROOT, run_cli
+from cli_runs import ROOT
 
 from pipelines.report import (
     cluster_bins,
@@ -186,6 +186,7 @@ def assert_marks_drawn(marks):
     assert all(drawn for _, value, _, drawn in marks if value > 0)
 
 
+@pytest.mark.slow
 def test_rich_report_renders_every_chart_with_its_data(browser, tmp_path):
     data = fixtures.rich()
     rendered = open_report(browser, tmp_path, data)
@@ -219,6 +220,7 @@ def test_rich_report_renders_every_chart_with_its_data(browser, tmp_path):
     assert "… 25 more lines" in values["text"]
 
 
+@pytest.mark.slow
 def test_empty_report_shows_every_empty_state(browser, tmp_path):
     rendered = open_report(browser, tmp_path, fixtures.empty())
     assert_clean(rendered)
@@ -227,6 +229,7 @@ def test_empty_report_shows_every_empty_state(browser, tmp_path):
     assert "No sample documents" in rendered.values["text"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("bypass_csp", [False, True], ids=["with-csp", "escaping-alone"])
 def test_hostile_strings_show_as_text_and_never_run(browser, tmp_path, bypass_csp):
     """With the page's CSP ignored too: escaping alone must keep the injected markup inert."""
@@ -243,6 +246,7 @@ def test_hostile_strings_show_as_text_and_never_run(browser, tmp_path, bypass_cs
     assert values["marks"]["chart-entities"][0][0] == fixtures.SCRIPT
 
 
+@pytest.mark.slow
 def test_large_report_aggregates_and_renders(browser, tmp_path):
     data = fixtures.large()
     rendered = open_report(browser, tmp_path, data)
@@ -272,6 +276,7 @@ def png_size(path) -> tuple[int, int]:
     return struct.unpack(">II", head[16:24])
 
 
+@pytest.mark.slow
 def test_screenshot_is_a_real_picture(browser, tmp_path):
     from PIL import Image  # Pillow comes with apache-beam
 
@@ -291,10 +296,10 @@ def test_screenshot_is_a_real_picture(browser, tmp_path):
         assert tuple(int(hex_colour[i:i + 2], 16) for i in (1, 3, 5)) in palette
 
 
-def test_the_report_of_a_real_run_renders_its_tables(browser, tmp_path):
+@pytest.mark.slow
+def test_the_report_of_a_real_run_renders_its_tables(browser, tmp_path, sample_dataset):
     """The report `newsflow ingest` publishes, on the sample dump: its charts hold the run's rows."""
-    out = tmp_path / "out"
-    run_cli(SAMPLE_DUMP, "--output", out, "--quiet")
+    out, _ = sample_dataset
     (page,) = (out / "_runs").glob("*.html")
     rendered = browser.render(page, expressions=PAGE_JS, screenshot=tmp_path / "real.png")
     assert_clean(rendered)
