@@ -1,4 +1,5 @@
-"""Command line: `newsflow ingest INPUT... --output OUT [options] [Beam options]`, `newsflow inspect OUT [SQL]`."""
+"""Command line: `newsflow ingest INPUT... --output OUT [options] [Beam options]`, `newsflow inspect OUT [SQL]`,
+`newsflow schema [TABLE]`. The exit statuses are those of pipelines/exits.py."""
 from __future__ import annotations
 
 import argparse
@@ -157,6 +158,22 @@ def inspect_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def add_schema_parser(commands) -> None:
+    schema = commands.add_parser("schema", help="print the tables' columns and what they mean",
+                                 allow_abbrev=False)
+    schema.add_argument("table", nargs="?", choices=TABLE_MEANINGS, metavar="TABLE",
+                        help=f"one of {', '.join(TABLE_MEANINGS)}; without it, every table")
+    schema.add_argument("--format", choices=("text", "markdown"), default="text")
+
+
+def schema_command(args: argparse.Namespace) -> int:
+    from schemas.docs import schema_markdown, schema_text
+
+    tables = [args.table] if args.table else list(TABLE_MEANINGS)
+    print(schema_markdown(tables) if args.format == "markdown" else schema_text(tables))
+    return exits.OK
+
+
 def jsonl_fields(value: str) -> tuple[tuple[str, str], ...]:
     """'text=body,url=link' -> (('text', 'body'), ('url', 'link')); only newsflow's fields may be mapped."""
     pairs = []
@@ -194,22 +211,6 @@ def failure_reason(error: BaseException) -> str:
         return "permission denied while writing the output"
     last_line = next((line.strip() for line in reversed(message.splitlines()) if line.strip()), "")
     return f"{type(error).__name__}: {last_line[:300]}"
-
-
-def add_schema_parser(commands) -> None:
-    schema = commands.add_parser("schema", help="print the tables' columns and what they mean",
-                                 allow_abbrev=False)
-    schema.add_argument("table", nargs="?", choices=TABLE_MEANINGS, metavar="TABLE",
-                        help=f"one of {', '.join(TABLE_MEANINGS)}; without it, every table")
-    schema.add_argument("--format", choices=("text", "markdown"), default="text")
-
-
-def schema_command(args: argparse.Namespace) -> int:
-    from schemas.docs import schema_markdown, schema_text
-
-    tables = [args.table] if args.table else list(TABLE_MEANINGS)
-    print(schema_markdown(tables) if args.format == "markdown" else schema_text(tables))
-    return exits.OK
 
 
 def own_flags(*parsers: argparse.ArgumentParser) -> set[str]:

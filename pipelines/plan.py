@@ -25,7 +25,12 @@ log = logging.getLogger(__name__)
 
 
 class NoInput(RuntimeError):
-    """The inputs hold no file at all, or none of them could be listed: a run would read nothing."""
+    """The inputs hold no file at all (`vanished` False), or none of them could be listed (True): a run
+    would read nothing."""
+
+    def __init__(self, message: str, vanished: bool):
+        super().__init__(message)
+        self.vanished = vanished
 
 
 @dataclasses.dataclass(frozen=True)
@@ -58,8 +63,9 @@ def check_input(plan: Plan, inputs: tuple[str, ...]) -> None:
     if not plan.no_input:
         return
     if plan.unlisted:
-        raise NoInput(f"no input could be listed ({', '.join(plan.unlisted)}): it vanished, or the store refused")
-    raise NoInput(f"the inputs hold no file ({', '.join(inputs)})")
+        raise NoInput(f"no input could be listed ({', '.join(plan.unlisted)}): it vanished, or the store refused",
+                      vanished=True)
+    raise NoInput(f"the inputs hold no file ({', '.join(inputs)})", vanished=False)
 
 
 def list_inputs(inputs: tuple[str, ...], exclude: str) -> tuple[list[InputFile], list[str]]:

@@ -36,8 +36,8 @@ def watch(config, beam_args: list[str], poll_seconds: float = DEFAULT_POLL_SECON
                 summary = run_ingest(config, beam_args, progress)
                 if not summary.get("nothing_new") and show:
                     show(summary)
-            except NoInput as error:  # an empty delivery folder: wait for files
-                log.debug("nothing to read at this poll: %s", error)
+            except NoInput as error:  # an empty delivery folder: wait for files; a vanished one is worth a word
+                (log.warning if error.vanished else log.debug)("nothing to read at this poll: %s", error)
             except OutputLocked as error:
                 log.warning("skipped this poll: %s", error)
             except Exception as error:  # noqa: BLE001 - one failed batch must not end the watch

@@ -13,6 +13,8 @@ from collections import Counter
 import duckdb
 import pandas as pd
 import polars as pl
+import pyarrow as pa
+import pyarrow.dataset as ds
 import pytest
 from cli_runs import run_cli
 
@@ -195,6 +197,18 @@ def test_polars_reads_every_table_as_written_with_integer_partitions(sample_run)
     assert undated.height == 1 and undated["year"].null_count() == 1
     dated = articles.filter(pl.col("published_date").is_not_null())
     assert dated["year"].to_list() == [day.year for day in dated["published_date"].to_list()]
+
+
+def test_a_spark_style_hive_reader_reads_every_table_as_written(sample_run):
+    """What Spark does with a folder: discover the `key=value` folders, infer their types, NULL for
+    __HIVE_DEFAULT_PARTITION__ (here pyarrow's own discovery, without newsflow's partition schema)."""
+    out, _, _ = sample_run
+    for table in (ARTICLES, ENTITIES, DUPLICATES, REJECTS):
+        found = ds.dataset(out / table, format="parquet", partitioning="hive").to_table()
+        assert found.num_rows == open_table(str(out), table).count_rows(), table
+    articles = ds.dataset(out / ARTICLES, format="parquet", partitioning="hive").to_table()
+    assert pa.types.is_integer(articles.schema.field("year").type)
+    assert articles.column("year").null_count == 1
 
 
 def test_duckdb_reads_every_table_as_written_with_integer_partitions(sample_run):
