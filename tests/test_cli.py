@@ -32,6 +32,16 @@ def test_beam_options_go_to_beam_with_their_values_and_flags_take_none():
     assert beam == ["--runner", "DataflowRunner", "--project=p", "--save_main_session"]
 
 
+def test_the_beam_options_the_readme_shows_for_each_runner_are_accepted():
+    documented = ["--runner=DataflowRunner", "--project=PROJECT", "--region=europe-west1",
+                  "--temp_location=gs://BUCKET/tmp", "--setup_file=./setup.py", "--experiments=use_runner_v2",
+                  "--sdk_container_image=REGION-docker.pkg.dev/PROJECT/REPO/newsflow:1", "--runner=PortableRunner",
+                  "--job_endpoint=localhost:8099", "--environment_type=EXTERNAL", "--environment_config=localhost:50000",
+                  "--flink_master=FLINK_HOST:8081", "--direct_running_mode=in_memory", "--direct_num_workers=1"]
+    ours, beam = split(["ingest", "dump/", "--output", "out", *documented])
+    assert (ours, beam) == (["ingest", "dump/", "--output", "out"], documented)
+
+
 @pytest.mark.parametrize("typo, suggestion", [
     (["--quite"], "--quiet"),
     (["--reproces", "all"], "--reprocess"),
