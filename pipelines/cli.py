@@ -261,7 +261,7 @@ def ingest_command(args: argparse.Namespace, beam_args: list[str]) -> int:
     logs.configure("error" if args.quiet else args.log_level, args.log_format)
     problem = usage_problem(args)
     if problem:
-        print(f"newsflow: error: {problem}", file=sys.stderr)
+        log.error("error: %s", problem)  # a JSON line too with --log-format json
         return exits.USAGE
     config = IngestConfig(
         inputs=tuple(args.inputs),
