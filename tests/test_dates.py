@@ -4,6 +4,7 @@ All fixtures are fictional news text written for these tests.
 """
 import datetime as dt
 import random
+import socket
 
 import apache_beam as beam
 import pytest
@@ -21,6 +22,7 @@ from transforms.dates import (
     markup_candidates,
     reference_from_uri,
     resolve_year,
+    stated_address,
 )
 from transforms.document import Document
 
@@ -393,8 +395,8 @@ def html_page(head: str = "", byline: str = "", teasers: str = "") -> str:
     )
 
 
-def extract_html(html: str, hint: dt.date | None = None):
-    return extract(html_to_text(html), hint=hint, html=html)
+def extract_html(html: str, hint: dt.date | None = None, **kw):
+    return extract(html_to_text(html), hint=hint, html=html, **kw)
 
 
 def kinds(html: str) -> dict[float, dt.date]:
@@ -492,3 +494,63 @@ def test_html_to_text_drops_long_tags_and_keeps_text_after_a_stray_angle_bracket
     text = html_to_text(f"<div {attributes}>3 May 2021</div><p>a < b and 2 > 1</p>")
     assert "2031" not in text
     assert "3 May 2021" in text and "a < b and 2 > 1" in text
+
+
+# --- htmldate, one more reader of the HTML ------------------------------------------------------------------
+
+
+def test_a_date_only_htmldate_reads_in_the_markup_is_the_answer():
+    html = html_page(byline='<abbr class="published" title="2021-05-03T10:00:00">May 3</abbr>')
+    result = extract_html(html)
+    assert (result.published_date, result.date_source) == (D(2021, 5, 3), "htmldate")
+
+
+def test_a_date_only_htmldate_finds_in_the_text_is_a_weak_answer():
+    story = (
+        "The pier was first closed on 3 May 2021 after a storm, and the council has argued ever since about "
+        "who should pay for the repairs, the harbour board or the town itself, which owns the land."
+    )
+    result = extract_html(html_page(teasers=f"<p>{story}</p>"))
+    assert (result.published_date, result.date_source) == (D(2021, 5, 3), "htmldate-text")
+    assert result.confidence < 0.45  # any date line in the byline area beats it
+    dated = html_page(byline="20.09.2020", teasers=f"<p>{story}</p>")
+    assert extract_html(dated).published_date == D(2020, 9, 20)
+
+
+def test_htmldate_never_answers_after_the_reference_day_nor_with_a_year_alone():
+    html = html_page(byline='<abbr class="published" title="2021-05-03T10:00:00">May 3</abbr>')
+    # Its text search then finds the year 2021 alone ("2021-01-01"): no day.
+    assert extract_html(html, reference_date=D(2021, 4, 1)).published_date is None
+
+
+def test_htmldate_never_downloads_a_page_that_looks_like_a_web_address(monkeypatch):
+    def no_network(*args, **kwargs):
+        raise AssertionError("the dates stage tried to open a connection")
+
+    monkeypatch.setattr(socket.socket, "connect", no_network)
+    monkeypatch.setattr(socket, "create_connection", no_network)
+    for raw in ("https://example.com/2021/05/03/pier.html", "http://example.com/", html_page()):
+        dated = date_document(doc(raw, content_type="html", url="https://example.com/news/pier"))
+        assert dated.published_date in (None, D(2021, 5, 3))
+
+
+def test_the_address_a_page_states_for_itself_is_read_for_dates():
+    head = '<link rel="canonical" href="https://example.com/news/2021/05/03/pier">'
+    result = extract_html(html_page(head))
+    assert (result.published_date, result.date_source) == (D(2021, 5, 3), "url")
+    assert stated_address('<meta property="og:url" content="https://example.com/2020/02/01/x">') == (
+        "https://example.com/2020/02/01/x"
+    )
+    assert stated_address('<link rel="canonical" href="/2020/02/01/x">') is None  # not a web address
+    # The address the input gives wins over the one the page states.
+    dated = date_document(doc(html_page(head), content_type="html", url="https://example.com/2021/06/07/pier"))
+    assert dated.published_date == D(2021, 6, 7)
+
+
+def test_date_documents_transform_reads_html_with_htmldate():
+    html = html_page(byline='<abbr class="published" title="2021-05-03T10:00:00">May 3</abbr>')
+    with BeamTestPipeline() as pipeline:
+        outputs = pipeline | beam.Create([doc(html, content_type="html")]) | DateDocuments()
+        dated = outputs.documents | beam.Map(lambda d: (d.published_date, d.date_source))
+        assert_that(dated, equal_to([(D(2021, 5, 3), "htmldate")]), label="dates")
+        assert_that(outputs.rejects, equal_to([]), label="no rejects")

@@ -11,6 +11,8 @@ Every signal becomes a `Candidate` (a date, where it came from, a score in 0..1,
 | html-markup | the markup's first published-date field (meta, JSON-LD, <time>)   | 0.85       |
 | html-meta   | the date the HTML extractor found in the page metadata (`hint`)   | 0.80       |
 |             | ... as sure as a markup field of the same day; else (none) 0.60 | 0.45-0.85  |
+| htmldate    | the day htmldate finds in the markup: as sure as the hint         | 0.45-0.85  |
+| url         | ... also from the address the page states (canonical, og:url)     | 0.85       |
 | timestamp   | a Unix epoch (s, ms, us or ns) on a line of its own               | 0.80       |
 | byline      | a date after an author ("By Jane Roe, 3 May 2021", "von X ·")      | 0.75       |
 | path        | a full date in a file path: .../2021-03-04/story.txt              | 0.60       |
@@ -21,6 +23,7 @@ Every signal becomes a `Candidate` (a date, where it came from, a score in 0..1,
 | html-markup | a plain "date" field (<meta name="date">): ranks with a date line | 0.45       |
 | html-markup | the modification time (article:modified_time, dateModified)       | 0.35       |
 | timestamp   | an epoch line inside or after the article (a cache key, a counter) | 0.35       |
+| htmldate-text | the day htmldate's search of the text finds (not January 1)      | 0.35       |
 | fetched     | the day a crawler fetched the page (WARC-Date): the last resort    | 0.30       |
 
 Dates written in the page then move with their position: in the byline area around the title and the
@@ -43,8 +46,14 @@ member) was last modified.
 Month names: English, German, French, Spanish, Portuguese, Italian, Russian, Dutch; numeric dates day
 first (21.01.2017) unless only month first is valid or the page writes US dates.
 
-Speed: plain regular expressions, no dateparser. One fast pass finds the years; the date patterns only
-read short windows around them, in the head of the page and around the article start.
+HTML pages are also read by htmldate (`transforms/htmldates.py`), the library made for them: its day is one
+more candidate, as sure as the markup field that names the same day (a shown date it names is confirmed);
+a day only its search of the text finds is one more date of the text. The address a page states for itself
+(canonical link, og:url) is read for dates when the input gives none.
+
+Speed: plain regular expressions, no dateparser; htmldate only for HTML pages. One fast pass finds the
+years; the date patterns only read short windows around them, in the head of the page and around the
+article start.
 """
 from __future__ import annotations
 
@@ -61,6 +70,7 @@ import apache_beam as beam
 
 from transforms.clean import line_key
 from transforms.document import Document
+from transforms.htmldates import htmldate_day
 from transforms.lexicon import MONTHS, is_ticker
 from transforms.routing import ApplyStage
 from transforms.templates import source_of
@@ -129,6 +139,8 @@ SCORE_FETCHED = CONFIDENCE_THRESHOLD  # only when nothing else is trusted: a pag
 SCORE_HTML_META = 0.80
 SCORE_HTML_META_UNCONFIRMED = 0.60  # no field of the markup names the hint's day (see `hint_candidates`)
 SCORE_TIMESTAMP = 0.80
+# htmldate's day when only its search of the page's text finds one: a date somewhere in the text.
+SCORE_HTMLDATE_TEXT = 0.35
 SCORE_TIMESTAMP_ELSEWHERE = 0.35  # an epoch line inside or after the article
 SCORE_AUTHOR_CUE = 0.75
 SCORE_PATH = 0.60
@@ -146,7 +158,7 @@ PENALTY_TWO_DIGIT_YEAR = 0.10
 # A date shown in the page that the HTML markup names too (see `confirmed`).
 BONUS_CONFIRMED_BY_MARKUP = 0.45
 MIN_SCORE_TO_CONFIRM = 0.40  # a date line or a byline; not a date in running text or on a comment
-MARKUP_SOURCES = frozenset({"html-meta", "html-markup"})
+MARKUP_SOURCES = frozenset({"html-meta", "html-markup", "htmldate"})
 SHOWN_SOURCES = frozenset({"dateline", "byline", "header", "page"})
 
 # ---------------------------------------------------------------------------------------------
@@ -652,7 +664,9 @@ def _uri_dates(uri: str) -> list[dt.date]:
     return found
 
 
-def hint_candidates(hint: dt.date | None, markup: list[Candidate] | None = None) -> list[Candidate]:
+def hint_candidates(
+    hint: dt.date | None, markup: list[Candidate] | None = None, source: str = "html-meta"
+) -> list[Candidate]:
     """The HTML extractor's date, as sure as the field of the markup (`markup_candidates`) that names the
     same day: a hint read from a <meta name="date"> or a modification time is no publication date. When
     the markup was read (`markup` not None) and no field names that day, the extractor guessed it from
@@ -664,7 +678,19 @@ def hint_candidates(hint: dt.date | None, markup: list[Candidate] | None = None)
         score = max(same)
     else:
         score = SCORE_HTML_META if markup is None else SCORE_HTML_META_UNCONFIRMED
-    return [Candidate(hint, "html-meta", score, -1)]
+    return [Candidate(hint, source, score, -1)]
+
+
+def htmldate_candidates(html: str, markup: list[Candidate], latest: dt.date) -> list[Candidate]:
+    """htmldate's day. Found in the markup, it is as sure as a hint (`hint_candidates`); found only by its
+    search of the page's text, it is one more date of the text, as sure as a date in a short line."""
+    day = htmldate_day(html, latest, extensive=False)
+    if day:
+        return hint_candidates(day, markup, source="htmldate")
+    day = htmldate_day(html, latest, extensive=True)
+    if not day or (day.month, day.day) == (1, 1):  # January 1 is how its search gives a year alone ("© 2021")
+        return []
+    return [Candidate(day, "htmldate-text", SCORE_HTMLDATE_TEXT, -1)]
 
 
 def stated_candidates(declared: dt.date | None, fetched: dt.date | None) -> list[Candidate]:
@@ -703,6 +729,7 @@ SCORE_MARKUP_UTC_NEAR_MIDNIGHT = 0.60
 MARKUP_SCAN_CHARS = 300_000
 _MARKUP_TAG = re.compile(r"(?is)<(meta|time)\b([^>]{0,2000})>")
 _MARKUP_ATTRIBUTE = re.compile(r"""(?s)([\w:.\-]+)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))""")
+_ADDRESS_TAG = re.compile(r"(?is)<(?:link|meta)\b([^>]{0,2000})>")
 _JSON_DATE = re.compile(r'"(date(?:Published|Created|Modified))"\s*:\s*"([^"]{6,40})"')
 _KEY_PREFIX = re.compile(r"^(?:og:|dc\.|dcterms\.)")
 _ISO_DATE_TIME = re.compile(
@@ -731,6 +758,20 @@ def markup_candidates(html: str) -> list[Candidate]:
     ]
 
 
+def stated_address(html: str) -> str | None:
+    """The web address a page states for itself: its canonical link, else its og:url (a date in it is as
+    good as one in the address the input gives)."""
+    found = {}
+    for match in _ADDRESS_TAG.finditer(html[:MARKUP_SCAN_CHARS]):
+        attributes = _attributes(match[1])
+        if attributes.get("rel", "").lower() == "canonical":
+            found.setdefault("canonical", attributes.get("href", ""))
+        elif attributes.get("property", "").lower() == "og:url":
+            found.setdefault("og:url", attributes.get("content", ""))
+    address = found.get("canonical") or found.get("og:url") or ""
+    return address if address.startswith(("http://", "https://")) else None
+
+
 def _markup_score(kind: str, uncertain_day: bool) -> float:
     score = MARKUP_SCORES[kind]
     return min(score, SCORE_MARKUP_UTC_NEAR_MIDNIGHT) if uncertain_day else score
@@ -740,7 +781,7 @@ def _markup_fields(html: str):
     """(key, value) pairs of the markup in page order: meta tags, <time> tags and JSON(-LD) date fields."""
     fields = []
     for match in _MARKUP_TAG.finditer(html):
-        attributes = {m[1].lower(): m[2] or m[3] or m[4] or "" for m in _MARKUP_ATTRIBUTE.finditer(match[2])}
+        attributes = _attributes(match[2])
         if match[1].lower() == "meta":
             key = attributes.get("property") or attributes.get("name") or attributes.get("itemprop") or ""
             value = attributes.get("content", "")
@@ -750,6 +791,11 @@ def _markup_fields(html: str):
         fields.append((match.start(), key, value))
     fields += [(match.start(), match[1], match[2]) for match in _JSON_DATE.finditer(html)]
     return [(key, value) for _, key, value in sorted(fields)]
+
+
+def _attributes(tag: str) -> dict[str, str]:
+    """The attributes of a tag's text (`name="value"`, `name='value'`, `name=value`), names lowercased."""
+    return {m[1].lower(): m[2] or m[3] or m[4] or "" for m in _MARKUP_ATTRIBUTE.finditer(tag)}
 
 
 def _time_key(attributes: dict[str, str]) -> str:
@@ -967,10 +1013,11 @@ def extract_publication_date(
     yearless_reference = (
         reference_date or reference_from_uri(source_uri or "") or declared or fetched or _as_date(modified_at)
     )
+    markup = markup_candidates(html) if html else None
+    url = url or (stated_address(html) if html else None)
     candidates = collect_candidates(
-        page, body, title, url or source_uri or "", latest, yearless_reference, hint, site_lines,
-        markup_candidates(html) if html else None,
-    ) + stated_candidates(declared, fetched)
+        page, body, title, url or source_uri or "", latest, yearless_reference, hint, site_lines, markup
+    ) + stated_candidates(declared, fetched) + (htmldate_candidates(html, markup, latest) if html else [])
     return choose(confirmed(candidates), latest)
 
 
