@@ -368,6 +368,27 @@ def test_date_documents_transform():
         assert_that(outputs.rejects, equal_to([]), label="no rejects")
 
 
+def teasers(*days: str) -> list[str]:
+    """A made-up list of other stories, each with its date on a line of its own."""
+    lines = []
+    for number, day in enumerate(days):
+        lines += [f"  \u2022 Other harbour story number {number}", "", f"      {day}"]
+    return lines
+
+
+def test_the_dates_of_a_listing_lose_to_the_articles_own():
+    most_read = teasers("27. Oktober 2023", "25. Oktober 2023", "24. Oktober 2023")
+    page = page_of("Home | Region", "Most read", *most_read, TITLE, "", "Ilse Brandvold 15. Oktober 2023", "", BODY)
+    assert extract(page).published_date == D(2023, 10, 15)
+
+
+def test_dates_written_alike_far_apart_are_not_a_listing():
+    page = page_of(TITLE, "Posted on 3 May 2021", "", BODY, *["Footer links"] * 20, "Posted on 1 May 2021",
+                   *["More footer links"] * 20, "Posted on 28 April 2021")
+    result = extract(page)
+    assert (result.published_date, result.confidence) == (D(2021, 5, 3), 1.0)
+
+
 def test_timestamp_beats_a_header_date():
     page = page_of("Thursday, March 28, 2024", TITLE, "", "1484931919", "", BODY)
     assert extract(page).published_date == D(2017, 1, 20)

@@ -28,8 +28,9 @@ Every signal becomes a `Candidate` (a date, where it came from, a score in 0..1,
 
 Dates written in the page then move with their position: in the byline area around the title and the
 first body lines they gain (so a date line there beats the header), after the article (comments,
-"related posts") they lose, and the first date of the page gains a little; a date in the month of a
-/YYYY/MM/ web address gains too. Chrome is never a candidate: dates on a headline-ticker line
+"related posts") they lose, and so do dates in a listing (three or more dates written alike, a few
+lines apart: related links, archives, galleries, comments); the first date of the page gains a little; a
+date in the month of a /YYYY/MM/ web address gains too. Chrome is never a candidate: dates on a headline-ticker line
 (` // ` separators), a run of digits glued to a label ("01262020What's Hot:"), copyright lines, dates
 after the reference day. A date shown in the page (a date line, a byline) that a markup field or the hint
 names too gains 0.45: that is the date the page stands by, even when the markup calls it the modification
@@ -155,6 +156,13 @@ BONUS_FIRST_IN_PAGE = 0.05
 BONUS_URL_MONTH_AGREES = 0.10  # the web address says /2018/06/ and the date is in June 2018
 PENALTY_AFTER_ARTICLE = 0.15  # comments, related posts, archives
 PENALTY_TWO_DIGIT_YEAR = 0.10
+# Related links, archives, galleries and comments print a date on every item, written the same way (the
+# same words and signs around it): at least this many dates written alike, each within a few lines of the
+# next, are a listing of other pages' dates, not the article's own.
+LISTING_MIN_DATES = 3
+LISTING_MAX_GAP_LINES = 12
+LISTING_CONTEXT_CHARS = (12, 6)  # how much of the line before and after a date tells how it is written
+PENALTY_LISTING = 0.15
 # A date shown in the page that the HTML markup names too (see `confirmed`).
 BONUS_CONFIRMED_BY_MARKUP = 0.45
 MIN_SCORE_TO_CONFIRM = 0.40  # a date line or a byline; not a date in running text or on a comment
@@ -243,6 +251,8 @@ URI_YEAR_MONTH = re.compile(r"(?<!\d)((?:19|20)\d\d)[-/_.](0[1-9]|1[0-2])(?!\d)"
 URI_YEAR = re.compile(r"(?<![\d\w])((?:19|20)\d\d)(?![\d\w])")
 
 NEWLINE = re.compile(r"\n")
+# Runs of letters, digits and spaces, for how a date is written in its line (see `_written_like`).
+_SHAPE_RUN = re.compile(r"([^\W\d_]+)|(\d+)|(\s+)")
 # Every full date has a year: four digits, or two in "07.11.23". This single fast pass (ASCII classes keep
 # Python's fast scanning loop) finds where the slower date patterns are worth running.
 YEAR_ANCHOR = re.compile(r"[0-9][0-9](?:[0-9][0-9]|[./-][0-9][0-9][./-][0-9][0-9])")
@@ -861,6 +871,7 @@ def page_candidates(
     different stories): the same date on every page of a site is the day it was crawled.
     """
     found: list[Candidate] = []
+    lines_and_shapes: list[tuple[int, str]] = []
     ticker_lines: dict[int, bool] = {}
     for mention in find_dates(page, ranges):
         day = dt.date(mention.year, mention.month, mention.day)
@@ -887,7 +898,45 @@ def page_candidates(
             score -= PENALTY_TWO_DIGIT_YEAR
         # Capped: two bylines near the title are equally sure, and then the earlier one wins.
         found.append(Candidate(day, source, min(score, 1.0), mention.start, _other_reading(mention)))
-    return found
+        lines_and_shapes.append((number, _written_like(line, column, column + mention.end - mention.start)))
+    listed = _listed(lines_and_shapes)
+    return [dataclasses.replace(c, score=c.score - PENALTY_LISTING) if i in listed else c for i, c in enumerate(found)]
+
+
+def _written_like(line: str, start: int, end: int) -> str:
+    """How a date is written in its line: the characters around it, words as "a", numbers as "0"."""
+    before, after = LISTING_CONTEXT_CHARS
+    return _SHAPE_RUN.sub(_shape_of_run, f"{line[max(0, start - before) : start]}|{line[end : end + after]}")
+
+
+def _shape_of_run(match: re.Match) -> str:
+    return "a" if match[1] else "0" if match[2] else " "
+
+
+def _listed(lines_and_shapes: list[tuple[int, str]]) -> set[int]:
+    """The indexes of the dates in a listing: at least `LISTING_MIN_DATES` dates written alike, on
+    different lines, each at most `LISTING_MAX_GAP_LINES` below the one before."""
+    by_shape: dict[str, list[tuple[int, int]]] = {}
+    for index, (number, shape) in enumerate(lines_and_shapes):
+        by_shape.setdefault(shape, []).append((number, index))
+    listed: set[int] = set()
+    for dates in by_shape.values():
+        for run in _runs(dates):
+            if len({number for number, _ in run}) >= LISTING_MIN_DATES:
+                listed.update(index for _, index in run)
+    return listed
+
+
+def _runs(dates: list[tuple[int, int]]) -> list[list[tuple[int, int]]]:
+    """(line number, index) pairs in page order, cut where one is more than `LISTING_MAX_GAP_LINES` below
+    the one before."""
+    runs: list[list[tuple[int, int]]] = []
+    for date in dates:
+        if runs and date[0] - runs[-1][-1][0] <= LISTING_MAX_GAP_LINES:
+            runs[-1].append(date)
+        else:
+            runs.append([date])
+    return runs
 
 
 def _other_reading(mention: Mention) -> dt.date | None:
