@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import gzip
-import html
 import json
 import logging
 import re
@@ -44,6 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import corpora  # benchmarks/ is put on the path above
 
 from transforms.dates import extract_publication_date
+from transforms.htmldates import text_as_html
 
 DEFAULT_CORPUS = corpora.DEFAULT_CORPUS
 ALTERNATE_DAYS = re.compile(r"either day is acceptable: (\d{4}-\d\d-\d\d) or (\d{4}-\d\d-\d\d)")
@@ -103,12 +103,6 @@ def html_path(page: corpora.Page, root: Path) -> Path:
 def read_html_bytes(path: Path) -> bytes:
     data = path.read_bytes()
     return gzip.decompress(data) if path.suffix == ".gz" else data
-
-
-def as_html(text: str) -> str:
-    """The text as a minimal HTML page, one paragraph a line, for htmldate."""
-    paragraphs = "".join(f"<p>{html.escape(line)}</p>\n" for line in text.split("\n") if line.strip())
-    return f"<html><head></head><body>{paragraphs}</body></html>"
 
 
 def htmldate_day(page_html: str, original_date: bool, url: str | None = None) -> str | None:
@@ -273,7 +267,7 @@ def text_answers(pages: list[corpora.Page], root: Path, timer: Timer, with_htmld
             url = page.gold.get("url") or ""
             readings["newsflow, page URL given"] = iso(extract_publication_date(raw, body, title, url).published_date)
         if with_htmldate:
-            readings |= htmldate_readings(as_html(raw))
+            readings |= htmldate_readings(text_as_html(raw))
         add_answers(answers, page, readings)
     return answers
 

@@ -212,6 +212,15 @@ def test_future_dates_are_ignored():
     assert extract(page, reference_date=D(2024, 1, 1)).published_date is None
 
 
+def test_a_weak_date_htmldate_picks_too_is_the_last_resort_of_a_text_page():
+    footer = (
+        "This entry was posted by the harbour desk and filed under Eastmere, Ferries and Council, and it was "
+        "written on Saturday, 3 December 2011 at 10:00; you can follow any responses through the feed."
+    )
+    result = extract(page_of(TITLE, "", BODY, "", footer))
+    assert (result.published_date, result.date_source, result.confidence) == (D(2011, 12, 3), "htmldate-text", 0.3)
+
+
 def test_page_without_any_date():
     assert extract(page_of("Menu", TITLE, "", BODY)) == DateResult(None, None, 0.0)
 

@@ -7,22 +7,23 @@ It never raises: a page it cannot parse has no htmldate day. It never answers af
 from __future__ import annotations
 
 import datetime as dt
+import html
 import logging
 
 # htmldate logs an ERROR for every page it cannot parse: that is a page without an htmldate day, not an error.
 logging.getLogger("htmldate").setLevel(logging.CRITICAL)
 
 
-def htmldate_day(page_html: str, latest: dt.date, extensive: bool) -> dt.date | None:
-    """The publication day htmldate finds in the page (`original_date`: the first publication, not the
-    last update), or None. `extensive`: also search the page's text when its markup names no date."""
+def htmldate_day(page_html: str, latest: dt.date, extensive: bool, original: bool = True) -> dt.date | None:
+    """The day htmldate finds in the page, or None. `extensive`: also search the page's text when its
+    markup names no date; `original`: the first publication (else the latest date, an update)."""
     import htmldate  # imported once per worker, by pipelines that see HTML
 
     try:
         found = htmldate.find_date(
             page_html.encode("utf-8", "surrogatepass"),
             extensive_search=extensive,
-            original_date=True,
+            original_date=original,
             max_date=dt.datetime.combine(latest, dt.time()),
         )
     except Exception:  # noqa: BLE001 - a third-party parser's failure on one page means no date, not a reject
@@ -31,3 +32,9 @@ def htmldate_day(page_html: str, latest: dt.date, extensive: bool) -> dt.date | 
         return dt.date.fromisoformat(found) if found else None
     except ValueError:
         return None
+
+
+def text_as_html(text: str) -> str:
+    """A text page as the simplest HTML page, one paragraph a line, for htmldate to search."""
+    paragraphs = "".join(f"<p>{html.escape(line)}</p>\n" for line in text.split("\n") if line.strip())
+    return f"<html><head></head><body>{paragraphs}</body></html>"
