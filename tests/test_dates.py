@@ -391,6 +391,13 @@ def test_the_dates_of_a_listing_lose_to_the_articles_own():
     assert extract(page).published_date == D(2023, 10, 15)
 
 
+@pytest.mark.parametrize("heading", ["Read also:", "Lesen Sie auch", "\u2022 Related stories", "\u00c0 lire aussi"])
+def test_the_date_of_a_story_under_a_related_heading_is_not_the_articles(heading):
+    sidebar = [heading, "Pier repairs delayed again", "12.01.2021", "", "Home", "Region", "Sport", "Weather"]
+    page = page_of(*sidebar, TITLE, "03.05.2021", "", BODY)
+    assert extract(page).published_date == D(2021, 5, 3)
+
+
 def test_dates_written_alike_far_apart_are_not_a_listing():
     page = page_of(TITLE, "Posted on 3 May 2021", "", BODY, *["Footer links"] * 20, "Posted on 1 May 2021",
                    *["More footer links"] * 20, "Posted on 28 April 2021")

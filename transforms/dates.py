@@ -30,9 +30,10 @@ Every signal becomes a `Candidate` (a date, where it came from, a score in 0..1,
 Dates written in the page then move with their position: in the byline area around the title and the
 first body lines they gain (so a date line there beats the header), after the article (comments,
 "related posts") they lose, and so do dates in a listing (three or more dates written alike, a few
-lines apart: related links, archives, galleries, comments); the first date of the page gains a little; a
-date in the month of a /YYYY/MM/ web address gains too. Chrome is never a candidate: dates on a headline-ticker line
-(` // ` separators), a run of digits glued to a label ("01262020What's Hot:"), copyright lines, dates
+lines apart: related links, archives, galleries, comments) or under a heading over other stories
+("Related", "Lesen Sie auch"); the first date of the page gains a little; a date in the month of a
+/YYYY/MM/ web address gains too. Chrome is never a candidate: dates on a headline-ticker line (` // `
+separators), a run of digits glued to a label ("01262020What's Hot:"), copyright lines, dates
 after the reference day. A date shown in the page (a date line, a byline) that a markup field or the hint
 names too gains 0.45: that is the date the page stands by, even when the markup calls it the modification
 (an ambiguous 03/04/2021 is read the way the markup confirms). A UTC time within 6 hours of midnight in the
@@ -171,6 +172,8 @@ LISTING_MIN_DATES = 3
 LISTING_MAX_GAP_LINES = 12
 LISTING_CONTEXT_CHARS = (12, 6)  # how much of the line before and after a date tells how it is written
 PENALTY_LISTING = 0.15
+# The lines below a heading over other stories ("Related", "Lesen Sie auch") that are their teasers.
+RELATED_HEADING_LINES = 8
 # A date shown in the page that the HTML markup names too (see `confirmed`).
 BONUS_CONFIRMED_BY_MARKUP = 0.45
 MIN_SCORE_TO_CONFIRM = 0.40  # a date line or a byline; not a date in running text or on a comment
@@ -247,6 +250,15 @@ COMMENT_CUE = re.compile(
 )
 # "By Jane Roe | 3 May 2021": the author opens the line (inside a sentence "von" or "by" is any word).
 AUTHOR_CUE = re.compile(r"(?i)^[\W_]*(?:by|von|par|por|di|door|от|autor|author)\s+\S")
+# A heading over links to other stories: the dates in the lines below it are theirs.
+RELATED_HEADING = re.compile(
+    r"(?i)[\W_]*(?:related(?:\s+\w+)?|read\s+(?:more|also|next)|see\s+also|more\s+(?:on|from|about)\b.*|"
+    r"you\s+(?:may|might)\s+also\s+like|recommended(?:\s+\w+)?|most\s+(?:read|popular)|latest\s+\w+|"
+    r"lesen\s+sie\s+(?:auch|mehr)|mehr\s+zum\s+thema|auch\s+interessant|das\s+k[öo]nnte\s+sie\s+auch\s+interessieren|"
+    r"weitere\s+\w+|ähnliche\s+\w+|verwandte\s+\w+|beliebte\s+\w+|meistgelesen\w*|neueste\s+\w+|letzte\s+\w+|"
+    r"(?:à\s+)?lire\s+aussi|sur\s+le\s+même\s+sujet|voir\s+aussi|lee\s+también|te\s+puede\s+interesar|"
+    r"noticias\s+relacionadas|leggi\s+anche|lees\s+ook|gerelateerd\w*)[\W_]*"
+)
 # Headline tickers: " // " between stories; tickers of many stories joined by wide gaps or pipes.
 COPYRIGHT = re.compile(r"(?i)©|\(c\)|copyright|all rights reserved|alle rechte")
 # Dates in a web address or a path: /2018/06/28/, -2018-06-28-, _20180628_. Without separators the date
@@ -923,8 +935,18 @@ def page_candidates(
         # Capped: two bylines near the title are equally sure, and then the earlier one wins.
         found.append(Candidate(day, source, min(score, 1.0), mention.start, _other_reading(mention)))
         lines_and_shapes.append((number, _written_like(line, column, column + mention.end - mention.start)))
-    listed = _listed(lines_and_shapes)
-    return [dataclasses.replace(c, score=c.score - PENALTY_LISTING) if i in listed else c for i, c in enumerate(found)]
+    teasers = _listed(lines_and_shapes) | {
+        index for index, (number, _) in enumerate(lines_and_shapes) if _under_related_heading(page, starts, number)
+    }
+    return [dataclasses.replace(c, score=c.score - PENALTY_LISTING) if i in teasers else c for i, c in enumerate(found)]
+
+
+def _under_related_heading(page: str, starts: list[int], number: int) -> bool:
+    """Is this line among the teasers below a heading over other stories ("Related", "Lesen Sie auch")?"""
+    return any(
+        RELATED_HEADING.fullmatch(_line_text(page, starts, above).strip())
+        for above in range(max(0, number - RELATED_HEADING_LINES), number)
+    )
 
 
 def _written_like(line: str, start: int, end: int) -> str:
