@@ -122,6 +122,18 @@ def test_crawl_day_header_loses_to_the_dateline():
     assert (result.published_date, result.date_source) == (D(2017, 11, 11), "dateline")
 
 
+def test_a_header_date_later_than_a_date_line_of_the_article_is_the_crawl_day():
+    paragraphs = [
+        "The harbour council of Eastmere voted on Tuesday to close the old ferry pier for repairs.",
+        "Mayor Ilse Brandvold said the work would take most of the summer.",
+        "The ferry will land at the north quay until the pier reopens in September.",
+    ]
+    menu = [f"  \u2022 Section {number}" for number in range(12)]
+    page = page_of("Wednesday, 8 July 2020", *menu, TITLE, "", paragraphs[0], "", paragraphs[1], "",
+                   "27.04.2020 - 18:50", "", paragraphs[2])
+    assert extract(page, "\n\n".join(paragraphs)).published_date == D(2020, 4, 27)
+
+
 def test_date_line_under_the_title():
     page = page_of("Menu", "Sports", "Weather", TITLE, "", "By Kari Holm", "-", "Oct 10, 2023", "", BODY)
     assert extract(page).published_date == D(2023, 10, 10)
