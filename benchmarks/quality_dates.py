@@ -11,7 +11,7 @@ for measuring, never for reading failures.
 - seeds: x/5 (the gold notes allow a second day for some seeds: "either day is acceptable: A or B");
 - dev/reuters: exact-day and within-one-day accuracy against gold `published`;
 - dev/dates-text: exact-day accuracy of whole-page text, with the file path as source_uri (what the
-  pipeline sees) and with the page's web address from gold; htmldate (extensive search, original_date
+  pipeline sees of a text dump) and with the page's web address from gold beside it (as from a WARC); htmldate (extensive search, original_date
   False and True) on the same text, each line an HTML paragraph;
 - dev/dates-html: the HTML pages through the pipeline's clean and dates functions, exact-day accuracy and
   precision/recall/F1 as htmldate's evaluation counts them; htmldate (extensive search) on the same HTML;
@@ -264,8 +264,9 @@ def text_answers(pages: list[corpora.Page], root: Path, timer: Timer, with_htmld
         body, title = rough_body(raw)
         readings = {NEWSFLOW: iso(timer.run(extract_publication_date, raw, body, title, str(path)).published_date)}
         if with_url:
-            url = page.gold.get("url") or ""
-            readings["newsflow, page URL given"] = iso(extract_publication_date(raw, body, title, url).published_date)
+            # As the pipeline gives it: the input's path, and the page's address beside it (WARC, JSON Lines).
+            given = extract_publication_date(raw, body, title, str(path), url=page.gold.get("url"))
+            readings["newsflow, page URL given"] = iso(given.published_date)
         if with_htmldate:
             readings |= htmldate_readings(text_as_html(raw))
         add_answers(answers, page, readings)
