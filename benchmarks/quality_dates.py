@@ -11,8 +11,8 @@ for measuring, never for reading failures.
 - seeds: x/5 (the gold notes allow a second day for some seeds: "either day is acceptable: A or B");
 - dev/reuters: exact-day and within-one-day accuracy against gold `published`;
 - dev/dates-text: exact-day accuracy of whole-page text, with the file path as source_uri (what the
-  pipeline sees of a text dump) and with the page's web address from gold beside it (as from a WARC); htmldate (extensive search, original_date
-  False and True) on the same text, each line an HTML paragraph;
+  pipeline sees of a text dump) and with the page's web address from gold beside it (as from a WARC);
+  htmldate (extensive search, original_date False and True) on the same text, each line an HTML paragraph;
 - dev/dates-html: the HTML pages through the pipeline's clean and dates functions, exact-day accuracy and
   precision/recall/F1 as htmldate's evaluation counts them; htmldate (extensive search) on the same HTML;
 - dev/readability: the pages whose gold states `published`, as text and as HTML, as above;
