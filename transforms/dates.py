@@ -144,13 +144,6 @@ SCORE_FETCHED = CONFIDENCE_THRESHOLD  # only when nothing else is trusted: a pag
 SCORE_HTML_META = 0.80
 SCORE_HTML_META_UNCONFIRMED = 0.60  # no field of the markup names the hint's day (see `hint_candidates`)
 SCORE_TIMESTAMP = 0.80
-# htmldate's day when only its search of the page's text finds one: a date somewhere in the text.
-SCORE_HTMLDATE_TEXT = 0.35
-# A text page no candidate dates gets the latest date htmldate's search finds in its text (its head), when
-# that is one of the page's weak candidates (on the 32 such pages of the dev tune half: 6 right, 2 wrong;
-# the first date htmldate finds instead: fewer right than wrong).
-HTMLDATE_TEXT_CHARS = 100_000
-SCORE_PICKED_BY_HTMLDATE = CONFIDENCE_THRESHOLD
 SCORE_TIMESTAMP_ELSEWHERE = 0.35  # an epoch line inside or after the article
 SCORE_AUTHOR_CUE = 0.75
 SCORE_PATH = 0.60
@@ -160,20 +153,31 @@ SCORE_DATE_LINE = 0.45  # a line that is (almost) only a date
 SCORE_SHORT_LINE = 0.35  # a date inside a short line: "von Jane · 31. Oktober 2023 · 3 Kommentare"
 SCORE_RUNNING_TEXT = 0.15  # a date inside a sentence
 SCORE_COMMENT = 0.10  # a date on a reader comment ("3. Mai 2016 at 16:55 · Antwort")
+# htmldate's day when only its search of the page's text finds one: a date somewhere in the text.
+SCORE_HTMLDATE_TEXT = 0.35
+# A text page no candidate dates gets the latest date htmldate's search finds in its text (its head), when
+# that is one of the page's weak candidates (on the 32 such pages of the dev tune half: 6 right, 2 wrong;
+# the first date htmldate finds instead: fewer right than wrong).
+HTMLDATE_TEXT_CHARS = 100_000
+SCORE_PICKED_BY_HTMLDATE = CONFIDENCE_THRESHOLD
 BONUS_NEAR_ARTICLE = 0.15
 BONUS_FIRST_IN_PAGE = 0.05
 BONUS_URL_MONTH_AGREES = 0.10  # the web address says /2018/06/ and the date is in June 2018
 PENALTY_AFTER_ARTICLE = 0.15  # comments, related posts, archives
 PENALTY_TWO_DIGIT_YEAR = 0.10
-PENALTY_CRAWL_DAY_HEADER = 0.15  # a header date later than a date line of the page (`crawl_days_lowered`)
+# A header date later than a date line of the page (`crawl_days_lowered`); as much as the other position
+# penalties (dev tune half: 2 text pages right, none lost).
+PENALTY_CRAWL_DAY_HEADER = 0.15
 # Related links, archives, galleries and comments print a date on every item, written the same way (the
 # same words and signs around it): at least this many dates written alike, each within a few lines of the
-# next, are a listing of other pages' dates, not the article's own.
+# next, are a listing of other pages' dates, not the article's own. They lose as much as dates after the
+# article (dev tune half: penalties from 0.10 to 0.35 differ by one page).
 LISTING_MIN_DATES = 3
 LISTING_MAX_GAP_LINES = 12
 LISTING_CONTEXT_CHARS = (12, 6)  # how much of the line before and after a date tells how it is written
-PENALTY_LISTING = 0.15
-# The lines below a heading over other stories ("Related", "Lesen Sie auch") that are their teasers.
+PENALTY_LISTING = PENALTY_AFTER_ARTICLE
+# The lines below a heading over other stories ("Related", "Lesen Sie auch") that are their teasers (2 to
+# 8 lines below it in the dev tune pages).
 RELATED_HEADING_LINES = 8
 # A date shown in the page that the HTML markup names too (see `confirmed`).
 BONUS_CONFIRMED_BY_MARKUP = 0.45
@@ -905,7 +909,8 @@ def page_candidates(
     """Dates written in the page: datelines, bylines, header lines, date lines, dates in text.
 
     Not from a line in `site_lines` (`clean.line_key`s of lines the page's source prints on many
-    different stories): the same date on every page of a site is the day it was crawled.
+    different stories): the same date on every page of a site is the day it was crawled. The dates of
+    other stories (a listing, teasers under a "Related" heading) lose `PENALTY_LISTING`.
     """
     found: list[Candidate] = []
     lines_and_shapes: list[tuple[int, str]] = []
@@ -936,10 +941,14 @@ def page_candidates(
         # Capped: two bylines near the title are equally sure, and then the earlier one wins.
         found.append(Candidate(day, source, min(score, 1.0), mention.start, _other_reading(mention)))
         lines_and_shapes.append((number, _written_like(line, column, column + mention.end - mention.start)))
-    teasers = _listed(lines_and_shapes) | {
-        index for index, (number, _) in enumerate(lines_and_shapes) if _under_related_heading(page, starts, number)
-    }
+    teasers = _teasers(page, starts, lines_and_shapes)
     return [dataclasses.replace(c, score=c.score - PENALTY_LISTING) if i in teasers else c for i, c in enumerate(found)]
+
+
+def _teasers(page: str, starts: list[int], lines_and_shapes: list[tuple[int, str]]) -> set[int]:
+    """The indexes of the dates of other stories: in a listing, or below a heading over other stories."""
+    under_heading = {i for i, (number, _) in enumerate(lines_and_shapes) if _under_related_heading(page, starts, number)}
+    return _listed(lines_and_shapes) | under_heading
 
 
 def _under_related_heading(page: str, starts: list[int], number: int) -> bool:
