@@ -122,16 +122,18 @@ def test_crawl_day_header_loses_to_the_dateline():
     assert (result.published_date, result.date_source) == (D(2017, 11, 11), "dateline")
 
 
-def test_a_header_date_later_than_a_date_line_of_the_article_is_the_crawl_day():
+def test_a_first_line_date_later_than_a_date_line_of_the_article_is_the_crawl_day():
     paragraphs = [
         "The harbour council of Eastmere voted on Tuesday to close the old ferry pier for repairs.",
         "Mayor Ilse Brandvold said the work would take most of the summer.",
         "The ferry will land at the north quay until the pier reopens in September.",
     ]
     menu = [f"  \u2022 Section {number}" for number in range(12)]
-    page = page_of("Wednesday, 8 July 2020", *menu, TITLE, "", paragraphs[0], "", paragraphs[1], "",
-                   "27.04.2020 - 18:50", "", paragraphs[2])
-    assert extract(page, "\n\n".join(paragraphs)).published_date == D(2020, 4, 27)
+    article = [TITLE, "", paragraphs[0], "", paragraphs[1], "", "27.04.2020 - 18:50", "", paragraphs[2]]
+    body = "\n\n".join(paragraphs)
+    assert extract(page_of("Wednesday, 8 July 2020", *menu, *article), body).published_date == D(2020, 4, 27)
+    # Below the first line, a header date is no crawl day: a blog's date in its menu.
+    assert extract(page_of("Harbour Notes", "8 July 2020", *menu, *article), body).published_date == D(2020, 7, 8)
 
 
 def test_date_line_under_the_title():

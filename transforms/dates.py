@@ -40,7 +40,8 @@ names too gains 0.45: that is the date the page stands by, even when the markup 
 markup may be another day where the site is: it scores 0.60, unless a field writes that day in local time.
 The highest score wins, the earlier one on a tie; below `CONFIDENCE_THRESHOLD` the answer
 is "no date". A wire dateline or byline in the article beats a header date (often the crawl day), which
-wins when it is the only signal; a header date later than a date line the page shows is the crawl day.
+wins when it is the only signal; on the first line, later than a date line the page shows, it is the
+crawl day.
 
 Year-less dates ("SALVADOR, Feb 26 -") take the closest year that is not after the reference: the given
 `reference_date`, else a YYYY-MM-DD, YYYY-MM or YYYY folder of the source ("/1987-02/" -> Feb 28, 1987),
@@ -165,8 +166,8 @@ BONUS_FIRST_IN_PAGE = 0.05
 BONUS_URL_MONTH_AGREES = 0.10  # the web address says /2018/06/ and the date is in June 2018
 PENALTY_AFTER_ARTICLE = 0.15  # comments, related posts, archives
 PENALTY_TWO_DIGIT_YEAR = 0.10
-# A header date later than a date line of the page (`crawl_days_lowered`); as much as the other position
-# penalties (dev tune half: 2 text pages right, none lost).
+# A date on the page's first line later than a date line of the page (`crawl_days_lowered`); as much as
+# the other position penalties (dev tune half: 2 text pages right; on any header line, 1 more lost).
 PENALTY_CRAWL_DAY_HEADER = 0.15
 # Related links, archives, galleries and comments print a date on every item, written the same way (the
 # same words and signs around it): at least this many dates written alike, each within a few lines of the
@@ -1125,7 +1126,7 @@ def extract_publication_date(
     candidates = collect_candidates(
         page, body, title, url or source_uri or "", latest, yearless_reference, hint, site_lines, markup
     ) + stated_candidates(declared, fetched) + (htmldate_candidates(html, markup, latest) if html else [])
-    candidates = confirmed(crawl_days_lowered(candidates))
+    candidates = confirmed(crawl_days_lowered(candidates, page))
     result = choose(candidates, latest)
     if result == NO_DATE and not html:
         result = choose(weak_candidates_htmldate_picks(page, candidates, latest), latest)
@@ -1172,16 +1173,16 @@ def collect_candidates(
     )
 
 
-def crawl_days_lowered(candidates: list[Candidate]) -> list[Candidate]:
-    """A header date later than a date line the page shows is the day the page was crawled (sites print
-    today's date in their header): it loses `PENALTY_CRAWL_DAY_HEADER`."""
+def crawl_days_lowered(candidates: list[Candidate], page: str) -> list[Candidate]:
+    """A date on the page's first line later than a date line the page shows is the day the page was
+    crawled (sites print today's date atop every page): it loses `PENALTY_CRAWL_DAY_HEADER`."""
     shown_days = [c.date for c in candidates if c.source in SHOWN_SOURCES - {"header"} and c.score >= SCORE_DATE_LINE]
     if not shown_days:
         return candidates
-    earliest_shown = min(shown_days)
+    earliest_shown, first_line_end = min(shown_days), _line_end(page, 0)
     return [
         dataclasses.replace(c, score=c.score - PENALTY_CRAWL_DAY_HEADER)
-        if c.source == "header" and c.date > earliest_shown else c
+        if c.source == "header" and c.position < first_line_end and c.date > earliest_shown else c
         for c in candidates
     ]
 
