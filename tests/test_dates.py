@@ -598,6 +598,12 @@ def test_the_address_a_page_states_for_itself_is_read_for_dates():
     assert dated.published_date == D(2021, 6, 7)
 
 
+def test_huge_html_page_is_read_and_never_raises():
+    teasers = "<div class='teaser'><a href='/x'>Other story</a> 12.12.2012</div>\n" * 50_000
+    html = html_page('<meta property="article:published_time" content="2021-05-03T10:00:00+02:00">', teasers=teasers)
+    assert extract_html(html).published_date == D(2021, 5, 3)
+
+
 def test_date_documents_transform_reads_html_with_htmldate():
     html = html_page(byline='<abbr class="published" title="2021-05-03T10:00:00">May 3</abbr>')
     with BeamTestPipeline() as pipeline:

@@ -1108,6 +1108,7 @@ def extract_publication_date(
     """
     body = (body or "")[:MAX_INPUT_CHARS]
     page = (page or "")[:MAX_INPUT_CHARS] or body  # a stage before us may have dropped the raw page
+    html = html[:MAX_INPUT_CHARS] if html else None
     reference_date, hint = _as_date(reference_date), _as_date(hint)
     # A dump delivered in a dated folder (.../2024-03/...) cannot hold articles published after it:
     # a later date on such a page is the day it was crawled or re-served.
