@@ -1122,11 +1122,10 @@ def extract_publication_date(
     yearless_reference = (
         reference_date or reference_from_uri(source_uri or "") or declared or fetched or _as_date(modified_at)
     )
-    markup = markup_candidates(html) if html else None
     url = url or (stated_address(html) if html else None)
     candidates = collect_candidates(
-        page, body, title, url or source_uri or "", latest, yearless_reference, hint, site_lines, markup
-    ) + stated_candidates(declared, fetched) + (htmldate_candidates(html, markup, latest) if html else [])
+        page, body, title, url or source_uri or "", latest, yearless_reference, hint, site_lines, html
+    ) + stated_candidates(declared, fetched)
     candidates = confirmed(crawl_days_lowered(candidates, page))
     result = choose(candidates, latest)
     if result == NO_DATE and not html:
@@ -1155,20 +1154,22 @@ def collect_candidates(
     reference_date: dt.date | None = None,
     hint: dt.date | None = None,
     site_lines: frozenset[int] = frozenset(),
-    markup: list[Candidate] | None = None,
+    html: str | None = None,
 ) -> list[Candidate]:
     """Every dated signal of a page, scored (see the module doc). `reference_date` resolves year-less
-    dates (default: a date folder in `source_uri`); dates on `site_lines` are crawl dates; `markup` are
-    the dates the HTML markup names (`markup_candidates`), None when the page has no markup to read."""
+    dates (default: a date folder in `source_uri`); dates on `site_lines` are crawl dates; `html` is the
+    raw page when it is HTML: the dates its markup names (`markup_candidates`) and htmldate's are read."""
     yearless_reference = reference_date or reference_from_uri(source_uri)
     starts = _line_starts(page)
     article = locate_article(page, body, title, starts)
     ranges = scan_ranges(page, starts, article)
+    markup = markup_candidates(html) if html else None
     return (
         dateline_candidates(body if body.strip() else page, yearless_reference)
         + timestamp_candidates(page, starts, ranges, article, latest)
         + uri_candidates(source_uri)
         + hint_candidates(hint, markup)
+        + (htmldate_candidates(html, markup, latest) if html else [])
         + (markup or [])
         + page_candidates(page, starts, ranges, article, latest, _url_month(source_uri), site_lines)
     )
