@@ -18,17 +18,28 @@ from __future__ import annotations
 
 import argparse
 import collections
+import dataclasses
 import json
 import re
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
+from pipelines.logs import mute_beam_noise
+
+mute_beam_noise()  # before Beam is imported
+
+import corpora  # benchmarks/ is put on the path above
 import spacy
 
+from pipelines.ingest import run_ingest
+from pipelines.options import IngestConfig
+from schemas.tables import ARTICLES, DUPLICATES, ENTITIES, REJECTS, open_table
 from transforms.document import Document
 from transforms.entities import (
     DEFAULT_BATCH_SIZE,
@@ -195,6 +206,298 @@ def report_fuzzy_hits(nlp, texts: list[str], table: AliasTable) -> None:
     print(f"CoNLL mentions resolved by skeleton/fuzzy only: {sum(hits.values())} {dict(hits) or ''}")
 
 
+# ------------------------------------------------------------------------------------- whole pipeline
+
+PIPELINE_CORPORA = ("conll", "conll-train")
+# A dateline of the wire's layout: the city in capitals, then the day ("LONDON 1996-08-30").
+_DATELINE = re.compile(r"^[A-Z][A-Z .,'()/-]* \d{4}-\d{2}-\d{2}$")
+_NUMBER = re.compile(r"^[-+(]?\d[\d.,:/-]*\)?$")
+TABLE_NUMBER_SHARE = 0.3  # a line with this share of numeric tokens (and at least two) is a table row
+SHORT_LINE_WORDS = 8  # fewer words: a list item, a name line, a sub-heading; more: a sentence
+
+
+@dataclasses.dataclass
+class Outcome:
+    """One gold document through the pipeline, with the bare model's answer on its raw text."""
+
+    page: corpora.Page
+    raw: str
+    gold: set[tuple[str, str]]
+    bare: set[tuple[str, str]]
+    predicted: set[tuple[str, str]]  # from the `entities` table: (surface, type) of every row
+    mentioned: set[tuple[str, str]]  # from `articles.entities`: (text, type) of every mention
+    title: str | None  # its article's (the kept copy's for a duplicate)
+    text: str | None  # its article's; None when rejected
+    reject: str | None  # the reject reason
+    duplicate: bool = False
+
+    @property
+    def kept(self) -> str | None:
+        """What the pipeline kept of the document's words: title and text."""
+        return None if self.text is None else "\n".join(part for part in (self.title, self.text) if part)
+
+
+def run_pipeline(folder: Path, scratch: str) -> dict[str, dict]:
+    """Ingest every .txt of `folder` into a fresh output; per file name what the tables say of it:
+    title, text, entities (table rows and mentions), reject reason, whether it is a duplicate."""
+    output = f"{scratch}/{folder.name}"
+    summary = run_ingest(IngestConfig(inputs=(f"{folder}/*.txt",), output=output))
+    articles = _rows(output, ARTICLES, ["doc_id", "source_uri", "title", "text", "entities"])
+    by_doc_id = {row["doc_id"]: row for row in articles}
+    entity_rows = collections.defaultdict(list)
+    for row in _rows(output, ENTITIES, ["doc_id", "label", "surfaces"]):
+        entity_rows[row["doc_id"]].append(row)
+    results = {}
+    for row in articles:
+        results[_file_name(row["source_uri"])] = _article_result(row, entity_rows[row["doc_id"]])
+    for row in _rows(output, DUPLICATES, ["source_uri", "duplicate_of"]):
+        kept = by_doc_id[row["duplicate_of"]]
+        results[_file_name(row["source_uri"])] = {**_article_result(kept, entity_rows[kept["doc_id"]]), "duplicate": True}
+    for row in _rows(output, REJECTS, ["source_uri", "reason"]):
+        results[_file_name(row["source_uri"])] = {"reject": row["reason"]}
+    results["_summary"] = summary
+    return results
+
+
+def _rows(output: str, table: str, columns: list[str]) -> list[dict]:
+    if not Path(output, table).exists():
+        return []
+    return open_table(output, table).to_table(columns=columns).to_pylist()
+
+
+def _file_name(source_uri: str) -> str:
+    return source_uri.rsplit("/", 1)[-1]
+
+
+def _article_result(article: dict, entity_rows: list[dict]) -> dict:
+    return {
+        "title": article["title"],
+        "text": article["text"],
+        "predicted": {(s, CONLL_TYPES[r["label"]]) for r in entity_rows for s in r["surfaces"] if r["label"] in CONLL_TYPES},
+        "mentioned": {(e["text"], CONLL_TYPES[e["label"]]) for e in article["entities"] if e["label"] in CONLL_TYPES},
+    }
+
+
+def pipeline_outcomes(corpus: Path, name: str, bare_nlp, scratch: str) -> tuple[list[Outcome], dict]:
+    folder = corpus / "dev" / name
+    results = run_pipeline(folder, scratch)
+    pages = corpora.pages(name, corpus)
+    raws = [(folder / page.key).read_text(encoding="utf-8") for page in pages]
+    bare = bare_predictions(bare_nlp, raws)
+    outcomes = []
+    for page, raw, bare_set in zip(pages, raws, bare):
+        result = results.get(page.key, {"reject": "(no row in any table)"})
+        outcomes.append(
+            Outcome(
+                page=page,
+                raw=raw,
+                gold={tuple(pair) for pair in page.gold["entities"]},
+                bare=bare_set,
+                predicted=result.get("predicted", set()),
+                mentioned=result.get("mentioned", set()),
+                title=result.get("title"),
+                text=result.get("text"),
+                reject=result.get("reject"),
+                duplicate=result.get("duplicate", False),
+            )
+        )
+    return outcomes, results["_summary"]
+
+
+def occurs(text: str, surface: str) -> bool:
+    """`surface` as whole words in `text` (spacing between its words may differ)."""
+    words = [re.escape(word) for word in surface.split()]
+    return re.search(r"(?<!\w)" + r"\s+".join(words) + r"(?!\w)", text) is not None
+
+
+def miss_kind(surface: str, type_: str, outcome: Outcome) -> str:
+    """Why the pipeline's answer lacks a gold (surface, type)."""
+    if outcome.reject is not None:
+        return f"document rejected ({outcome.reject})"
+    if not occurs(outcome.kept, surface):
+        return "cleaned away (surface not in title + text)"
+    if (surface, type_) in outcome.mentioned:
+        return "merged into a canonical row with another label"
+    if any(s == surface for s, _ in outcome.predicted):
+        return "found with another type"
+    if any(_overlap(s, surface) for s, _ in outcome.predicted):
+        return "found inside a longer or shorter span"
+    if (surface, type_) in outcome.bare:
+        return "not found (the bare model found it)"
+    return "not found (the bare model missed it too)"
+
+
+def false_positive_kind(surface: str, type_: str, outcome: Outcome) -> str:
+    if any(s == surface for s, _ in outcome.gold):
+        return "gold has it with another type"
+    if any(_overlap(s, surface) for s, _ in outcome.gold):
+        return "a longer or shorter span than gold's"
+    return "not a gold entity"
+
+
+def _overlap(a: str, b: str) -> bool:
+    return occurs(a, b) or occurs(b, a)
+
+
+def lost_to_cleaning(outcome: Outcome) -> list[tuple[str, str]]:
+    """Gold (surface, type) pairs the pipeline could not find: rejected, or not in the article's words."""
+    if outcome.reject is not None:
+        return sorted(outcome.gold)
+    return sorted(g for g in outcome.gold if not occurs(outcome.kept, g[0]))
+
+
+def line_kind(line: str, index: int) -> str:
+    """What a raw line of wire copy is, in the words of a cleaner's failure list."""
+    words = line.split()
+    numbers = sum(bool(_NUMBER.match(word)) for word in words)
+    if index == 0:
+        return "headline (first line)"
+    if _DATELINE.match(line.strip()):
+        return "dateline (CITY 1996-08-30)"
+    if numbers >= 2 and numbers >= TABLE_NUMBER_SHARE * len(words):
+        return "table or results row"
+    if len(words) < SHORT_LINE_WORDS:
+        return f"short line (< {SHORT_LINE_WORDS} words)"
+    return "sentence line"
+
+
+def dropped_lines(outcome: Outcome) -> list[tuple[int, str]]:
+    """(index, line) of the raw lines whose words are not in the article (all of them when rejected)."""
+    lines = [(i, line) for i, line in enumerate(outcome.raw.split("\n")) if line.strip()]
+    if outcome.reject is not None:
+        return lines
+    kept = " ".join(outcome.kept.split())
+    return [(i, line) for i, line in lines if " ".join(line.split()) not in kept]
+
+
+def mention_line(outcome: Outcome, surface: str) -> tuple[int, str]:
+    """The first raw line that names `surface` (a gold surface is always on one line)."""
+    lines = outcome.raw.split("\n")
+    return next(((i, line) for i, line in enumerate(lines) if occurs(line, surface)), (-1, ""))
+
+
+# ------------------------------------------------------------------------------------ pipeline report
+
+
+def report_pipeline(corpus: Path, examples: int) -> None:
+    """Entities through the whole pipeline against the bare model on the raw text, per corpus and half."""
+    bare_nlp = spacy.load(DEFAULT_MODEL)
+    with tempfile.TemporaryDirectory() as scratch:
+        for name in PIPELINE_CORPORA:
+            if not (corpus / "dev" / name).is_dir():
+                continue
+            started = time.monotonic()
+            outcomes, summary = pipeline_outcomes(corpus, name, bare_nlp, scratch)
+            print(
+                f"\n{name} through the pipeline: {len(outcomes)} documents, {summary['articles']} articles, "
+                f"{summary['duplicates']} duplicates, {summary['rejects']} rejects ({time.monotonic() - started:.0f} s)"
+            )
+            split = {"tune": [o for o in outcomes if not o.page.check], "check": [o for o in outcomes if o.page.check]}
+            report_scores(split)
+            report_losses(split)
+            report_misses(split)
+            report_cleaner_losses(split, examples)
+            report_stage_examples(split["tune"], examples)
+
+
+def _halves_line(label: str, values: dict[str, float], fmt: str = "{:.3f}") -> str:
+    tune, check = values["tune"], values["check"]
+    return f"  {label:44} tune {fmt.format(tune):>7}  check {fmt.format(check):>7}  ({corpora.difference(tune, check)})"
+
+
+def report_scores(split: dict[str, list[Outcome]]) -> None:
+    systems = {"pipeline": lambda o: o.predicted, "bare model on the raw text": lambda o: o.bare}
+    f1 = {}
+    for system, answer in systems.items():
+        scores = {h: micro_prf([answer(o) for o in os], [o.gold for o in os]) for h, os in split.items()}
+        for i, measure in enumerate(("P", "R", "F1")):
+            print(_halves_line(f"{system}: {measure}", {h: s[i] for h, s in scores.items()}))
+        f1[system] = {h: s[2] for h, s in scores.items()}
+    gap = {h: f1["pipeline"][h] - f1["bare model on the raw text"][h] for h in split}
+    print(_halves_line("gap: pipeline F1 - bare F1 (target >= +0.08)", gap, "{:+.3f}"))
+    for type_ in ("PERSON", "ORG", "LOC", "MISC"):
+        for system, answer in systems.items():
+            type_f1 = {h: micro_prf([answer(o) for o in os], [o.gold for o in os], {type_})[2] for h, os in split.items()}
+            print(_halves_line(f"{system}: F1 {type_}", type_f1))
+
+
+def report_losses(split: dict[str, list[Outcome]]) -> None:
+    gold = {h: sum(len(o.gold) for o in os) for h, os in split.items()}
+    lost = {h: sum(len(lost_to_cleaning(o)) for o in os) for h, os in split.items()}
+    print(_halves_line("recall lost to cleaning (target < 0.030)", {h: lost[h] / gold[h] for h in split}))
+    print(f"    gold mentions: tune {gold['tune']}, check {gold['check']}; lost: tune {lost['tune']}, check {lost['check']}")
+    for half, outcomes in split.items():
+        reasons = collections.Counter(o.reject for o in outcomes if o.reject is not None)
+        mentions = collections.Counter()
+        for o in outcomes:
+            if o.reject is not None:
+                mentions[o.reject] += len(o.gold)
+        listed = ", ".join(f"{n} '{reason}' ({mentions[reason]} gold mentions)" for reason, n in reasons.most_common())
+        duplicates = sum(o.duplicate for o in outcomes)
+        print(f"    {half}: rejects {sum(reasons.values())}{': ' + listed if listed else ''}; duplicates {duplicates}")
+
+
+def report_misses(split: dict[str, list[Outcome]]) -> None:
+    """Every gold pair the pipeline missed, by why; every false positive, by what it is."""
+    misses = {h: collections.Counter() for h in split}
+    false = {h: collections.Counter() for h in split}
+    for half, outcomes in split.items():
+        for o in outcomes:
+            misses[half].update(miss_kind(s, t, o) for s, t in o.gold - o.predicted)
+            false[half].update(false_positive_kind(s, t, o) for s, t in o.predicted - o.gold)
+    for title, counts in (("missed gold pairs, by why", misses), ("false positives, by kind", false)):
+        print(f"  {title}:" + f"{'tune':>37} {'check':>7}")
+        for kind in sorted({k for c in counts.values() for k in c}, key=lambda k: -counts["tune"][k]):
+            print(f"    {kind:60} {counts['tune'][kind]:7} {counts['check'][kind]:7}")
+
+
+def report_cleaner_losses(split: dict[str, list[Outcome]], examples: int) -> None:
+    """Raw lines the pipeline dropped, by kind, and the gold mentions lost with them (for the cleaner)."""
+    lines = {h: collections.Counter() for h in split}
+    dropped = {h: collections.Counter() for h in split}
+    lost = {h: collections.Counter() for h in split}
+    shown = collections.defaultdict(list)
+    for half, outcomes in split.items():
+        for o in outcomes:
+            lines[half].update(line_kind(line, i) for i, line in enumerate(o.raw.split("\n")) if line.strip())
+            where = "rejected documents" if o.reject is not None else "kept articles"
+            dropped[half].update(f"{line_kind(line, i)} [{where}]" for i, line in dropped_lines(o))
+            for surface, _ in lost_to_cleaning(o):
+                index, line = mention_line(o, surface)
+                kind = f"{line_kind(line, index)} [{where}]"
+                lost[half][kind] += 1
+                if half == "tune" and len(shown[kind]) < examples:
+                    shown[kind].append(f"{o.page.key}: {line.strip()[:100]!r} ({surface})")
+    print("  lines dropped by the clean stage, by kind (tune / check): lines in the corpus, dropped, gold mentions lost")
+    for kind in sorted({k for c in dropped.values() for k in c} | {k for c in lost.values() for k in c}):
+        base = kind.split(" [")[0]
+        print(
+            f"    {kind:58} {lines['tune'][base]:5} / {lines['check'][base]:<5} "
+            f"{dropped['tune'][kind]:5} / {dropped['check'][kind]:<5} {lost['tune'][kind]:5} / {lost['check'][kind]:<5}"
+        )
+        for example in shown[kind]:
+            print(f"        e.g. {example}")
+
+
+def report_stage_examples(tune: list[Outcome], examples: int) -> None:
+    """Tune-half misses the entities stage itself causes (the words were kept), to read and fix."""
+    if not examples:
+        return
+    by_kind = collections.defaultdict(list)
+    for o in tune:
+        for surface, type_ in sorted(o.gold - o.predicted):
+            kind = miss_kind(surface, type_, o)
+            if kind.startswith(("document rejected", "cleaned away")):
+                continue
+            found = sorted(p for p in o.predicted if _overlap(p[0], surface))
+            by_kind[kind].append(f"{o.page.key}: {surface} {type_}; pipeline {found}")
+    print("  tune-half misses of the entities stage, examples:")
+    for kind, items in sorted(by_kind.items()):
+        print(f"    {kind} ({len(items)}):")
+        for item in items[:examples]:
+            print(f"      {item}")
+
+
 # ---------------------------------------------------------------------------------------------- seeds
 
 
@@ -286,9 +589,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--examples", type=int, default=3, help="tune-half examples of every kind of miss")
+    parser.add_argument("--pipeline-only", action="store_true", help="only the whole-pipeline section")
     args = parser.parse_args(argv)
+    args.corpus = args.corpus.resolve()
     if not (args.corpus / "dev" / "conll").is_dir():
         print(f"{args.corpus} not found: no gold data here, nothing measured.")
+        return 0
+    report_pipeline(args.corpus, args.examples)
+    if args.pipeline_only:
         return 0
     report_conll(args.corpus, args.repeats)
     report_seeds(args.corpus)
