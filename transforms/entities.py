@@ -38,6 +38,7 @@ from rapidfuzz import fuzz, process
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
+from transforms.casing import is_shouted, recased
 from transforms.document import Document, Entity
 from transforms.gazetteer import Place
 from transforms.gazetteer import places as gazetteer_places
@@ -71,7 +72,6 @@ SURNAME_PREFIXES = frozenset({"bin", "ibn", "van", "von", "de", "del", "da", "di
 ACRONYM_SKIPPED_WORDS = frozenset({"of", "for", "the", "and", "in", "on", "to", "de"})
 ORG_HEAD_STOP_WORDS = frozenset({"of", "for", "on", "in", "and"})  # "Observatory for Human Rights"
 ACRONYM_MAX_LETTERS = 5  # table aliases this short and all-caps ("IS", "UN") match case-sensitively
-SHOUTING_UPPER_SHARE = 0.6  # a line with more capitals than this is a headline: "IS" there is a verb
 MIN_PROPAGATED_CHARS = 3
 # One-word "names" that are references to a name given elsewhere (legal and press-release style).
 GENERIC_NAMES = frozenset(
@@ -315,9 +315,7 @@ def _alternation(forms: Iterable[str], flexible: bool = False, flags: int = 0) -
 def _is_shouting(text: str, position: int) -> bool:
     line_start = text.rfind("\n", 0, position) + 1
     line_end = text.find("\n", position)
-    line = text[line_start : line_end if line_end >= 0 else len(text)]
-    cased = [c for c in line if c.isalpha() and c.lower() != c.upper()]
-    return bool(cased) and sum(c.isupper() for c in cased) > SHOUTING_UPPER_SHARE * len(cased)
+    return is_shouted(text[line_start : line_end if line_end >= 0 else len(text)])
 
 
 # ------------------------------------------------------------------------------------------- mentions
@@ -613,9 +611,11 @@ def annotate(
     table = table or default_alias_table()
     english = [i for i, doc in enumerate(docs) if is_english(doc)]
     strings = [_annotated_string(docs[i], nlp) for i in english]
+    model_strings = [recased(string) for string in strings]
     out = [dataclasses.replace(doc, entities=[]) for doc in docs]
-    for i, string, sdoc in zip(english, strings, nlp.pipe(strings, batch_size=batch_size)):
-        out[i].entities = _entities(sdoc, string, _body_offset(docs[i]), table)
+    sdocs = nlp.pipe(model_strings, batch_size=batch_size)
+    for i, string, model_string, sdoc in zip(english, strings, model_strings, sdocs):
+        out[i].entities = _entities(sdoc, string, model_string, _body_offset(docs[i]), table)
     return out
 
 
@@ -632,16 +632,20 @@ def _body_offset(doc: Document) -> int:
     return len(doc.title) + len(TITLE_SEPARATOR) if doc.title else 0
 
 
-def _entities(sdoc: Doc, string: str, body_offset: int, table: AliasTable) -> list[Entity]:
-    """`string` is what the model read (`sdoc.text`, which spaCy rebuilds token by token: slow)."""
+def _entities(sdoc: Doc, string: str, model_string: str, body_offset: int, table: AliasTable) -> list[Entity]:
+    """`string` is the document's title and text; `model_string` what the model read (`sdoc.text`, which
+    spaCy rebuilds token by token: slow): `string` with its shouted lines re-cased, offsets unchanged."""
     mentions = _model_mentions(sdoc, table)
     mentions = _add_without_overlap(mentions, _alias_mentions(string, table), replace_inside=True)
-    mentions = _add_without_overlap(mentions, _propagated_mentions(string, mentions), replace_inside=False)
+    mentions = _add_without_overlap(mentions, _propagated_mentions(model_string, mentions), replace_inside=False)
+    if model_string is not string:
+        mentions = [dataclasses.replace(m, text=string[m.start : m.end]) for m in mentions]
     entities = [_to_entity(m, canonical, label, body_offset) for m, canonical, label in _resolve(mentions, string, table)]
     entities = _as_teams(entities, string, body_offset)
-    # A title mention is kept only for an entity the body never names: it has no offsets to give.
-    in_body = {(e.canonical, e.label) for e in entities if e.start != TITLE_OFFSET}
-    return [e for e in entities if e.start != TITLE_OFFSET or (e.canonical, e.label) not in in_body]
+    # A title mention has no offsets to give: it is kept for an entity the body never names, and for a
+    # spelling the body does not use ("LEICESTERSHIRE" in a headline): `surfaces` lists every spelling.
+    in_body = {(e.canonical, e.label, e.text) for e in entities if e.start != TITLE_OFFSET}
+    return [e for e in entities if e.start != TITLE_OFFSET or (e.canonical, e.label, e.text) not in in_body]
 
 
 _TEAM = r"[A-Z][\w.'&-]*(?: [A-Z][\w.'&-]*){0,3}"
