@@ -18,6 +18,7 @@ from transforms.entities import (
     _document_links,
     _Mention,
     _ner_upstreams,
+    _resolve,
     annotate,
     default_alias_table,
     fold,
@@ -90,7 +91,7 @@ def assert_offsets_valid(doc: Document) -> None:
 
 
 def test_model_keeps_only_what_ner_needs(nlp):
-    assert nlp.pipe_names == ["newsflow_line_breaks", "ner"]
+    assert nlp.pipe_names == ["newsflow_boundaries", "ner"]
 
 
 def test_listening_ner_keeps_its_upstream():
@@ -212,6 +213,33 @@ def test_a_surname_shared_by_two_people_is_not_linked():
         _Mention(35, 43, "Kowalski", "PERSON", "kowalski", "model"),
     ]
     assert "kowalski" not in _document_links(mentions, text)
+
+
+def mentions_of(text: str, labelled: list[tuple[str, str]]) -> list[_Mention]:
+    """Model mentions of the given names, in order, at their places in `text`."""
+    mentions, start = [], 0
+    for name, label in labelled:
+        start = text.index(name, start)
+        mentions.append(_Mention(start, start + len(name), name, label, name_key(name), "model"))
+        start += len(name)
+    return mentions
+
+
+def test_a_country_the_model_also_calls_a_person_is_a_place():
+    text = "Nepal won. Nepal lost. Aid to Nepal rose. Houston scored. Houston left. Flights to Houston."
+    labelled = [("Nepal", "PERSON"), ("Nepal", "PERSON"), ("Nepal", "GPE"),
+                ("Houston", "PERSON"), ("Houston", "PERSON"), ("Houston", "GPE")]
+    resolved = {(m.text, canonical, label) for m, canonical, label in _resolve(mentions_of(text, labelled), text,
+                                                                             default_alias_table())}
+    # one place label for a country; a city named like a person keeps the majority label
+    assert resolved == {("Nepal", "Nepal", "GPE"), ("Houston", "Houston", "PERSON")}
+
+
+def test_no_entity_runs_across_a_spaced_dash(nlp):
+    doc = annotate_one(nlp, "Squads: Belgium - Marc Vandevelde, Luc Peeters.\nFaroe Islands - Jan Olsen, Jens Martin Hansen.")
+    assert all(" - " not in e.text for e in doc.entities)
+    assert ("Faroe Islands", "GPE") in {(e.text, e.label) for e in doc.entities}  # not "Faroe Islands - Jan Olsen"
+    assert_offsets_valid(doc)
 
 
 def test_entities_have_valid_offsets_and_a_title_only_entity_has_none(nlp):

@@ -1,9 +1,10 @@
 """The entities stage: named entities of English documents, each with one canonical name.
 
 How a document is annotated:
-1. spaCy NER runs over `title + "\\n\\n" + text` (the title is context and can name entities too).
-   Only the components NER needs are loaded (see `load_model`), and every line break is a sentence
-   boundary so that no entity runs across lines.
+1. spaCy NER runs over `title + "\\n\\n" + text` (the title is context and can name entities too),
+   with its lines in capitals re-cased (`transforms/casing.py`: "LONDON 1996-08-30" is read as
+   "London 1996-08-30"). Only the components NER needs are loaded (see `load_model`), and every line
+   break and spaced dash is a sentence boundary so that no entity runs across them.
 2. Mentions are tidied: a leading "the", punctuation, a possessive "'s", trailing lowercase words
    ("Raqqa city") and trailing scores ("J. Ratcliffe 63") are trimmed; numeric labels (DATE,
    CARDINAL...) are not named entities and are dropped.
@@ -33,6 +34,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import apache_beam as beam
+import numpy
 import spacy
 from rapidfuzz import fuzz, process
 from spacy.language import Language
@@ -90,35 +92,48 @@ FUZZY_MIN_SCORE = 90
 # ---------------------------------------------------------------------------------------------- model
 
 
-@Language.component("newsflow_line_breaks")
-def mark_line_breaks(doc: Doc) -> Doc:
-    """Make every line break a sentence boundary: NER never crosses one.
+# Dashes with a space on each side: they join clauses and list items ("CRICKET - ENGLAND WIN", "Milan -
+# Dejan Savicevic"), never the words of one name (no gold name of dev/conll or dev/conll-train has one).
+SPACED_DASHES = ("-", "--", "–", "—")
+
+
+@Language.component("newsflow_boundaries")
+def mark_boundaries(doc: Doc) -> Doc:
+    """Make every line break and every spaced dash a sentence boundary: NER never crosses one.
 
     The full pipeline gets boundaries from its parser; without the parser, NER glues a name to the
-    next line ("Jim Adams\\nWASHINGTON"). Line breaks are cheap, certain boundaries in our text.
+    next line ("Jim Adams\\nWASHINGTON") or runs it across a dash ("Czech Republic - Radek Bonk").
+    Both are cheap, certain boundaries in our text.
     """
-    for i in doc.to_array("IS_SPACE").nonzero()[0]:  # only whitespace tokens: building every Token is slow
+    spaces = doc.to_array("IS_SPACE")
+    dashes = numpy.isin(doc.to_array("ORTH"), [doc.vocab.strings.add(dash) for dash in SPACED_DASHES])
+    for i in (spaces | dashes).nonzero()[0]:  # only these tokens: building every Token is slow
         token = doc[int(i)]
-        if "\n" in token.text:
+        if "\n" in token.text or (not token.is_space and _spaced(token)):
             token.is_sent_start = True
             if token.i + 1 < len(doc):
                 doc[token.i + 1].is_sent_start = True
     return doc
 
 
+def _spaced(token) -> bool:
+    return bool(token.whitespace_) and token.i > 0 and bool(token.doc[token.i - 1].whitespace_)
+
+
 def load_model(name: str = DEFAULT_MODEL) -> Language:
-    """Load the spaCy pipeline `name` with only what its NER needs, plus line-break sentence boundaries.
+    """Load the spaCy pipeline `name` with only what its NER needs, plus sentence boundaries at line
+    breaks and spaced dashes (`mark_boundaries`).
 
     In en_core_web_sm, `ner` embeds its own tok2vec: the shared `tok2vec` component feeds only the
-    tagger and parser. Loading `ner` alone gives the same entities (except across line breaks, which
-    `mark_line_breaks` now forbids) at about twice the speed of the full pipeline. A model whose NER
+    tagger and parser. Loading `ner` alone gives the same entities (except across line breaks and
+    dashes, which `mark_boundaries` forbids) at about twice the speed of the full pipeline. A model whose NER
     listens to a shared tok2vec or transformer keeps that component.
     """
     config = _model_config(name)
     needed = {"ner", *_ner_upstreams(config)}
     components = dict.fromkeys([*config["nlp"]["pipeline"], *config["nlp"].get("disabled", [])])
     nlp = spacy.load(name, exclude=[c for c in components if c not in needed])
-    nlp.add_pipe("newsflow_line_breaks", before="ner")
+    nlp.add_pipe("newsflow_boundaries", before="ner")
     return nlp
 
 
@@ -560,11 +575,15 @@ def _resolve(mentions: list[_Mention], text: str, table: AliasTable) -> list[tup
 
 
 def _gazetteer_place(key: str, mentions: list[_Mention]) -> Place | None:
-    """The gazetteer's place for a name the model tagged as a place (its canonical name and label GPE)."""
+    """The gazetteer's place for a name the model tagged as a place (its canonical name and label GPE):
+    mostly, or at least once for a country ("Sri Lanka" is no person, whatever its other mentions say)."""
     labels = collections.Counter(m.label for m in mentions if m.key == key)
-    if not labels or labels.most_common(1)[0][0] not in PLACE_LABELS:
+    if not labels.keys() & PLACE_LABELS:
         return None
-    return gazetteer_places(place_key).get(key)
+    place = gazetteer_places(place_key).get(key)
+    if place is None or (place.kind != "country" and labels.most_common(1)[0][0] not in PLACE_LABELS):
+        return None
+    return place
 
 
 def _display_name(key: str, mentions: list[_Mention]) -> str:
