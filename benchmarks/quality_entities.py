@@ -1,14 +1,28 @@
 """Quality and speed of the entities stage, against the bare spaCy model, on the shared gold data.
 
     .venv/bin/python benchmarks/quality_entities.py [--corpus ../shared/corpus] [--repeats 3]
+        [--examples N] [--pipeline-only]
 
-1. CoNLL-2003 (dev/conll): per-document sets of (surface, type), micro P/R/F1, labels mapped to the
-   CoNLL types; words/s of each system measured in the same run (CPU time, best of --repeats interleaved rounds).
-   Systems: the full en_core_web_sm pipeline (bare), the NER-only pipeline `load_model` returns, and
-   `annotate` (that pipeline plus canonicalisation), with and without fuzzy place matching.
-2. Seeds (seeds/ + seeds.gold.json `entity_aliases`): every alias group present must resolve to one
+1. The whole pipeline (`run_ingest`, as `newsflow ingest`) on dev/conll and dev/conll-train, each into
+   a fresh output; the `articles`, `entities`, `duplicates` and `rejects` tables read back. Per gold
+   document, the set of (surface, CoNLL type) of its `entities` rows (a duplicate gets its kept
+   article's, a reject none), micro P/R/F1 against gold, beside the bare model (the full
+   en_core_web_sm pipeline) and the entities stage (`annotate`) on the raw file text in the same run.
+   Every figure on the tune and the check half (`benchmarks/corpora.py`; each document is its own
+   site) with their difference. Then what the clean stage loses: the share of gold mentions whose
+   surface is not in the article's title + text or whose document was rejected (rejects by reason);
+   every missed gold pair by why (cleaned away, rejected, found with another type, inside a longer or
+   shorter span, not found); the raw lines the clean stage dropped by kind (dateline, headline, table
+   row...) and step (page cleaner alone, a later step, a rejected document), with the gold mentions
+   lost on them; examples from the tune half only (--examples N of each kind).
+2. CoNLL-2003 (dev/conll) in process: per-document sets of (surface, type), micro P/R/F1, labels mapped
+   to the CoNLL types; words/s of each system measured in the same run (CPU time, best of --repeats
+   interleaved rounds). Systems: the full en_core_web_sm pipeline (bare), the NER-only pipeline
+   `load_model` returns, and `annotate` (that pipeline plus canonicalisation), with and without fuzzy
+   place matching.
+3. Seeds (seeds/ + seeds.gold.json `entity_aliases`): every alias group present must resolve to one
    canonical name, and every alias present in a file must be found as an entity.
-3. Transliteration probe: place spellings absent from the alias table (written here), resolved by
+4. Transliteration probe: place spellings absent from the alias table (written here), resolved by
    exact key / skeleton / fuzzy matching: what fuzzy matching adds.
 
 Prints a message and exits 0 when the corpus is absent.
@@ -37,9 +51,11 @@ mute_beam_noise()  # before Beam is imported
 import corpora  # benchmarks/ is put on the path above
 import spacy
 
-from pipelines.ingest import run_ingest
+from pipelines.ingest import new_run, run_ingest
 from pipelines.options import IngestConfig
+from schemas.rows import entity_rows
 from schemas.tables import ARTICLES, DUPLICATES, ENTITIES, REJECTS, open_table
+from transforms.clean import clean_text_page
 from transforms.document import Document
 from transforms.entities import (
     DEFAULT_BATCH_SIZE,
@@ -209,11 +225,13 @@ def report_fuzzy_hits(nlp, texts: list[str], table: AliasTable) -> None:
 # ------------------------------------------------------------------------------------- whole pipeline
 
 PIPELINE_CORPORA = ("conll", "conll-train")
-# A dateline of the wire's layout: the city in capitals, then the day ("LONDON 1996-08-30").
-_DATELINE = re.compile(r"^[A-Z][A-Z .,'()/-]* \d{4}-\d{2}-\d{2}$")
+# A dateline of the wire's layout: the place, then the day ("LONDON 1996-08-30", "YORK , England 1996-08-22").
+_DATELINE = re.compile(r"^[A-Z]\D{0,60} \d{4}-\d{2}-\d{2}$")
 _NUMBER = re.compile(r"^[-+(]?\d[\d.,:/-]*\)?$")
 TABLE_NUMBER_SHARE = 0.3  # a line with this share of numeric tokens (and at least two) is a table row
-SHORT_LINE_WORDS = 8  # fewer words: a list item, a name line, a sub-heading; more: a sentence
+SHORT_LINE_WORDS = 8  # fewer words: a list item, a sub-heading; more: a sentence
+NAME_LINE_WORDS = 4  # a line of at most this many capitalised words: a byline, a name in a list
+_END_MARKS = frozenset(".!?:;\"')")
 
 
 @dataclasses.dataclass
@@ -224,11 +242,13 @@ class Outcome:
     raw: str
     gold: set[tuple[str, str]]
     bare: set[tuple[str, str]]
+    lossless: set[tuple[str, str]]  # the entities stage on the raw text (`lossless_predictions`)
     predicted: set[tuple[str, str]]  # from the `entities` table: (surface, type) of every row
     mentioned: set[tuple[str, str]]  # from `articles.entities`: (text, type) of every mention
     title: str | None  # its article's (the kept copy's for a duplicate)
     text: str | None  # its article's; None when rejected
     reject: str | None  # the reject reason
+    page_cleaned: str  # title and text of the page cleaner alone on the raw text (`clean_text_page`)
     duplicate: bool = False
 
     @property
@@ -269,23 +289,37 @@ def _file_name(source_uri: str) -> str:
     return source_uri.rsplit("/", 1)[-1]
 
 
-def _article_result(article: dict, entity_rows: list[dict]) -> dict:
+def _article_result(article: dict, rows: list[dict]) -> dict:
     return {
         "title": article["title"],
         "text": article["text"],
-        "predicted": {(s, CONLL_TYPES[r["label"]]) for r in entity_rows for s in r["surfaces"] if r["label"] in CONLL_TYPES},
+        "predicted": table_pairs(rows),
         "mentioned": {(e["text"], CONLL_TYPES[e["label"]]) for e in article["entities"] if e["label"] in CONLL_TYPES},
     }
 
 
-def pipeline_outcomes(corpus: Path, name: str, bare_nlp, scratch: str) -> tuple[list[Outcome], dict]:
+def table_pairs(rows: list[dict]) -> set[tuple[str, str]]:
+    """(surface, CoNLL type) of every spelling of every `entities` row of an article."""
+    return {(s, CONLL_TYPES[row["label"]]) for row in rows for s in row["surfaces"] if row["label"] in CONLL_TYPES}
+
+
+def lossless_predictions(nlp, texts: list[str]) -> list[set[tuple[str, str]]]:
+    """The entities stage on every whole raw file as an article's text, scored on the rows the `entities`
+    table would get: what the pipeline would find if cleaning dropped nothing."""
+    run = new_run()
+    return [table_pairs(entity_rows(doc, run)) for doc in annotate(nlp, as_documents(texts))]
+
+
+def pipeline_outcomes(corpus: Path, name: str, models: tuple, scratch: str) -> tuple[list[Outcome], dict]:
+    """Every gold document of the corpus through the pipeline, beside the bare model (`models[0]`) and
+    the entities stage (`models[1]`) on its raw text."""
     folder = corpus / "dev" / name
     results = run_pipeline(folder, scratch)
     pages = corpora.pages(name, corpus)
     raws = [(folder / page.key).read_text(encoding="utf-8") for page in pages]
-    bare = bare_predictions(bare_nlp, raws)
+    bare, lossless = bare_predictions(models[0], raws), lossless_predictions(models[1], raws)
     outcomes = []
-    for page, raw, bare_set in zip(pages, raws, bare):
+    for page, raw, bare_set, lossless_set in zip(pages, raws, bare, lossless):
         result = results.get(page.key, {"reject": "(no row in any table)"})
         outcomes.append(
             Outcome(
@@ -293,15 +327,22 @@ def pipeline_outcomes(corpus: Path, name: str, bare_nlp, scratch: str) -> tuple[
                 raw=raw,
                 gold={tuple(pair) for pair in page.gold["entities"]},
                 bare=bare_set,
+                lossless=lossless_set,
                 predicted=result.get("predicted", set()),
                 mentioned=result.get("mentioned", set()),
                 title=result.get("title"),
                 text=result.get("text"),
                 reject=result.get("reject"),
+                page_cleaned=_page_cleaned(raw),
                 duplicate=result.get("duplicate", False),
             )
         )
     return outcomes, results["_summary"]
+
+
+def _page_cleaned(raw: str) -> str:
+    page = clean_text_page(raw)
+    return "\n".join(part for part in (page.title, page.text) if part)
 
 
 def occurs(text: str, surface: str) -> bool:
@@ -346,28 +387,45 @@ def lost_to_cleaning(outcome: Outcome) -> list[tuple[str, str]]:
     return sorted(g for g in outcome.gold if not occurs(outcome.kept, g[0]))
 
 
-def line_kind(line: str, index: int) -> str:
-    """What a raw line of wire copy is, in the words of a cleaner's failure list."""
+def line_kind(lines: list[str], index: int) -> str:
+    """What raw line `index` of a piece of wire copy is, in the words of a cleaner's failure list."""
+    line = lines[index].strip()
     words = line.split()
     numbers = sum(bool(_NUMBER.match(word)) for word in words)
+    following = next((other.strip() for other in lines[index + 1 :] if other.strip()), "")
     if index == 0:
         return "headline (first line)"
-    if _DATELINE.match(line.strip()):
+    if _DATELINE.match(line):
         return "dateline (CITY 1996-08-30)"
+    if line.startswith("--"):
+        return "sign-off (-- City Newsroom +44...)"
     if numbers >= 2 and numbers >= TABLE_NUMBER_SHARE * len(words):
         return "table or results row"
+    if line[-1] not in _END_MARKS and following[:1].islower():
+        return "hard-wrapped prose (goes on below)"
+    if len(words) <= NAME_LINE_WORDS and all(word[0].isupper() for word in words) and numbers == 0:
+        return "name line (byline, list item)"
     if len(words) < SHORT_LINE_WORDS:
         return f"short line (< {SHORT_LINE_WORDS} words)"
     return "sentence line"
 
 
-def dropped_lines(outcome: Outcome) -> list[tuple[int, str]]:
-    """(index, line) of the raw lines whose words are not in the article (all of them when rejected)."""
-    lines = [(i, line) for i, line in enumerate(outcome.raw.split("\n")) if line.strip()]
-    if outcome.reject is not None:
+def dropped_lines(raw: str, kept: str | None) -> list[tuple[int, str]]:
+    """(index, line) of the raw lines whose words are not in `kept` (all of them when it is None)."""
+    lines = [(i, line) for i, line in enumerate(raw.split("\n")) if line.strip()]
+    if kept is None:
         return lines
-    kept = " ".join(outcome.kept.split())
+    kept = " ".join(kept.split())
     return [(i, line) for i, line in lines if " ".join(line.split()) not in kept]
+
+
+def where_dropped(outcome: Outcome) -> dict[int, str]:
+    """Raw line index -> which step of the clean stage dropped it: the document was rejected, the page
+    cleaner alone drops it (`clean_text_page`), or a later step (templates learned across the dump)."""
+    if outcome.reject is not None:
+        return {i: "rejected" for i, _ in dropped_lines(outcome.raw, None)}
+    by_page_cleaner = {i for i, _ in dropped_lines(outcome.raw, outcome.page_cleaned)}
+    return {i: "page cleaner" if i in by_page_cleaner else "later step" for i, _ in dropped_lines(outcome.raw, outcome.kept)}
 
 
 def mention_line(outcome: Outcome, surface: str) -> tuple[int, str]:
@@ -381,13 +439,13 @@ def mention_line(outcome: Outcome, surface: str) -> tuple[int, str]:
 
 def report_pipeline(corpus: Path, examples: int) -> None:
     """Entities through the whole pipeline against the bare model on the raw text, per corpus and half."""
-    bare_nlp = spacy.load(DEFAULT_MODEL)
+    models = spacy.load(DEFAULT_MODEL), load_model()
     with tempfile.TemporaryDirectory() as scratch:
         for name in PIPELINE_CORPORA:
             if not (corpus / "dev" / name).is_dir():
                 continue
             started = time.monotonic()
-            outcomes, summary = pipeline_outcomes(corpus, name, bare_nlp, scratch)
+            outcomes, summary = pipeline_outcomes(corpus, name, models, scratch)
             print(
                 f"\n{name} through the pipeline: {len(outcomes)} documents, {summary['articles']} articles, "
                 f"{summary['duplicates']} duplicates, {summary['rejects']} rejects ({time.monotonic() - started:.0f} s)"
@@ -402,23 +460,36 @@ def report_pipeline(corpus: Path, examples: int) -> None:
 
 def _halves_line(label: str, values: dict[str, float], fmt: str = "{:.3f}") -> str:
     tune, check = values["tune"], values["check"]
-    return f"  {label:44} tune {fmt.format(tune):>7}  check {fmt.format(check):>7}  ({corpora.difference(tune, check)})"
+    return f"  {label:58} tune {fmt.format(tune):>7}  check {fmt.format(check):>7}  ({corpora.difference(tune, check)})"
+
+
+SCORED_SYSTEMS = {
+    "pipeline (entities table)": lambda o: o.predicted,
+    "bare model, raw text": lambda o: o.bare,
+    "entities stage, raw text": lambda o: o.lossless,  # what the pipeline would find with lossless cleaning
+}
+CONLL_TYPE_NAMES = ("PERSON", "ORG", "LOC", "MISC")
 
 
 def report_scores(split: dict[str, list[Outcome]]) -> None:
-    systems = {"pipeline": lambda o: o.predicted, "bare model on the raw text": lambda o: o.bare}
+    """P/R/F1 and F1 per type of every system, on both halves; the gaps to the bare model."""
+    print(f"  {'':28}{'tune: P':>9} {'R':>6} {'F1':>6} {'check: P':>9} {'R':>6} {'F1':>6}   "
+          + " ".join(f"{t:>6}" for t in CONLL_TYPE_NAMES) + "  (F1 per type, tune / check)")
     f1 = {}
-    for system, answer in systems.items():
+    for system, answer in SCORED_SYSTEMS.items():
         scores = {h: micro_prf([answer(o) for o in os], [o.gold for o in os]) for h, os in split.items()}
-        for i, measure in enumerate(("P", "R", "F1")):
-            print(_halves_line(f"{system}: {measure}", {h: s[i] for h, s in scores.items()}))
-        f1[system] = {h: s[2] for h, s in scores.items()}
-    gap = {h: f1["pipeline"][h] - f1["bare model on the raw text"][h] for h in split}
-    print(_halves_line("gap: pipeline F1 - bare F1 (target >= +0.08)", gap, "{:+.3f}"))
-    for type_ in ("PERSON", "ORG", "LOC", "MISC"):
-        for system, answer in systems.items():
-            type_f1 = {h: micro_prf([answer(o) for o in os], [o.gold for o in os], {type_})[2] for h, os in split.items()}
-            print(_halves_line(f"{system}: F1 {type_}", type_f1))
+        f1[system] = {h: score[2] for h, score in scores.items()}
+        per_type = [
+            "/".join(f"{micro_prf([answer(o) for o in os], [o.gold for o in os], {t})[2]:.2f}" for os in split.values())
+            for t in CONLL_TYPE_NAMES
+        ]
+        print(f"  {system:28}" + "".join(f"{x:9.3f}" if i % 3 == 0 else f"{x:7.3f}"
+                                          for i, x in enumerate([*scores["tune"], *scores["check"]]))
+              + "   " + " ".join(per_type))
+    bare = f1["bare model, raw text"]
+    for system in ("pipeline (entities table)", "entities stage, raw text"):
+        gap = {h: f1[system][h] - bare[h] for h in split}
+        print(_halves_line(f"F1 gap: {system} - bare (target >= +0.08)", gap, "{:+.3f}"))
 
 
 def report_losses(split: dict[str, list[Outcome]]) -> None:
@@ -451,30 +522,31 @@ def report_misses(split: dict[str, list[Outcome]]) -> None:
             print(f"    {kind:60} {counts['tune'][kind]:7} {counts['check'][kind]:7}")
 
 
+DROP_STEPS = ("page cleaner", "later step", "rejected")
+
+
 def report_cleaner_losses(split: dict[str, list[Outcome]], examples: int) -> None:
-    """Raw lines the pipeline dropped, by kind, and the gold mentions lost with them (for the cleaner)."""
-    lines = {h: collections.Counter() for h in split}
-    dropped = {h: collections.Counter() for h in split}
-    lost = {h: collections.Counter() for h in split}
+    """Raw lines the clean stage dropped, by kind and step, and the gold mentions lost with them."""
+    lines, dropped, lost = (collections.defaultdict(collections.Counter) for _ in range(3))
     shown = collections.defaultdict(list)
     for half, outcomes in split.items():
         for o in outcomes:
-            lines[half].update(line_kind(line, i) for i, line in enumerate(o.raw.split("\n")) if line.strip())
-            where = "rejected documents" if o.reject is not None else "kept articles"
-            dropped[half].update(f"{line_kind(line, i)} [{where}]" for i, line in dropped_lines(o))
+            raw_lines = o.raw.split("\n")
+            lines[half].update(line_kind(raw_lines, i) for i, line in enumerate(raw_lines) if line.strip())
+            steps = where_dropped(o)
+            dropped[half].update((line_kind(raw_lines, i), step) for i, step in steps.items())
             for surface, _ in lost_to_cleaning(o):
                 index, line = mention_line(o, surface)
-                kind = f"{line_kind(line, index)} [{where}]"
+                kind = line_kind(raw_lines, index) if index >= 0 else "(surface not in the raw text)"
                 lost[half][kind] += 1
                 if half == "tune" and len(shown[kind]) < examples:
-                    shown[kind].append(f"{o.page.key}: {line.strip()[:100]!r} ({surface})")
-    print("  lines dropped by the clean stage, by kind (tune / check): lines in the corpus, dropped, gold mentions lost")
-    for kind in sorted({k for c in dropped.values() for k in c} | {k for c in lost.values() for k in c}):
-        base = kind.split(" [")[0]
-        print(
-            f"    {kind:58} {lines['tune'][base]:5} / {lines['check'][base]:<5} "
-            f"{dropped['tune'][kind]:5} / {dropped['check'][kind]:<5} {lost['tune'][kind]:5} / {lost['check'][kind]:<5}"
-        )
+                    shown[kind].append(f"[{steps.get(index)}] {o.page.key}: {line.strip()[:90]!r} ({surface})")
+    print("  raw lines by kind, tune / check: in the corpus; dropped by the page cleaner, by a later step of the")
+    print("  clean stage (templates), with a rejected document; gold mentions lost")
+    for kind in sorted(lines["tune"] | lines["check"] | lost["tune"] | lost["check"]):
+        counts = [lines[h][kind] for h in split] + [dropped[h][(kind, step)] for step in DROP_STEPS for h in split]
+        counts += [lost[h][kind] for h in split]
+        print(f"    {kind:38}" + "  ".join(f"{counts[i]:5}/{counts[i + 1]:<5}" for i in range(0, len(counts), 2)))
         for example in shown[kind]:
             print(f"        e.g. {example}")
 
