@@ -388,6 +388,17 @@ def test_text_without_shouted_lines_is_left_as_it_is():
     assert shouted_lines("CRICKET - SCORES .\nLONDON 1996-08-30\nEssex won .") == [(0, 18), (19, 36)]
 
 
+def test_words_in_capitals_opening_a_line_are_recased_unless_short():
+    assert recased("WASHINGTON (Reuters) - The NGC said.") == "Washington (Reuters) - The NGC said."
+    assert recased("US officials said so.\nUN staff left.") == "US officials said so.\nUN staff left."
+
+
+def test_a_dateline_run_into_its_paragraph_is_found_as_written(nlp):
+    doc = annotate_one(nlp, HARBOUR.replace("2024-03-02\n", "2024-03-02 "))
+    dateline = [e for e in doc.entities if e.start == 0]
+    assert [(e.text, e.canonical) for e in dateline] == [("PORT ALDER", "Port Alder")]
+
+
 def test_a_name_in_a_dateline_of_capitals_is_found_as_written(nlp):
     doc = annotate_one(nlp, HARBOUR)
     dateline = [e for e in doc.entities if e.start == 0]
