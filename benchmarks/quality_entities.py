@@ -231,6 +231,7 @@ _NUMBER = re.compile(r"^[-+(]?\d[\d.,:/-]*\)?$")
 TABLE_NUMBER_SHARE = 0.3  # a line with this share of numeric tokens (and at least two) is a table row
 SHORT_LINE_WORDS = 8  # fewer words: a list item, a sub-heading; more: a sentence
 NAME_LINE_WORDS = 4  # a line of at most this many capitalised words: a byline, a name in a list
+NAME_LIST_ITEMS = 4  # a line of this many comma-separated capitalised items or more: a squad, a list
 _END_MARKS = frozenset(".!?:;\"')")
 
 
@@ -401,6 +402,10 @@ def line_kind(lines: list[str], index: int) -> str:
         return "sign-off (-- City Newsroom +44...)"
     if numbers >= 2 and numbers >= TABLE_NUMBER_SHARE * len(words):
         return "table or results row"
+    if numbers >= 2:
+        return "results in words (names, scores)"
+    if _is_name_list(line):
+        return "list of names (A , B , C)"
     if line[-1] not in _END_MARKS and following[:1].islower():
         return "hard-wrapped prose (goes on below)"
     if len(words) <= NAME_LINE_WORDS and all(word[0].isupper() for word in words) and numbers == 0:
@@ -408,6 +413,11 @@ def line_kind(lines: list[str], index: int) -> str:
     if len(words) < SHORT_LINE_WORDS:
         return f"short line (< {SHORT_LINE_WORDS} words)"
     return "sentence line"
+
+
+def _is_name_list(line: str) -> bool:
+    items = [item.split() for item in line.rstrip(" .").split(",")]
+    return len(items) >= NAME_LIST_ITEMS and all(item and item[0][0].isupper() for item in items)
 
 
 def dropped_lines(raw: str, kept: str | None) -> list[tuple[int, str]]:
