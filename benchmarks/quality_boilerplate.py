@@ -9,12 +9,13 @@ per page is measured separately, in process, on the page cleaner alone.
 Reports:
 - seeds: title equal to gold, body's first line / last line, boilerplate examples gone, title not
   repeated at the top of the body, known subheadings kept (x/5 each);
-- dev/aeb-text (text input) and dev/aeb-html (HTML input, gold from aeb-text/gold.json with .txt->.html):
-  the Zyte article-extraction metric (4-gram shingles over `\\w+` tokens of the lower-cased text; per-page
+- the six body corpora (benchmarks/corpora.py BODY_CORPORA), as whole-page text dumps and as HTML: the
+  Zyte article-extraction metric (4-gram shingles over `\\w+` tokens of the lower-cased text; per-page
   precision and recall, macro-averaged over pages, a page without prediction counting for recall only;
-  F1 of the two averages), beside the keep-everything floor (the whole text dump as the answer), and
-  the time per page. aeb has no gold title: as a proxy, how often the title found in the text dump
-  agrees with the one trafilatura reads in the HTML page's metadata;
+  F1 of the two averages) on each corpus's *check* half (sites no tuning or training ever read) and its
+  *tune* half, beside the keep-everything floor; then the text cleaner with its line classifier trained
+  without each corpus (leave-one-corpus-out). aeb has no gold title: as a proxy, how often the title
+  found in the text dump agrees with the one trafilatura reads in the HTML page's metadata;
 - dev/reuters: title equal to gold, share of the story's words kept (title line and sign-off excluded),
   sign-off and control characters gone, bodies lost;
 - dev/dedup and dev/dates-text: pages left without an article body (the stage rejects them); dedup also
@@ -41,6 +42,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import corpora
+from corpora import BODY_CORPORA, Page, difference, macro_scores, page_precision, page_recall, tp_fp_fn
 
 from pipelines.logs import mute_beam_noise
 
@@ -51,6 +56,7 @@ import apache_beam as beam
 from pipelines.ingest import CleanDump, run_ingest
 from pipelines.options import IngestConfig, runner_and_options
 from transforms.clean import CleanedPage, clean_html_page, clean_text_page, has_article
+from transforms.line_classifier import line_classifier
 from transforms.read import ReadDump
 
 DEFAULT_CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
@@ -70,51 +76,11 @@ _SIGNOFF_LEFT = re.compile(r"(?:^|\s)(?:REUTERS?|Reuter)\s*$")  # " Reuter" clos
 
 
 # ---------------------------------------------------------------------------------------------
-# The Zyte article-extraction metric
-# ---------------------------------------------------------------------------------------------
-
-
-def shingles(text: str) -> Counter:
-    tokens = _TOKEN.findall(text.lower())
-    return Counter(tuple(tokens[i : i + SHINGLE]) for i in range(max(1, len(tokens) - SHINGLE + 1)) if tokens)
-
-
-def tp_fp_fn(gold: str, predicted: str) -> tuple[float, float, float]:
-    truth, guess = shingles(gold), shingles(predicted)
-    return (
-        float(sum((truth & guess).values())),
-        float(sum((guess - truth).values())),
-        float(sum((truth - guess).values())),
-    )
-
-
-def page_precision(tp: float, fp: float, fn: float) -> float:
-    if fp == fn == 0:
-        return 1.0
-    return tp / (tp + fp) if tp + fp else 0.0
-
-
-def page_recall(tp: float, fp: float, fn: float) -> float:
-    if fp == fn == 0:
-        return 1.0
-    return tp / (tp + fn) if tp + fn else 0.0
-
-
-def macro_scores(counts: list[tuple[float, float, float]]) -> tuple[float, float, float]:
-    """(precision, recall, F1): per-page scores averaged over pages, F1 of the two averages.
-
-    A page with no predicted shingle has no precision (it is left out of that average) and zero recall,
-    exactly as in the benchmark's evaluate.py.
-    """
-    precision = statistics.mean([page_precision(*c) for c in counts if c[0] + c[1] > 0] or [0.0])
-    recall = statistics.mean([page_recall(*c) for c in counts if c[0] + c[2] > 0] or [0.0])
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return precision, recall, f1
-
-
-# ---------------------------------------------------------------------------------------------
 # Running the stage
 # ---------------------------------------------------------------------------------------------
+
+
+EMPTY_PAGE = CleanedPage(None, "", None, [])  # what a rejected page leaves
 
 
 def read_text(path: Path) -> str:
@@ -168,9 +134,9 @@ def clean_through_pipeline(patterns: list[str]) -> dict[str, CleanedPage]:
                 record = json.loads(line)
                 pages[record["uri"].removeprefix("file://")] = CleanedPage(record["title"], record["text"], None, [])
     return {
-        str(path): pages.get(str(path), CleanedPage(None, "", None, []))
+        str(path): pages.get(str(path), EMPTY_PAGE)
         for pattern in patterns
-        for path in sorted(glob.glob(pattern))
+        for path in sorted(glob.glob(pattern, recursive=True))
     }
 
 
@@ -204,34 +170,89 @@ def report_seeds(corpus: Path) -> None:
     print("  " + "  ".join(f"{check} {passed[check]}/{len(gold)}" for check in SEED_CHECKS))
 
 
-def report_aeb(corpus: Path, kind: str, worst: int) -> dict[str, CleanedPage]:
-    """Prints the metric for one input kind; returns the cleaned pages by gold key."""
-    gold = json.loads((corpus / "dev" / "aeb-text" / "gold.json").read_text())
-    clean = clean_text_page if kind == "text" else clean_html_page
-    folder = corpus / "dev" / f"aeb-{kind}"
-    cleaned = clean_through_pipeline([f"{folder}/*/*.{'txt' if kind == 'text' else 'html'}"])
-    counts, floor, seconds, rows, pages = [], [], [], [], {}
-    for key, expected in sorted(gold.items()):
-        text_path = corpus / "dev" / "aeb-text" / key
-        path = text_path if kind == "text" else folder / key.replace(".txt", ".html")
-        _, elapsed = timed(clean, read_text(path))  # the page cleaner alone, in process
-        page = pages[key] = cleaned[str(path)]
-        counts.append(tp_fp_fn(expected["body"], page.text))
-        floor.append(tp_fp_fn(expected["body"], read_text(text_path)))
-        seconds.append(elapsed)
-        rows.append((key, counts[-1]))
+def _corpus_pattern(name: str, kind: str, root: Path) -> str:
+    if name == "aeb-text":
+        return f"{root}/dev/aeb-{kind}/*/*.{'txt' if kind == 'text' else 'html'}"
+    return f"{root}/dev/{name}/**/*.{'txt' if kind == 'text' else 'html.gz'}"
+
+
+def _input_path(page: Page, kind: str, root: Path) -> Path:
+    if kind == "text":
+        return corpora.text_path(page, root)
+    if page.corpus == "aeb-text":
+        return root / "dev" / "aeb-html" / page.key.replace(".txt", ".html")
+    return root / "dev" / page.corpus / page.key.replace(".txt", ".html.gz")
+
+
+def _figure(counts: list[tuple[float, float, float]]) -> str:
     p, r, f = macro_scores(counts)
-    fp_, fr, ff = macro_scores(floor)
-    print(
-        f"  {len(counts)} pages   precision {p:.3f}  recall {r:.3f}  F1 {f:.3f}"
-        f"   (keep-everything: P {fp_:.3f} R {fr:.3f} F1 {ff:.3f})"
-    )
-    print(f"  time: {describe_times(seconds)}")
-    if worst:
-        rows.sort(key=lambda row: min(page_precision(*row[1]), page_recall(*row[1])))
-        for key, c in rows[:worst]:
-            print(f"    {key:<45} P {page_precision(*c):.2f} R {page_recall(*c):.2f}")
-    return pages
+    return f"P {p:.3f} R {r:.3f} F1 {f:.3f}"
+
+
+def report_body_corpora(root: Path, kind: str, worst: int) -> dict[str, dict[str, CleanedPage]]:
+    """The Zyte metric of the clean stage on every body corpus, on its tune and check halves (by
+    site, benchmarks/corpora.py), with the keep-everything floor; returns the cleaned pages by corpus
+    and gold key. One pipeline run over all six corpora, as one dump: templates are learned per site."""
+    items = {name: corpora.pages(name, root) for name in BODY_CORPORA}
+    cleaned = clean_through_pipeline([_corpus_pattern(name, kind, root) for name in BODY_CORPORA])
+    found: dict[str, dict[str, CleanedPage]] = {}
+    macro = {"tune": [], "check": []}
+    for name in BODY_CORPORA:
+        found[name] = {page.key: cleaned.get(str(_input_path(page, kind, root)), EMPTY_PAGE) for page in items[name]}
+        figures = {}
+        for half, half_items in corpora.iter_split(items[name]):
+            counts = [tp_fp_fn(page.gold["body"], found[name][page.key].text) for page in half_items]
+            figures[half] = counts
+            macro[half].append(macro_scores(counts))
+        floor = [tp_fp_fn(page.gold["body"], corpora.read_text_dump(page, root)) for page in items[name]]
+        tune_f1, check_f1 = macro_scores(figures["tune"])[2], macro_scores(figures["check"])[2]
+        print(f"  {name:<16} check ({len(figures['check'])} pages) {_figure(figures['check'])}   "
+              f"tune ({len(figures['tune'])}) {_figure(figures['tune'])}   {difference(tune_f1, check_f1)}   "
+              f"(keep-everything F1 {macro_scores(floor)[2]:.3f})")
+        if worst:
+            rows = sorted(((page.key, tp_fp_fn(page.gold["body"], found[name][page.key].text))
+                           for page in corpora.tune_items(items[name])),
+                          key=lambda row: min(page_precision(*row[1]), page_recall(*row[1])))
+            for key, c in rows[:worst]:  # tune pages only: the check half is not for looking at
+                print(f"      {key:<60} P {page_precision(*c):.2f} R {page_recall(*c):.2f}")
+    for half in ("check", "tune"):
+        scores = macro[half]
+        print(f"  macro over the six, {half} halves: P {statistics.mean(s[0] for s in scores):.3f} "
+              f"R {statistics.mean(s[1] for s in scores):.3f} F1 {statistics.mean(s[2] for s in scores):.3f}"
+              f"   lowest F1 {min(s[2] for s in scores):.3f}")
+    return found
+
+
+def report_leave_one_corpus_out(root: Path) -> None:
+    """The cleaner with its line classifier retrained without each corpus (tune halves of the other five),
+    scored on the left-out corpus's halves: how it does on a kind of page it never saw. In process, page
+    by page, without template learning. Needs the training extra (CatBoost)."""
+    try:
+        import catboost  # noqa: F401
+    except ImportError:
+        print("  (skipped: CatBoost is not installed; pip install -e '.[train]')")
+        return
+    import train_line_classifier as training
+
+    tuning = training.tune_data(root)
+    threshold = line_classifier().threshold
+    macro = {"tune": [], "check": []}
+    for name in BODY_CORPORA:
+        classifier = training.fit([page for other, items in tuning.items() if other != name for page in items], threshold)
+        figures = {}
+        for half, half_items in corpora.iter_split(corpora.pages(name, root)):
+            figures[half] = [
+                tp_fp_fn(page.gold["body"], clean_text_page(corpora.read_text_dump(page, root), classifier=classifier).text)
+                for page in half_items
+            ]
+            macro[half].append(macro_scores(figures[half]))
+        tune_f1, check_f1 = macro_scores(figures["tune"])[2], macro_scores(figures["check"])[2]
+        print(f"  {name:<16} left out: check {_figure(figures['check'])}   tune {_figure(figures['tune'])}   "
+              f"{difference(tune_f1, check_f1)}", flush=True)
+    for half in ("check", "tune"):
+        scores = macro[half]
+        print(f"  macro over the six, {half} halves: F1 {statistics.mean(s[2] for s in scores):.3f}   "
+              f"lowest {min(s[2] for s in scores):.3f}")
 
 
 def report_title_agreement(text_pages: dict[str, CleanedPage], html_pages: dict[str, CleanedPage]) -> None:
@@ -359,11 +380,13 @@ def main(argv: list[str] | None = None) -> int:
     warm_up()
     print("seeds:")
     report_seeds(args.corpus)
-    print("aeb-text (whole-page text input):")
-    text_pages = report_aeb(args.corpus, "text", args.worst)
-    print("aeb-html (HTML input through trafilatura):")
-    html_pages = report_aeb(args.corpus, "html", args.worst)
-    report_title_agreement(text_pages, html_pages)
+    print("body corpora, whole-page text dumps (the shipped cleaner, in the pipeline, templates learned per site):")
+    text_pages = report_body_corpora(args.corpus, "text", args.worst)
+    print("body corpora, whole-page text dumps, leave-one-corpus-out (the line classifier trained without it):")
+    report_leave_one_corpus_out(args.corpus)
+    print("body corpora, HTML (through trafilatura, in the pipeline):")
+    html_pages = report_body_corpora(args.corpus, "html", args.worst)
+    report_title_agreement(text_pages["aeb-text"], html_pages["aeb-text"])
     if args.quick:
         return 0
     print("reuters:")

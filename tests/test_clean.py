@@ -390,7 +390,8 @@ def test_a_wrapped_article_among_many_headline_links_is_reflowed():
     wrapped = "\n".join("\n".join(textwrap.wrap(paragraph, width=64)) for paragraph in story)
     links = [f"Harbour council votes on plan number {n} for the old quay" for n in range(40)]
     more = [f"Kelby ferry adds a night crossing on route number {n} in May" for n in range(10)]
-    page = clean_text_page(page_of("Valdoria Daily News", "", *links, "", TITLE, "", wrapped, "", *more))
+    footer = "© 2024 Valdoria Daily News"  # a page of a site: not a plain export of its story
+    page = clean_text_page(page_of("Valdoria Daily News", "", *links, "", TITLE, "", wrapped, "", *more, footer))
     assert paragraphs(page.text) == list(story)
 
 

@@ -12,10 +12,19 @@ its neighbours. The steps:
 4. every line is classified as jusText classifies HTML blocks (bad / short / near-good / good, then
    context smoothing), with CCNet-style removal of repeated lines and runs of menu items;
 5. the page is cut into blocks of article text at long stretches of chrome and at "Related" /
-   "Comments" lines; the article is the block under the headline the page names, else the densest
-   block; it extends over a strip of ads in its middle;
+   "Comments" lines; the rules' article is the block under the headline the page names, else the
+   densest block; it extends over a strip of ads in its middle;
 6. the title is the headline: quoted by the page's name (the dump's first line), printed twice, or the
-   nearest heading above the body; it is never repeated at the start of the body.
+   nearest heading above the body; it is never repeated at the start of the body;
+7. a page that prints nothing of a site's (no furniture, no bulleted links, no menu of sections) is a
+   plain export of its story: every line but the title is the story, datelines, tables and lists too;
+8. otherwise the body is what the learned line classifier (transforms/line_classifier.py) takes for
+   article text, reading every measurement and decision above as features, with the line's neighbours
+   and its page. Rules tuned on one corpus fit that corpus; the classifier is trained on six (its
+   weights ship in transforms/data/). What the rules are sure of still holds: furniture, menus,
+   metadata and captions printed twice are never kept; the body grows over the rules' article lines at
+   its edges and in its holes, a story's dateline stays with it, and the rules' article stands in when
+   the classifier finds none. (Each of these measured leave-one-corpus-out: benchmarks/README.md.)
 
 HTML (`clean_html_page`) goes through trafilatura, which has the markup to do much better.
 
@@ -34,10 +43,13 @@ from collections.abc import Iterable
 from itertools import pairwise
 
 import apache_beam as beam
+import numpy as np
 
 from transforms.document import Document, stable_hash
 from transforms.language import detect_language, stopwords_for
 from transforms.lexicon import MONTH_PATTERN, MONTHS, is_ticker
+from transforms.line_classifier import LineClassifier, line_classifier
+from transforms.line_features import RuleVerdict, line_features
 from transforms.routing import ApplyStage, Rejected, counter
 
 # --- jusText's thresholds (its defaults, which held up on aeb-text) ------------------------------------
@@ -120,7 +132,10 @@ _CHROME_LINE = re.compile(
       | share(?:\ this(?:\ (?:article|story|post))?)?|share\ (?:on|via)\ \w+|share\ this\ on\ \w+|tweet|print
       | email|e-mail|facebook|twitter|linkedin|whatsapp|pinterest|reddit|telegram
       | back\ to\ top|return\ to\ top|go\ to\ top|top|skip\ to\ (?:main\ )?content|menu|close|search
-      | sign\ (?:in|up|out)|log\ ?in|log\ ?out|subscribe|newsletter|follow\ us(?:\ on\ \w+)?
+      | sign\ (?:in|up|out)|log\ ?in|log\ ?out|subscribe(?:\ (?:via|by)\ e-?mail|\ now)?|newsletter|follow\ us(?:\ on\ \w+)?
+      | home(?:\ ?page)?|about(?:\ us)?|contact(?:\ us)?|privacy(?:\ policy)?|terms(?:\ of\ (?:use|service))?
+      | cookie\ policy|site\ ?map|advertise(?:\ with\ us)?|careers|impressum|imprint|faq|help|give\ feedback
+      | rss(?:\ feeds?)?(?:\ .{0,40})?
       | like\ us\ on\ facebook
       | related(?:\ (?:articles?|stories|posts|news|content|topics|coverage|tags|links))?
       | more\ (?:on\ (?:the|this)\ (?:topic|story|subject)|stories|news|from\ .{1,40}|like\ this)
@@ -154,6 +169,9 @@ _END_OF_ARTICLE = re.compile(
       | more\ on\ (?:the|this)\ (?:topic|story)|more\ stories|most\ (?:viewed|read|popular|shared)
       | recommended(?:\ for\ you)?|you\ (?:may|might)\ also\ like
       | comments?|leave\ a\ (?:comment|reply)|post\ a\ comment|read\ next|latest\ news(?:\ and\ articles)?
+      | \d+\ (?:comments?|responses?|replies|reactions?)|(?:comments|responses|replies)\ \(\d+\)
+      | \d+\ thoughts?\ on\ .{1,120}|(?:join|start)\ the\ (?:discussion|conversation)|discussion
+      | (?:add|write|submit)\ (?:a|your)\ (?:comment|reply)|reader\ comments|(?:show|view|read)\ (?:all\ )?comments
       | das\ könnte\ sie\ auch\ interessieren|lesen\ sie\ auch|mehr\ zum\ thema|kommentare
       | noticias\ relacionadas|(?:también\ )?te\ puede\ interesar|comentarios|à\ lire\ aussi|commentaires
       | articles\ similaires|leggi\ anche|commenti
@@ -171,9 +189,18 @@ _COPYRIGHT = re.compile(r"©|ⓒ|\(c\) ?\d{4}|copyright\b|all rights reserved")
 # WordPress shortcodes left in the text: [custom-twitter-feeds]
 _SHORTCODE = re.compile(r"^\[[\w-]+(?:\s[^\]]*)?\]$")
 _BULLET = re.compile(r"^[•·▪►»*>-]\s")  # a list item is not a headline
+# A site's sections, as its menu names them.
+_SECTION = re.compile(
+    r"^[\W_]*(?:news|sports?|weather|opinions?|business|politics|world|u\.?s\.?|uk|local|national|international"
+    r"|entertainment|lifestyle|culture|arts?|tech(?:nology)?|science|health|travel|videos?|economy|markets?|money"
+    r"|food|style|education|environment|autos?|real estate|obituaries|podcasts?|newsletters?|more)[\W_]*$"
+)
+_LINK_BULLET = re.compile(r"^[•·▪►]\s+\w[^.!?]*$")  # "• Read Our Blog" (a story's lists use dashes too)
 _URL_ONLY = re.compile(r"^(?:https?://|www\.)\S+$")
 _BYLINE = re.compile(r"^(?:by|von|par|por|di|door|от)\s+\S")
 _PHOTO_CREDIT = re.compile(r"^(?:photo|image|picture|credit|foto|bild|source|quelle)s?\s*(?:by)?\s*:")
+# A headline in capitals with its full stop spaced off, as tokenised wire copy prints it.
+_SPACED_STOP_HEADLINE = re.compile(r"^[^a-z]*[A-Z][^a-z]* \.$")
 _DIGITS_ONLY = re.compile(r"^[\d\s:./-]+$")  # bare timestamps, counters, page numbers
 
 # --- dates and wire copy -------------------------------------------------------------------------------
@@ -190,6 +217,11 @@ _DATELINE = re.compile(
     r",?(?: Reuters?)? *[-—–]{1,2} "
     r"|^[A-Z][A-Z.'&/ -]{2,40}, [A-Z][A-Za-z.]{1,15}\.? [-—–] "  # "WOODBRIDGE, N.J. - "
     r"|^[A-Z][A-Z .,'-]{2,40} \((?:AP|Reuters|AFP|UPI|dpa)\) [-—–] "  # "WASHINGTON (AP) — "
+)
+# A dateline on a line of its own, above the story: a place in capitals and the day ("LONDON 1996-08-30",
+# "PARIS, 5 March 2024"). It is short and dated, so the line rules take it for page metadata.
+_DATELINE_OF_ITS_OWN = re.compile(
+    rf"^[A-Z][A-Z.'&/-]+(?: [A-Z][A-Z.'&/-]*){{0,3}},? (?:\d{{4}}-\d\d-\d\d|\d{{1,2}}\.? (?i:{MONTH_PATTERN}),? \d{{4}}|(?i:{MONTH_PATTERN}) \d{{1,2}},? \d{{4}})$"
 )
 # An agency's sign-off closing a story (" Reuter", "REUTER...", or typed at the end of the last line),
 # and " MORE": the story goes on in another take.
@@ -390,7 +422,8 @@ class _Line:
     heading_like: bool  # could be a title or a subheading
     word_chars: int  # characters in words (no spaces, no punctuation)
     key: str  # what copies of this line have in common: its words, lower-cased
-    chrome: bool  # page furniture, whatever its neighbours
+    chrome: bool  # page furniture or metadata, whatever its neighbours
+    furniture: bool  # the site's furniture (menus' words, links, copyright): never a story's line
     ends_article: bool  # "Related articles", "Comments": what follows is not the article
     ends_open: bool  # its last word is a stopword ("...said on"): a sentence the line break cut
     repeated: bool = False
@@ -456,22 +489,28 @@ def _is_date_line(lower: str, tokens: list[str]) -> bool:
     return not MONTH_WORDS.isdisjoint(tokens) and _DATE.search(lower) is not None
 
 
-def _is_chrome(text: str, lower: str, tokens: list[str]) -> bool:
-    """Page furniture recognisable from the line alone, whatever its neighbours."""
-    words = len(tokens)
-    if words <= CHROME_LINE_MAX_WORDS:
-        if _CHROME_LINE.match(lower) or _SHORTCODE.match(text) or _URL_ONLY.match(text):
-            return True
-        if _DIGITS_ONLY.match(text) or not _LETTERS.search(text):
-            return True
-        if _COPYRIGHT.search(lower) or _is_date_line(lower, tokens):
-            return True
-        if words <= BYLINE_MAX_WORDS and (_BYLINE.match(lower) or _PHOTO_CREDIT.match(lower)):
-            return True
+def _is_furniture(text: str, lower: str, tokens: list[str]) -> bool:
+    """The site's furniture, recognisable from the line alone: menus' and buttons' words, links,
+    copyright, tickers, cookie banners. A story never prints these."""
+    if len(tokens) <= CHROME_LINE_MAX_WORDS and (
+        _CHROME_LINE.match(lower) or _SHORTCODE.match(text) or _URL_ONLY.match(text) or _COPYRIGHT.search(lower)
+    ):
+        return True
     # Tickers and consent banners can be long, but their separators or their wording give them away.
     if is_ticker(text):
         return True
     return len(text) <= CONSENT_MAX_CHARS and "cookie" in lower and _CONSENT.search(lower) is not None
+
+
+def _is_metadata(text: str, lower: str, tokens: list[str]) -> bool:
+    """A date, a byline, a credit or a bare number on a line of its own: what a page prints around a
+    story (and a plain export of the story may keep)."""
+    words = len(tokens)
+    if words > CHROME_LINE_MAX_WORDS:
+        return False
+    if _DIGITS_ONLY.match(text) or not _LETTERS.search(text) or _is_date_line(lower, tokens):
+        return True
+    return words <= BYLINE_MAX_WORDS and (_BYLINE.match(lower) or _PHOTO_CREDIT.match(lower)) is not None
 
 
 def _ends_open(text: str, stoplists: tuple[frozenset[str], ...]) -> bool:
@@ -485,6 +524,7 @@ def _features(text: str, stoplists: tuple[frozenset[str], ...]) -> _Line:
     lower = text.lower()
     tokens = _WORD.findall(lower)
     words = len(tokens)
+    furniture = _is_furniture(text, lower, tokens)
     return _Line(
         text=text,
         chars=len(text),
@@ -493,11 +533,12 @@ def _features(text: str, stoplists: tuple[frozenset[str], ...]) -> _Line:
         sentence=_SENTENCE_END.search(text) is not None,
         heading_like=0 < words <= HEADING_MAX_WORDS
         and len(text) <= TITLE_MAX_CHARS
-        and not text.endswith((".", ",", ":", ";"))
+        and (not text.endswith((".", ",", ":", ";")) or _SPACED_STOP_HEADLINE.match(text) is not None)
         and _LETTERS.search(text) is not None,
         word_chars=sum(map(len, tokens)),
         key="".join(tokens),
-        chrome=_is_chrome(text, lower, tokens),
+        chrome=furniture or _is_metadata(text, lower, tokens),
+        furniture=furniture,
         ends_article=words <= END_MARKER_MAX_WORDS and _END_OF_ARTICLE.match(lower) is not None,
         ends_open=_ends_open(text, stoplists),
     )
@@ -564,7 +605,7 @@ def _lines_of(
     if template:
         for line in lines:
             if _hashed(line.key) in template:
-                line.chrome = True
+                line.chrome = line.furniture = True
     return lines, bool(stoplists)
 
 
@@ -952,7 +993,10 @@ def _text_article(lines: list[_Line], has_stoplist: bool) -> tuple[int | None, l
     if _enough(lines, body):
         opening = _brief_opening(lines, body[0])
         if opening is not None:
-            # The article opens with a wire brief's lines of figures, too short for the prose classifier.
+            # The article opens with a wire brief's lines of figures, too short for the prose classifier;
+            # the headline is above its dateline, not one of its lines.
+            if title is not None and title >= opening:
+                title = _find_title(lines, opening - 1)[0] if opening > 0 else None
             return title, [*range(opening, body[0]), *body]
         return title, body
     brief = _dateline_article(lines)
@@ -1011,23 +1055,149 @@ def _wire_story(raw: str) -> tuple[list[str], int | None]:
     return page_lines, _wire_headline(page_lines, signed)
 
 
-def clean_text_page(raw: str, template: frozenset[int] = frozenset()) -> CleanedPage:
+def _page_lines(raw: str, template: frozenset[int]) -> tuple[str | None, list[_Line], RuleVerdict] | None:
+    """(language, classified lines, the rules' verdict) of a page that is not bare wire copy; None for
+    a page without text. The rules' verdict is what the learned classifier starts from."""
+    printed = normalise(raw).split("\n")
+    paragraphs = reflow(printed)
+    if not paragraphs:
+        return None
+    # The site's template is in the site's language; the article under it may be in another.
+    language = _page_language([p for p in paragraphs if not _in_template(p, template)] or paragraphs)
+    lines, has_stoplist = _lines_of(paragraphs, language, template)
+    initial = [_initial_class(line, has_stoplist) for line in lines]
+    title, body = _text_article(lines, has_stoplist)
+    verdict = RuleVerdict(
+        initial_classes=initial, body=frozenset(body), title=title, has_stoplist=has_stoplist,
+        datelines=frozenset(i for i, line in enumerate(lines) if _DATELINE.match(line.text)),
+        table_rows=frozenset(i for i, line in enumerate(lines) if _is_table_row(line)),
+        furnished=_furnished(printed, lines),
+    )
+    return language, lines, verdict
+
+
+def _furnished(printed: list[str], lines: list[_Line]) -> bool:
+    """Whether anything on the page is the site's: furniture, looked for in the lines as printed too
+    (before reflowing joins "Share this:" to its buttons), or a bulleted link ("• Contact Us"). An
+    agency's sign-off is the story's. A menu is the site's when it names sections ("News", "Sport"): runs of
+    short lines and short repeats alone are not enough (a results table has both)."""
+    if any((line.furniture and not _SIGNOFF.match(line.text)) or (line.menu and _SECTION.match(line.text.lower()))
+           for line in lines):
+        return True
+    return any(
+        (_is_furniture(text, text.lower(), _WORD.findall(text.lower())) and not _SIGNOFF.match(text))
+        or (_LINK_BULLET.match(text) is not None and len(text.split()) <= BULLETED_LINK_MAX_WORDS)
+        for text in map(str.strip, printed)
+    )
+
+
+BULLETED_LINK_MAX_WORDS = 4  # "• Read Our Blog"
+DATELINE_MAX_LINES = 8  # a story's dateline is among its first lines
+SIGNOFF_MAX_WORDS = 2
+
+
+def _learned_body(
+    lines: list[_Line], verdict: RuleVerdict, template: frozenset[int], classifier: LineClassifier
+) -> list[int]:
+    """The lines the learned classifier takes for article text, without the title and the source's
+    template lines; the rules' article when the classifier finds none (a page is rejected only when
+    neither finds one)."""
+    if not verdict.furnished:
+        # Nothing of a site's: a plain export of one story (a wire file, a corpus document), whose
+        # datelines, tables and lists are the story's too.
+        counter("clean.plain_story").inc()
+        last = len(lines) - 1 if lines and _signs_off(lines, lines[-1]) else len(lines)
+        return [index for index in range(last) if index != verdict.title]
+    is_article = classifier.is_article(line_features(lines, verdict))
+    body = [
+        index for index in np.flatnonzero(is_article).tolist()
+        if index != verdict.title and not (template and _hashed(lines[index].key) in template)
+        # What the rules know for sure is never the story, wherever it stands: the site's furniture and
+        # menus, metadata (dates, bylines, credits), a caption printed twice.
+        and not (lines[index].chrome or lines[index].menu or _printed_twice_in_a_row(lines, index))
+    ]
+    if not _enough(lines, body) and _enough(lines, sorted(verdict.body)):
+        counter("clean.rules_fallback").inc()
+        body = sorted(verdict.body)
+    if body:
+        body = _grown_to_rules_article(lines, verdict, body)
+    return _with_its_dateline(lines, verdict, body)
+
+
+def _signs_off(lines: list[_Line], line: _Line) -> bool:
+    """The agency's name closing a wire story (" Reuter", " Wirepress" when its dateline credits
+    "(Wirepress)"): a sign-off, not the story."""
+    name = line.text.strip()
+    return _SIGNOFF.match(name) is not None or (
+        0 < line.words <= SIGNOFF_MAX_WORDS and any(f"({name})" in other.text for other in lines[:DATELINE_MAX_LINES])
+    )
+
+
+def _grown_to_rules_article(lines: list[_Line], verdict: RuleVerdict, body: list[int]) -> list[int]:
+    """The body's first and last lines moved out over the lines right above and below it that the rules
+    took for the article too, and its holes filled with them (a subheading the classifier doubted)."""
+    start, end = body[0], body[-1]
+    while start - 1 in verdict.body and start - 1 != verdict.title and not lines[start - 1].furniture:
+        start -= 1
+    while end + 1 in verdict.body and not lines[end + 1].furniture:
+        end += 1
+    kept = set(body) | verdict.body
+    return [index for index in range(start, end + 1) if index in kept]
+
+
+def _printed_twice_in_a_row(lines: list[_Line], index: int) -> bool:
+    """A line printed twice in a row is an image's alt text and caption, not the story."""
+    key = lines[index].key
+    return bool(key) and any(0 <= other < len(lines) and lines[other].key == key for other in (index - 1, index + 1))
+
+
+def _with_its_dateline(lines: list[_Line], verdict: RuleVerdict, body: list[int]) -> list[int]:
+    """The body with the story's dateline above it, and the lines between them when the rules took
+    them for the story too (a wire brief's figures under "PORT ALDER, March 4 - Shr 41 cts")."""
+    if not body:
+        return body
+    start = body[0]
+    if start - 1 >= 0 and start - 1 != verdict.title and _DATELINE_OF_ITS_OWN.match(lines[start - 1].text):
+        return [start - 1, *body]
+    top = start
+    while top - 1 >= 0 and top - 1 in verdict.body and top - 1 != verdict.title and start - top < DATELINE_MAX_LINES:
+        top -= 1
+    for index in range(top, start):
+        if index in verdict.datelines:
+            return [*range(index, start), *body]
+    return body
+
+
+def text_page_features(raw: str) -> tuple[list[str], np.ndarray, int | None] | None:
+    """(lines, one row of `line_features.FEATURES` per line, the rules' title line) of a text page, as
+    the learned classifier sees them; None for bare wire copy and empty pages (they never reach it)."""
+    if _wire_story(raw)[1] is not None:
+        return None
+    found = _page_lines(raw, frozenset())
+    if found is None:
+        return None
+    _, lines, verdict = found
+    return [line.text for line in lines], line_features(lines, verdict), verdict.title
+
+
+def clean_text_page(
+    raw: str, template: frozenset[int] = frozenset(), classifier: LineClassifier | None = None
+) -> CleanedPage:
     """Title, article body and language of a whole-page plain-text dump.
 
     `template`: keys (`line_key`) of the lines the page's source repeats across stories: always chrome.
+    `classifier`: the line classifier, when not the shipped one (benchmarks score others).
     """
     page_lines, headline = _wire_story(raw)
     if headline is not None:
         text = "\n\n".join(_wire_paragraphs(page_lines[headline + 1 :]))
         language = detect_language(text[:LANGUAGE_SAMPLE_CHARS])
         return CleanedPage(page_lines[headline].strip(), text, language, [])
-    paragraphs = reflow(page_lines)
-    if not paragraphs:
+    found = _page_lines(raw, template)
+    if found is None:
         return CleanedPage(None, "", None, [])
-    # The site's template is in the site's language; the article under it may be in another.
-    language = _page_language([p for p in paragraphs if not _in_template(p, template)] or paragraphs)
-    lines, has_stoplist = _lines_of(paragraphs, language, template)
-    title, body = _text_article(lines, has_stoplist)
+    language, lines, verdict = found
+    title, body = verdict.title, _learned_body(lines, verdict, template, classifier or line_classifier())
     kept = {*body, title}
     return CleanedPage(
         title=lines[title].text if title is not None else None,
