@@ -218,6 +218,16 @@ _DATELINE = re.compile(
     r"|^[A-Z][A-Z.'&/ -]{2,40}, [A-Z][A-Za-z.]{1,15}\.? [-—–] "  # "WOODBRIDGE, N.J. - "
     r"|^[A-Z][A-Z .,'-]{2,40} \((?:AP|Reuters|AFP|UPI|dpa)\) [-—–] "  # "WASHINGTON (AP) — "
 )
+DATELINE_REACH = 160  # a dateline's dash comes within this many characters of the line's start
+
+
+def _opens_with_dateline(text: str) -> bool:
+    """Whether the line opens with a dateline. Every form has a dash near the start: lines without one
+    are not tried (the pattern is costly, and every line of a page is asked)."""
+    opening = text[:DATELINE_REACH]
+    return ("-" in opening or "—" in opening or "–" in opening) and _DATELINE.match(opening) is not None
+
+
 # A dateline on a line of its own, above the story: a place in capitals and the day ("LONDON 1996-08-30",
 # "PARIS, 5 March 2024"). It is short and dated, so the line rules take it for page metadata.
 _DATELINE_OF_ITS_OWN = re.compile(
@@ -285,7 +295,7 @@ def _wire_headline(lines: list[str], signed: bool) -> int | None:
     if len(lines[first].strip()) > TITLE_MAX_CHARS:
         return None
     body = [line for line in lines[first + 1 :] if line.strip()]
-    if body and _DATELINE.match(body[0].strip()):
+    if body and _opens_with_dateline(body[0].strip()):
         return first
     hard_wrapped = all(len(line) <= MAX_WRAP_WIDTH for line in body)
     # A web page can end with an agency's name too (a photo credit): then it also has menus.
@@ -948,7 +958,7 @@ def _dateline_article(lines: list[_Line]) -> tuple[int | None, list[int]]:
     prose classifier. The longest such run on the page wins."""
     best: tuple[int | None, list[int]] = (None, [])
     for start, line in enumerate(lines):
-        if not _DATELINE.match(line.text):
+        if not _opens_with_dateline(line.text):
             continue
         end = start + 1
         while end < len(lines) and end - start < DATELINE_ARTICLE_MAX_LINES:
@@ -971,7 +981,7 @@ def _brief_opening(lines: list[_Line], first: int) -> int | None:
     for index in range(first - 1, max(-1, first - DATELINE_ARTICLE_MAX_LINES), -1):
         if not _is_brief_line(lines[index]):
             return None
-        if _DATELINE.match(lines[index].text):
+        if _opens_with_dateline(lines[index].text):
             return index
     return None
 
@@ -1069,7 +1079,7 @@ def _page_lines(raw: str, template: frozenset[int]) -> tuple[str | None, list[_L
     title, body = _text_article(lines, has_stoplist)
     verdict = RuleVerdict(
         initial_classes=initial, body=frozenset(body), title=title, has_stoplist=has_stoplist,
-        datelines=frozenset(i for i, line in enumerate(lines) if _DATELINE.match(line.text)),
+        datelines=frozenset(i for i, line in enumerate(lines) if _opens_with_dateline(line.text)),
         table_rows=frozenset(i for i, line in enumerate(lines) if _is_table_row(line)),
         furnished=_furnished(printed, lines),
     )

@@ -135,7 +135,7 @@ def _own(lines: Sequence[ClassifiedLine], rules: RuleVerdict) -> np.ndarray:
             CLASS_CODES.get(line.cls, 0.0), line.menu, index in rules.body, index == rules.title,
             index / len(lines), chars_before / total_chars, _share(_DIGIT, text),
             len(_UPPER.findall(text)) / max(1, len(_LETTER.findall(text))), _share(_PUNCTUATION, text),
-            sum(token[:1].isupper() for token in tokens) / max(1, len(tokens)),
+            sum(map(str.isupper, [token[0] for token in tokens])) / max(1, len(tokens)),
             line.word_chars / max(1, line.words), len(_SEPARATOR.findall(text)),
             _ADDRESS.search(text) is not None, min(markers, MARKERS_CAP), min(distance, DISTANCE_CAP),
             _QUOTE.search(text) is not None, text.count(",") / max(1, line.words), index in rules.datelines,
