@@ -127,3 +127,40 @@ def test_a_dateline_on_a_line_of_its_own_stays_with_its_story():
     ]
     page = clean_text_page("\n".join(story))
     assert page.text.split("\n\n") == story[1:]
+
+
+def test_a_results_table_with_division_headings_is_a_plain_story_not_a_menu():
+    # Runs of short lines and short lines printed twice look like a site's menus; without a section
+    # name, a share button or a copyright they are the story's own headings.
+    story = [
+        "BASEBALL - MAJOR LEAGUE STANDINGS",
+        "NEW YORK 1996-08-30",
+        "Major League Baseball standings after Thursday 's games :",
+        "EASTERN DIVISION",
+        "NEW YORK 74 57",
+        "BALTIMORE 70 61",
+        "CENTRAL DIVISION",
+        "CLEVELAND 78 53",
+        "CHICAGO 70 64",
+        "WESTERN DIVISION",
+        "TEXAS 75 57",
+        "SEATTLE 68 63",
+    ]
+    page = clean_text_page("\n".join(story))
+    title = [page.title] if page.title else []
+    assert sorted([*title, *page.text.split("\n\n")]) == sorted(story)  # every line is the title or the text
+
+
+def test_an_agency_sign_off_credited_in_the_dateline_is_not_the_story():
+    story = [
+        "GRAIN TERMINAL REOPENS",
+        "PORT ALDER, Mar 12 (Wirepress) - The Halvorsen grain terminal reopened on Tuesday, a day after a fire.",
+        "Four bulk carriers waiting at anchor were expected to berth by the weekend, the operator said.",
+    ]
+    page = clean_text_page("\n".join([*story, " Wirepress"]))
+    assert page.text.split("\n\n") == story[1:]
+
+
+def test_a_menu_naming_the_sites_sections_makes_a_page_a_sites_page():
+    lines = ["Home", "News", "Sport", "Weather", *ARTICLE]
+    assert "Sport" not in clean_text_page("\n".join(lines)).text
