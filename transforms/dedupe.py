@@ -1,11 +1,17 @@
 """Exact and near-duplicate detection on the clean text.
 
-Exact duplicates share a hash of the normalised text. Near duplicates (the same wire story in other
-page chrome, lightly edited, trimmed) are found with MinHash LSH over word shingles of the clean text:
-documents that collide in one band become candidate pairs, verified by their estimated Jaccard
-similarity and by the numbers they quote (templated earnings notices differ mainly in numbers).
-Connected components of verified pairs are the clusters; each keeps one article, chosen by
-`kept_order`, and every other member becomes a `duplicates` row pointing at it.
+Exact copies come first: documents whose pages are the same once whitespace is ignored (byte-identical
+files, CRLF or re-indented copies) form one group whatever their clean texts (the same page in two
+folders loses different template lines), and the group goes on as one representative. Near duplicates
+(the same wire story in other page chrome, lightly edited, trimmed) are found with MinHash LSH over word
+shingles of the clean text: documents that collide in one band become candidate pairs, verified by their
+estimated Jaccard similarity, by the numbers they quote (templated earnings notices differ mainly in
+numbers) and, for two pages of one source, by how their texts open (two stories under one site's
+leftover chrome share the chrome, not their openings). Texts equal after normalisation collide in every
+band and verify at 1.0. Connected components of exact groups and verified pairs are the clusters; each
+keeps one article, chosen by `kept_order`, and every other member becomes a `duplicates` row pointing at
+it. Every decision depends on the documents only, never on their order: the same dump gives the same
+clusters on any runner, bundle size or number of workers.
 """
 from __future__ import annotations
 
@@ -16,6 +22,7 @@ import hashlib
 import itertools
 import re
 import unicodedata
+import zlib
 from collections.abc import Iterable
 
 import apache_beam as beam
@@ -26,6 +33,7 @@ from transforms.clusters import connected_components
 from transforms.document import Document, stable_hash
 from transforms.index import read_index
 from transforms.routing import counter
+from transforms.templates import source_of
 
 # Chosen by benchmarks/dedupe_parameters.py on dev/dedup (shingles 2-5 x thresholds 0.3-0.7): 3-grams
 # give the best band recall (0.963 of gold pairs become candidates) and F1 (0.964 at 0.5, 0.966 at 0.4);
@@ -44,7 +52,21 @@ GUARD_MIN_SHARED_NUMBERS = 0.6  # of the smaller document's distinct numbers
 # pairing all its members is quadratic, so each member is paired with the bucket's first one only.
 MAX_BUCKET_FOR_ALL_PAIRS = 100
 CLUSTER_DATE_MIN_CONFIDENCE = 0.6  # a date from a path folder or better; a lone header date is not shared
-EXACT_KEY_PREFIX = b"="  # index keys of content hashes; band keys start with their band number (0..31)
+# Index keys: b"=" + content hash, b"#" + doc_id (the bytes); band keys start with their band number (0..31).
+EXACT_KEY_PREFIX = b"="
+BYTES_KEY_PREFIX = b"#"
+# Two pages of one source may share its leftover chrome (a site's feed of teasers that template learning
+# missed): they must also share how their texts open. On tune seeds 1-3 (benchmarks/dedupe_parameters.py),
+# with templates as learned and with templates learned from shuffled pages or not at all, same-source
+# copies share >= 0.43 of their openings' word triples, different stories <= 0.11 (but for texts that
+# are nothing but chrome); the samples' and seeds' copies in one folder 0.86-0.97.
+OPENING_WORDS = 100
+OPENING_MIN_SHARED = 0.25  # of the smaller opening's distinct word triples
+# A copy decoded wrongly ("cafÃ©", "â€™", U+FFFD) never represents its cluster when a clean one exists.
+_MOJIBAKE = re.compile(
+    "[\u00c2-\u00f4][\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc"
+    "\u2013\u2014\u2018-\u201e\u2020-\u2022\u2026\u2030\u2039\u203a\u20ac\u2122]"
+)
 
 _WORD = re.compile(r"\w+")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
@@ -100,6 +122,32 @@ def estimated_jaccard(a: bytes, b: bytes) -> float:
     return sum(p == q for p, q in zip(x, y)) / len(x)
 
 
+def opening_hashes(words: list[str]) -> bytes:
+    """The word triples a text opens with, as sorted 16-bit hashes: enough to tell two openings apart."""
+    triples = {zlib.crc32(triple.encode()) & 0xFFFF for triple in shingles(words[:OPENING_WORDS])}
+    return array.array("H", sorted(triples)).tobytes()
+
+
+def openings_agree(a: bytes, b: bytes) -> bool:
+    """Whether two texts open with the same story: they share enough of their opening word triples."""
+    x, y = set(array.array("H", a)), set(array.array("H", b))
+    smaller = min(len(x), len(y))
+    return not smaller or len(x & y) >= OPENING_MIN_SHARED * smaller
+
+
+def page_key(doc: Document) -> str:
+    """What makes two documents one page: the same bytes, or the same page once whitespace is ignored
+    (CRLF line ends, trailing spaces, blank lines, tabs). The doc_id when the page is gone."""
+    if not doc.raw:
+        return doc.doc_id
+    return hashlib.blake2b(" ".join(doc.raw.split()).encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+
+
+def garbled_marks(text: str) -> int:
+    """Replacement characters and mojibake pairs (UTF-8 read as Latin-1 or cp1252) in a text."""
+    return text.count("\ufffd") + len(_MOJIBAKE.findall(text))
+
+
 def short_id(key: str) -> int:
     """A 64-bit id of a document key: what LSH buckets carry instead of whole candidates."""
     return stable_hash(key)
@@ -130,10 +178,14 @@ class Candidate:
     numbers: frozenset[str]
     earlier_run: bool = False  # a kept article of an earlier run, from the index
     date_confidence: float | None = None
+    page: str = ""  # page_key: documents with the same page are one exact group ("" for earlier runs)
+    source: str | None = None  # the site or folder (templates.source_of); None for earlier runs
+    opening: bytes = b""  # opening_hashes (b"" for earlier runs: the index does not keep them)
+    garbled: int = 0  # garbled_marks of the title and text
 
 
 def candidate_of(doc: Document) -> Candidate:
-    words = normalized_words(doc.text)  # once for both the hash and the signature
+    words = normalized_words(doc.text)  # once for the hash, the signature and the opening
     return Candidate(
         key=doc.source_uri,
         doc_id=doc.doc_id,
@@ -143,23 +195,41 @@ def candidate_of(doc: Document) -> Candidate:
         signature=_words_signature(words),
         numbers=quoted_numbers(doc.text),
         date_confidence=doc.date_confidence,
+        page=page_key(doc),
+        source=source_of(doc.address),
+        opening=opening_hashes(words),
+        garbled=garbled_marks(f"{doc.title or ''}\n{doc.text}"),
     )
 
 
 def kept_order(candidate: Candidate) -> tuple:
-    """Which copy a cluster keeps: an article of an earlier run; else the earliest publication date
-    (undated last), then the most complete text, then the smallest doc_id (and source URI, for
-    byte-identical copies)."""
+    """Which copy a cluster keeps: an article of an earlier run; else the least garbled text, then the
+    earliest publication date (undated last), then the most complete text, then the smallest doc_id (and
+    source URI, for byte-identical copies)."""
     date = candidate.published_date
     # An article an earlier run published stays the kept one: its rows and links are already out there.
-    return (not candidate.earlier_run, date is None, date or dt.date.max, -candidate.length, candidate.doc_id,
-            candidate.key)
+    return (not candidate.earlier_run, candidate.garbled, date is None, date or dt.date.max, -candidate.length,
+            candidate.doc_id, candidate.key)
+
+
+def representative_order(candidate: Candidate) -> tuple:
+    """Which member of a page group stands for it in the near-duplicate search: the one whose source's
+    template removed the most of the page (the same page in a folder whose chrome is not learned keeps
+    that chrome), then as kept."""
+    return (candidate.length, *kept_order(candidate))
+
+
+def same_source(a: Candidate, b: Candidate) -> bool:
+    return a.source is not None and a.source == b.source
 
 
 def is_near_duplicate(a: Candidate, b: Candidate) -> float | None:
     """The estimated similarity of a verified near-duplicate pair, or None."""
     similarity = estimated_jaccard(a.signature, b.signature)
     if similarity < NEAR_DUPLICATE_MIN_JACCARD or not numbers_agree(a.numbers, b.numbers):
+        return None
+    if same_source(a, b) and not openings_agree(a.opening, b.opening):
+        counter("dedupe.same_source_openings_differ").inc()
         return None
     return similarity
 
@@ -203,35 +273,34 @@ def cluster_date(cluster: list[Candidate]) -> tuple[dt.date | None, float | None
 
 
 def resolve_clusters(
-    exact_groups: Iterable[list[Candidate]], pairs: Iterable[tuple[Candidate, Candidate]]
+    exact_groups: list[list[Candidate]], pairs: list[tuple[Candidate, Candidate]]
 ) -> dict[str, Verdict]:
-    """Union exact groups and verified pairs into clusters; a Verdict for every clustered document."""
+    """Union exact groups and verified pairs into clusters; a Verdict for every clustered document.
+
+    An exact group's first member stands for the others (a page's representative, an earlier article
+    with the same bytes): a cluster keeps one of its stand-ins or ungrouped members, never a page's copy
+    that kept more of its chrome. A member is an exact copy of the kept article when an exact group links
+    them or their texts are equal; else a near copy."""
     members: dict[str, Candidate] = {}
-
-    def linked() -> Iterable[tuple[str, str]]:
-        for group in exact_groups:
-            for other in group[1:]:
-                yield group[0].key, other.key
-                members.setdefault(group[0].key, group[0])
-                members.setdefault(other.key, other)
-        for a, b in pairs:
-            members.setdefault(a.key, a)
-            members.setdefault(b.key, b)
-            yield a.key, b.key
-
+    for candidate in itertools.chain(*exact_groups, *pairs):
+        members.setdefault(candidate.key, candidate)
+    stood_for = {other.key for group in exact_groups for other in group[1:]}
+    exact_links = [(group[0].key, other.key) for group in exact_groups for other in group[1:]]
+    exact_root = connected_components(exact_links)
     clusters: dict[str, list[Candidate]] = {}
-    for key, root in connected_components(linked()).items():
+    for key, root in connected_components(exact_links + [(a.key, b.key) for a, b in pairs]).items():
         clusters.setdefault(root, []).append(members[key])
 
     verdicts: dict[str, Verdict] = {}
     for cluster in clusters.values():
-        kept = min(cluster, key=kept_order)
+        kept = min((member for member in cluster if member.key not in stood_for), key=kept_order)
         date, confidence = cluster_date(cluster)
         verdicts[kept.key] = Verdict(None, None, None, len(cluster) - 1, date, confidence)
         for member in cluster:
             if member is kept:
                 continue
-            if member.content_hash == kept.content_hash:
+            same_group = member.key in exact_root and exact_root[member.key] == exact_root.get(kept.key)
+            if same_group or member.content_hash == kept.content_hash:
                 verdicts[member.key] = Verdict(kept.doc_id, "exact", 1.0, 0, date, confidence)
             else:
                 similarity = estimated_jaccard(member.signature, kept.signature)
@@ -253,9 +322,15 @@ def with_cluster_date(doc: Document, verdict: Verdict) -> Document:
 
 
 def index_keys(candidate: Candidate) -> list[bytes]:
-    """The lookup keys of an indexed document: its content hash, and one key per LSH band."""
+    """The lookup keys of an indexed document: its content hash, its bytes (doc_id), one key per LSH band."""
     exact = EXACT_KEY_PREFIX + bytes.fromhex(candidate.content_hash)
-    return [exact, *(bytes([band]) + digest for band, digest in band_keys(candidate.signature))]
+    return [exact, bytes_key(candidate.doc_id),
+            *(bytes([band]) + digest for band, digest in band_keys(candidate.signature))]
+
+
+def bytes_key(doc_id: str) -> bytes:
+    """The index key of a document's bytes: a later file with the same bytes is a copy, whatever its text."""
+    return BYTES_KEY_PREFIX + doc_id.encode()
 
 
 def earlier_key(doc_id: str) -> str:
@@ -300,8 +375,16 @@ def earlier_candidate(row: dict) -> Candidate:
 # ---------------------------------------------------------------------------------------------
 
 
+def forget_raw_page(doc: Document) -> Document:
+    """Once the page key is taken no stage needs the raw page: documents wait for the verdicts without it."""
+    return dataclasses.replace(doc, raw="")
+
+
 class _MatchIndexFn(beam.DoFn):
-    """(shard, [(key, short id)] of this run) -> (short id, doc_id of an earlier article sharing a key)."""
+    """(shard, [(key, short id)] of this run) -> (short id, doc_id of an earlier article sharing a key);
+    tagged SAME_BYTES when the key is the document's bytes: a copy without verification."""
+
+    SAME_BYTES = "same_bytes"
 
     def __init__(self, output: str, forgotten: frozenset[str]):
         self._output = output
@@ -318,9 +401,10 @@ class _MatchIndexFn(beam.DoFn):
             if doc_id not in self._forgotten:
                 earlier_by_key.setdefault(key, []).append(doc_id)
         for key, doc_ids in earlier_by_key.items():
+            same_bytes = key.startswith(BYTES_KEY_PREFIX)
             for doc_id in sorted(doc_ids)[:MAX_BUCKET_FOR_ALL_PAIRS]:  # a popular bucket: its first members
                 for sid in sids_by_key[key]:
-                    yield sid, doc_id
+                    yield beam.pvalue.TaggedOutput(self.SAME_BYTES, (sid, doc_id)) if same_bytes else (sid, doc_id)
 
 
 class _FetchEarlierFn(beam.DoFn):
@@ -336,8 +420,13 @@ class _FetchEarlierFn(beam.DoFn):
             yield short_id(candidate.key), candidate
 
 
+def _with_earlier(sid: int, doc_id: str) -> tuple[int, int]:
+    return tuple(sorted((sid, short_id(earlier_key(doc_id)))))
+
+
 class _EarlierPairs(beam.PTransform):
-    """This run's representatives -> (candidate pairs with earlier articles, those earlier Candidates)."""
+    """This run's representatives -> (candidate pairs with earlier articles, pairs with earlier files of
+    the same bytes, those earlier Candidates)."""
 
     def __init__(self, output: str, forgotten: frozenset[str]):
         super().__init__()
@@ -349,20 +438,21 @@ class _EarlierPairs(beam.PTransform):
             representatives
             | "IndexKeys" >> beam.FlatMapTuple(lambda sid, c: [(index_shard(k), (k, sid)) for k in index_keys(c)])
             | "KeysByShard" >> beam.GroupByKey()
-            | "MatchIndex" >> beam.ParDo(_MatchIndexFn(self._output, self._forgotten))
+            | "MatchIndex" >> beam.ParDo(_MatchIndexFn(self._output, self._forgotten)).with_outputs(
+                _MatchIndexFn.SAME_BYTES, main="similar")
         )
         earlier = (
-            matches
+            (matches.similar, matches[_MatchIndexFn.SAME_BYTES])
+            | "AllMatches" >> beam.Flatten()
             | "EarlierIds" >> beam.MapTuple(lambda _, doc_id: doc_id)
             | "DistinctEarlier" >> beam.Distinct()
             | "EarlierByShard" >> beam.Map(lambda doc_id: (index_shard(doc_id), doc_id))
             | "GroupEarlier" >> beam.GroupByKey()
             | "FetchEarlier" >> beam.ParDo(_FetchEarlierFn(self._output))
         )
-        pairs = matches | "EarlierPairs" >> beam.MapTuple(
-            lambda sid, doc_id: tuple(sorted((sid, short_id(earlier_key(doc_id)))))
-        )
-        return pairs, earlier
+        pairs = matches.similar | "EarlierPairs" >> beam.MapTuple(_with_earlier)
+        same_bytes = matches[_MatchIndexFn.SAME_BYTES] | "SameBytesPairs" >> beam.MapTuple(_with_earlier)
+        return pairs, same_bytes, earlier
 
 
 class _SplitFn(beam.DoFn):
@@ -381,11 +471,17 @@ class _SplitFn(beam.DoFn):
             yield beam.pvalue.TaggedOutput("duplicates", (with_cluster_date(doc, verdict), verdict))
 
 
-class Deduplicate(beam.PTransform):
-    """Documents -> `.articles` (kept Documents) and `.duplicates` ((Document, Verdict) pairs).
+def _same_bytes_group(pair: tuple[int, int], candidates: dict[int, Candidate]) -> list[Candidate]:
+    """An earlier article and this run's file with its bytes: the earlier one stands for both."""
+    return sorted((candidates[pair[0]], candidates[pair[1]]), key=kept_order)
 
-    Only small values cross the shuffles: candidates once (exact grouping), then 64-bit ids in the
-    LSH buckets; the few documents that land in a candidate pair are looked up in a side input.
+
+class Deduplicate(beam.PTransform):
+    """Documents (with their raw page) -> `.articles` (kept Documents) and `.duplicates` ((Document,
+    Verdict) pairs), both without the raw page.
+
+    Only small values cross the shuffles: candidates once (page groups), then 64-bit ids in the LSH
+    buckets; the few documents that land in a candidate pair are looked up in a side input.
     """
 
     def __init__(self, output: str | None = None, forgotten: frozenset[str] = frozenset()):
@@ -395,53 +491,58 @@ class Deduplicate(beam.PTransform):
         self._forgotten = forgotten
 
     def expand(self, documents):
-        exact_groups = (
+        page_groups = (
             documents
             | "Candidates" >> beam.Map(candidate_of)
-            | "ByContentHash" >> beam.Map(lambda c: (c.content_hash, c))
-            | "GroupExact" >> beam.GroupByKey()
-            | "ExactGroups" >> beam.MapTuple(lambda _, group: sorted(group, key=kept_order))
+            | "ByPage" >> beam.Map(lambda c: (c.page, c))
+            | "GroupPages" >> beam.GroupByKey()
+            | "PageGroups" >> beam.MapTuple(lambda _, group: sorted(group, key=representative_order))
         )
-        # One representative per distinct text goes on to near-duplicate search.
-        representatives = exact_groups | "Representatives" >> beam.Map(lambda group: (short_id(group[0].key), group[0]))
+        # One representative per page goes on to near-duplicate search; equal texts of different pages
+        # meet there (they collide in every band and verify at 1.0).
+        representatives = page_groups | "Representatives" >> beam.Map(lambda group: (short_id(group[0].key), group[0]))
         candidate_pairs = (
             representatives
             | "BandKeys" >> beam.FlatMapTuple(lambda sid, c: [(band, sid) for band in band_keys(c.signature)])
             | "GroupBuckets" >> beam.GroupByKey()
             | "BucketPairs" >> beam.FlatMapTuple(lambda _, members: bucket_pairs(members))
         )
-        earlier_candidates = []
+        earlier_candidates, same_bytes = [], []
         if self._output:
-            earlier_pairs, earlier = representatives | "Earlier" >> _EarlierPairs(self._output, self._forgotten)
+            earlier_pairs, same_bytes_pairs, earlier = (
+                representatives | "Earlier" >> _EarlierPairs(self._output, self._forgotten)
+            )
             candidate_pairs = (candidate_pairs, earlier_pairs) | "WithEarlierPairs" >> beam.Flatten()
-            earlier_candidates = [earlier]
+            earlier_candidates, same_bytes = [earlier], [same_bytes_pairs]
         candidate_pairs = candidate_pairs | "DistinctPairs" >> beam.Distinct()
         involved = (
-            candidate_pairs
+            (candidate_pairs, *same_bytes)
+            | "AllPairs" >> beam.Flatten()
             | "PairMembers" >> beam.FlatMap(lambda pair: [(sid, None) for sid in pair])
             | "DistinctMembers" >> beam.Distinct()
         )
-        paired_candidates = (
+        paired_candidates = beam.pvalue.AsDict((
             representatives | "InPairs" >> beam.Filter(
                 lambda item, wanted: item[0] in wanted, wanted=beam.pvalue.AsDict(involved)
             ),
             *earlier_candidates,
-        ) | "PairedCandidates" >> beam.Flatten()
-        pairs = candidate_pairs | "VerifyPairs" >> beam.FlatMap(
-            verified_pairs, candidates=beam.pvalue.AsDict(paired_candidates)
-        )
+        ) | "PairedCandidates" >> beam.Flatten())
+        pairs = candidate_pairs | "VerifyPairs" >> beam.FlatMap(verified_pairs, candidates=paired_candidates)
+        exact_groups = [page_groups | "MultiCopyPages" >> beam.Filter(lambda g: len(g) > 1)]
+        if same_bytes:  # an earlier file with the same bytes: one exact group, whatever the texts
+            exact_groups.append(same_bytes[0] | "SameBytesGroups" >> beam.Map(_same_bytes_group, paired_candidates))
         # Clusters are few (copies are a few percent of a dump): resolve them all in one place.
         clustered = (
             (
-                exact_groups | "MultiCopyGroups" >> beam.Filter(lambda g: len(g) > 1)
-                | "TagGroups" >> beam.Map(lambda g: ("clusters", ("group", g))),
+                *(groups | f"TagGroups{i}" >> beam.Map(lambda g: ("clusters", ("group", g)))
+                  for i, groups in enumerate(exact_groups)),
                 pairs | "TagPairs" >> beam.Map(lambda p: ("clusters", ("pair", p))),
             )
             | "AllEvidence" >> beam.Flatten()
             | "Gather" >> beam.GroupByKey()
             | "Resolve" >> beam.FlatMapTuple(_resolve_items)
         )
-        split = documents | "Split" >> beam.ParDo(
+        split = documents | "ForgetRawPage" >> beam.Map(forget_raw_page) | "Split" >> beam.ParDo(
             _SplitFn(), verdicts=beam.pvalue.AsDict(clustered)
         ).with_outputs("duplicates", main="articles")
         return split

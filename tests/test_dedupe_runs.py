@@ -1,0 +1,175 @@
+"""Duplicate clusters on real pipeline runs, read back from Parquet: the same verdict for every copy of
+one page, the same clusters whatever the workers and the order of the inputs, no two stories merged by
+the page chrome they share, and never a garbled copy kept for clean ones.
+
+Every text here is fictional, made up by `prose` from invented names.
+"""
+from __future__ import annotations
+
+import pathlib
+import random
+
+from cli_runs import dataset_content, rows_by_name, run_cli
+
+from schemas.tables import ARTICLES, DUPLICATES, REJECTS
+from transforms.dedupe import garbled_marks
+
+SENTENCES = (
+    "The {a} council of {b} said on {c} that the {d} plan would help the {e} quay and its workers.",
+    "{a} residents asked why the {b} ferry still stops at {c} when the {d} pier is closed for repairs.",
+    "According to {a}, the {b} cooperative lost two contracts to {c} after the {d} storm last winter.",
+    "Engineers from {a} expect the {b} bridge over the {c} river to reopen before the {d} festival.",
+    "Mayor {a} {b} promised a vote on the {c} budget once the {d} audit is published next month.",
+    "Fishermen in {a} blamed the {b} company for the nets they found torn near {c} and {d}.",
+)
+SYLLABLES = ["ka", "lo", "mer", "vin", "dal", "or", "sen", "tu", "bra", "gel", "fi", "nor", "ash", "pel", "rud"]
+
+
+def prose(topic: str, paragraphs: int, sentences: int = 3) -> list[str]:
+    """`paragraphs` paragraphs about `topic` (a seed): English glue, invented names, few shared triples."""
+    rng = random.Random(topic)
+
+    def name() -> str:
+        return "".join(rng.choice(SYLLABLES) for _ in range(3)).title()
+
+    return [
+        " ".join(rng.choice(SENTENCES).format(a=name(), b=name(), c=name(), d=name(), e=name())
+                 for _ in range(sentences))
+        for _ in range(paragraphs)
+    ]
+
+
+def page(title: str, paragraphs: list[str], header: str = "", footer: str = "") -> str:
+    return f"{header}{title}\n\n" + "\n\n".join(paragraphs) + f"\n\n{footer}"
+
+
+def write(folder: pathlib.Path, files: dict[str, str | bytes]) -> pathlib.Path:
+    for name, content in files.items():
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content if isinstance(content, bytes) else content.encode())
+    return folder
+
+
+# A site whose pages end in a long feed of teasers: longer than each story, so without template learning
+# two of its stories are mostly the same words.
+FEED = "More from the Harbour Post\n\n" + "\n\n".join(prose("harbour post feed", 6, 4)) + "\n\nHome | News | Sport\n"
+HEADER = "Harbour Post | Local news since 1911\n\n"
+
+
+def harbour_post_dump(root: pathlib.Path, teasers_page: bool = False) -> pathlib.Path:
+    """One site's stories under its feed, their copies by another outlet and the wire, byte-identical and
+    whitespace-only copies in other folders; with `teasers_page`, a page that is nothing but the feed."""
+    stories = {f"story-{i}": prose(f"story {i}", 3) for i in range(5)}
+    pages = {f"harbour-post/{name}.txt": page(f"Harbour story {name}", body, HEADER, FEED)
+             for name, body in stories.items()}
+    files: dict[str, str | bytes] = {
+        **pages,
+        "quay-times/copy-of-story-1.txt": page("Quay Times: story 1", stories["story-1"][:2] + prose("quay note", 1)),
+        "wire/wire-story-2.txt": page("STORY 2", stories["story-2"]),
+        # The same bytes in a folder that knows nothing of the Harbour Post's feed.
+        "quay-times/same-bytes-as-story-3.txt": pages["harbour-post/story-3.txt"],
+        "wire/crlf-story-4.txt": pages["harbour-post/story-4.txt"].replace("\n", "\r\n"),
+        "wire/tabs-story-4.txt": pages["harbour-post/story-4.txt"].replace("\n\n", "\n\n\t"),
+    }
+    if teasers_page:
+        files["harbour-post/a-teasers.txt"] = page("Harbour Post teasers", [], HEADER, FEED)
+    return write(root, files)
+
+
+def test_the_same_dump_gives_the_same_clusters_on_any_workers_bundles_and_input_order(tmp_path):
+    dump = harbour_post_dump(tmp_path / "dump", teasers_page=True)
+    runs = {
+        # One worker, one bundle per stage.
+        "one worker": (dump, "--direct_running_mode=in_memory", "--direct_num_workers=1"),
+        # Two and three processes: each stage's input split in as many bundles, finished in any order.
+        "two workers": (dump, "--direct_num_workers=2"),
+        "three workers": (dump, "--direct_num_workers=3"),
+    }
+    contents = {}
+    for name, args in runs.items():
+        out = tmp_path / name.replace(" ", "-")
+        run_cli(*args, "--output", out)
+        contents[name] = dataset_content(out, (ARTICLES, DUPLICATES, REJECTS))
+    first = contents["one worker"]
+    assert len(first[DUPLICATES]) >= 3, "the dump holds copies: the comparison must cover clusters"
+    for name, content in contents.items():
+        for table in (ARTICLES, DUPLICATES, REJECTS):
+            assert content[table] == first[table], f"{table} differ between one worker and {name}"
+
+
+def test_every_copy_of_one_page_gets_the_verdict_of_its_twin(tmp_path):
+    out = tmp_path / "out"
+    run_cli(harbour_post_dump(tmp_path / "dump"), "--output", out)
+    articles, duplicates = rows_by_name(out, ARTICLES), rows_by_name(out, DUPLICATES)
+
+    def article_of(name: str) -> str:
+        return articles[name]["doc_id"] if name in articles else duplicates[name]["duplicate_of"]
+
+    # The copy of story 3 in another folder keeps the Harbour Post's feed (its folder's template does not
+    # know it): the page's copy whose chrome was removed is kept, the other is its exact copy.
+    assert "More from the Harbour Post" not in articles["story-3.txt"]["text"]
+    assert duplicates["same-bytes-as-story-3.txt"]["kind"] == "exact"
+    assert duplicates["same-bytes-as-story-3.txt"]["duplicate_of"] == articles["story-3.txt"]["doc_id"]
+    for copy in ("crlf-story-4.txt", "tabs-story-4.txt"):
+        assert duplicates[copy]["kind"] == "exact"
+        assert article_of(copy) == article_of("story-4.txt")
+    # Near copies by other outlets join their story's cluster; the five stories stay five articles.
+    assert article_of("copy-of-story-1.txt") == article_of("story-1.txt")
+    assert article_of("wire-story-2.txt") == article_of("story-2.txt")
+    assert len({article_of(f"story-{i}.txt") for i in range(5)}) == 5
+
+
+def test_stories_under_a_sites_leftover_chrome_stay_apart_and_its_copies_still_meet(tmp_path):
+    """Two pages of a site are too few to learn its template: its feed stays in both texts and makes
+    them mostly the same words. Their openings differ: two stories. A copy of one of them in the same
+    folder opens like it: a copy."""
+    first, second = prose("council vote", 3), prose("ferry timetable", 3)
+    dump = write(tmp_path / "dump", {
+        "harbour-post/council.txt": page("Council votes on the quay", first, HEADER, FEED),
+        "harbour-post/ferry.txt": page("Ferry timetable changes", second, HEADER, FEED),
+        "harbour-post/council-updated.txt": page("Council votes on the quay (updated)",
+                                                 first + ["The vote was postponed by a week."], HEADER, FEED),
+    })
+    out = tmp_path / "out"
+    run_cli(dump, "--output", out)
+    articles, duplicates = rows_by_name(out, ARTICLES), rows_by_name(out, DUPLICATES)
+    assert FEED.split("\n\n")[1][:80] in articles["ferry.txt"]["text"], "the feed is meant to stay in the text"
+    assert {"council.txt", "ferry.txt"} <= set(articles) or {"council-updated.txt", "ferry.txt"} <= set(articles)
+    kept = "council.txt" if "council.txt" in articles else "council-updated.txt"
+    copy = ({"council.txt", "council-updated.txt"} - {kept}).pop()
+    assert duplicates[copy]["duplicate_of"] == articles[kept]["doc_id"]
+    assert "ferry.txt" not in duplicates
+
+
+CAFE = [
+    "The café on the Quai Saint-Hélène reopened on Monday after a winter of repairs, its owner José Núñez said, "
+    + "and the crème brûlée is back on the menu at £4.",
+    "Núñez, who bought the café from the Müller family in 2019, said the façade was rebuilt with stone from the "
+    + "old harbour wall, and that the terrace will seat forty.",
+    "Neighbours in the rue Bérénice welcomed the reopening, though some asked whether the café would keep its "
+    + "late hours in summer, when the quay is crowded until midnight.",
+]
+
+
+def test_a_garbled_copy_never_represents_its_clean_copies(tmp_path):
+    """The same article as UTF-8, Latin-1, cp1252 and UTF-16, and twice garbled: UTF-8 bytes read as
+    Latin-1 and written again ("cafÃ©", the longest text of all), and with replacement characters."""
+    text = page("Harbour café reopens", CAFE + prose("cafe", 4))
+    mojibake = text.encode("utf-8").decode("latin-1")
+    assert garbled_marks(mojibake) > 10 and garbled_marks(text) == 0
+    dump = write(tmp_path / "dump", {
+        "a/mojibake.txt": mojibake.encode("utf-8"),
+        "b/replaced.txt": text.replace("é", "\ufffd").encode("utf-8"),
+        "c/utf8.txt": text.encode("utf-8"),
+        "d/latin1.txt": text.encode("latin-1"),
+        "e/cp1252.txt": text.encode("cp1252"),
+        "f/utf16.txt": text.encode("utf-16"),
+    })
+    out = tmp_path / "out"
+    run_cli(dump, "--output", out)
+    articles, duplicates = rows_by_name(out, ARTICLES), rows_by_name(out, DUPLICATES)
+    assert len(articles) == 1 and len(duplicates) == 5, (sorted(articles), sorted(duplicates))
+    (kept,) = articles.values()
+    assert garbled_marks(kept["text"]) == 0 and "José Núñez" in kept["text"]
+    assert {row["duplicate_of"] for row in duplicates.values()} == {kept["doc_id"]}
