@@ -173,3 +173,21 @@ def test_a_garbled_copy_never_represents_its_clean_copies(tmp_path):
     (kept,) = articles.values()
     assert garbled_marks(kept["text"]) == 0 and "José Núñez" in kept["text"]
     assert {row["duplicate_of"] for row in duplicates.values()} == {kept["doc_id"]}
+
+
+def test_a_later_file_with_the_bytes_of_an_earlier_one_is_its_exact_copy(tmp_path):
+    """Next week's delivery holds story 3's page again, in a folder whose template knows nothing of the
+    Harbour Post's feed: its text keeps the feed, and is no near copy of last week's article. Its bytes
+    are: it points at that article, as an exact copy."""
+    out = tmp_path / "out"
+    week1 = harbour_post_dump(tmp_path / "week1")
+    run_cli(week1, "--output", out)
+    article = rows_by_name(out, ARTICLES)["story-3.txt"]
+    week2 = write(tmp_path / "week2", {
+        "quay-times/story-3-again.txt": (week1 / "harbour-post" / "story-3.txt").read_bytes(),
+        "quay-times/other.txt": page("Quay Times: lighthouse", prose("lighthouse", 3)),
+    })
+    run_cli(week2, "--output", out)
+    copy = rows_by_name(out, DUPLICATES)["story-3-again.txt"]
+    assert (copy["duplicate_of"], copy["kind"]) == (article["doc_id"], "exact")
+    assert "other.txt" in rows_by_name(out, ARTICLES)
