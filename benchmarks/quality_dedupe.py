@@ -6,8 +6,8 @@ back, and compares the predicted clusters (an article and the duplicates pointin
   documents in one predicted cluster;
 - look-alikes merged, per reason (`template`, `same-topic`, `same-site`, `same-chrome`): gold
   `hard_negative_pairs` (different stories that look alike) found in one predicted cluster;
-- copies found, per kind (byte-identical, whitespace-only, near): a gold copy in the predicted cluster
-  of the file it copies.
+- copies found, per kind (byte-identical, whitespace-only, near): a gold copy with the verdict of the
+  file it copies: in its predicted cluster, or rejected with it for the same reason.
 
 The sets: without --seeds, the development set ../shared/corpus/dev/dedup (seed 1), then the same dump as
 two deliveries into one output (a fixed half of the files, then the rest): the same metrics over the
@@ -41,7 +41,7 @@ mute_beam_noise()  # before Beam is imported
 
 from pipelines.ingest import run_ingest
 from pipelines.options import IngestConfig
-from schemas.tables import ARTICLES, DUPLICATES, open_table
+from schemas.tables import ARTICLES, DUPLICATES, REJECTS, open_table
 
 SHARED = ROOT.parent / "shared"
 DEFAULT_CORPUS = SHARED / "corpus" / "dev" / "dedup"
@@ -56,16 +56,26 @@ def pairs_of(clusters) -> set[frozenset[str]]:
     return {frozenset(pair) for cluster in clusters for pair in itertools.combinations(sorted(cluster), 2)}
 
 
+def relative_to(corpus: pathlib.Path, uri: str) -> str:
+    return uri.split(str(corpus) + "/", 1)[1]
+
+
 def cluster_of_each(output: str, corpus: pathlib.Path) -> dict[str, str]:
     """Every written article or duplicate (path relative to the corpus) -> its cluster's article doc_id."""
     def relative(uri: str) -> str:
-        return uri.split(str(corpus) + "/", 1)[1]
+        return relative_to(corpus, uri)
 
     articles = open_table(output, ARTICLES).to_table(columns=["doc_id", "source_uri"]).to_pylist()
     duplicates = open_table(output, DUPLICATES).to_table(columns=["source_uri", "duplicate_of"]).to_pylist()
     cluster = {relative(row["source_uri"]): row["doc_id"] for row in articles}
     cluster.update({relative(row["source_uri"]): row["duplicate_of"] for row in duplicates})
     return cluster
+
+
+def rejected_of(output: str, corpus: pathlib.Path) -> dict[str, str]:
+    """Every rejected file (path relative to the corpus) -> the reason."""
+    rows = open_table(output, REJECTS).to_table(columns=["source_uri", "reason"]).to_pylist()
+    return {relative_to(corpus, row["source_uri"]): row["reason"] for row in rows}
 
 
 def clusters_of(cluster: dict[str, str]) -> list[list[str]]:
@@ -81,8 +91,11 @@ def copy_kind(edits: list[str]) -> str:
     return "whitespace" if any(edit.startswith("whitespace:") for edit in edits) else "near"
 
 
-def figures(cluster: dict[str, str], gold: dict) -> dict:
+def figures(cluster: dict[str, str], gold: dict, rejected: dict[str, str]) -> dict:
     """P, R, F1, look-alikes merged per reason, copies found per kind (found, of)."""
+    def verdict(name: str) -> tuple[str, str | None]:
+        return ("rejected", rejected[name]) if name in rejected else ("cluster", cluster.get(name))
+
     true, predicted = pairs_of(gold["clusters"]), pairs_of(clusters_of(cluster))
     hits = len(predicted & true)
     precision = hits / len(predicted) if predicted else 1.0
@@ -96,7 +109,7 @@ def figures(cluster: dict[str, str], gold: dict) -> dict:
         result[f"merged {reason}"] = (len(negatives & predicted), len(negatives))
     for kind in COPY_KINDS:
         copies = [name for name, original in gold["copy_of"].items() if copy_kind(gold["edits"][name]) == kind]
-        found = [name for name in copies if name in cluster and cluster[name] == cluster.get(gold["copy_of"][name])]
+        found = [name for name in copies if verdict(name) == verdict(gold["copy_of"][name])]
         result[f"found {kind}"] = (len(found), len(copies))
     return result
 
@@ -118,8 +131,8 @@ def print_table(rows: dict[str, dict]) -> None:
         print(f"{name:>10} " + " ".join(f"{cell:>{max(9, len(c))}}" for cell, c in zip(cells, columns)))
 
 
-def report(title: str, cluster: dict[str, str], gold: dict) -> None:
-    result = figures(cluster, gold)
+def report(title: str, cluster: dict[str, str], gold: dict, rejected: dict[str, str]) -> None:
+    result = figures(cluster, gold, rejected)
     print(title)
     print(f"  gold same-story pairs      {result['true pairs']:>6}")
     print(f"  predicted pairs            {result['pairs']:>6}")
@@ -153,7 +166,7 @@ def cross_run(corpus: pathlib.Path, gold: dict) -> None:
         for half in (first, second):
             ingest(*(f"{corpus}/{name}" for name in half), output=output)
         seconds = time.monotonic() - started
-        cluster = cluster_of_each(output, corpus)
+        cluster, rejected = cluster_of_each(output, corpus), rejected_of(output, corpus)
     story_of = {name: i for i, members in enumerate(gold["clusters"]) for name in members}
     # Gold copies in the second half whose story has a member in the first half.
     expected = {
@@ -169,7 +182,7 @@ def cross_run(corpus: pathlib.Path, gold: dict) -> None:
         if any(m in first and cluster.get(m) == cluster[name] for m in gold["clusters"][story_of[name]])
     }
     report(f"cross-run: {len(first)} files, then {len(second)} more into the same output ({seconds:.1f} s)",
-           cluster, gold)
+           cluster, gold, rejected)
     print(f"  second-half copies of first-half stories found   {len(found)} of {len(expected)}")
     print(f"    ...linked to a first-half copy of their own story   {len(own_story)} of {len(expected)}")
 
@@ -202,7 +215,7 @@ def measure_seeds(seeds: tuple[int, ...], sets: pathlib.Path, beam_args: tuple[s
         with tempfile.TemporaryDirectory() as output:
             started = time.monotonic()
             ingest(f"{corpus}/*/*.txt", output=output, beam_args=beam_args)
-            rows[f"seed {seed}"] = figures(cluster_of_each(output, corpus), gold)
+            rows[f"seed {seed}"] = figures(cluster_of_each(output, corpus), gold, rejected_of(output, corpus))
         print(f"seed {seed}: {len(gold['kind'])} files, whole pipeline {time.monotonic() - started:.1f} s", flush=True)
     return rows
 
@@ -231,8 +244,8 @@ def main() -> int:
         started = time.monotonic()
         summary = ingest(f"{corpus}/*/*.txt", output=output)
         seconds = time.monotonic() - started
-        cluster = cluster_of_each(output, corpus)
-    report(f"one run on {corpus} ({summary['documents']} documents, whole pipeline {seconds:.1f} s)", cluster, gold)
+        cluster, rejected = cluster_of_each(output, corpus), rejected_of(output, corpus)
+    report(f"one run on {corpus} ({summary['documents']} documents, whole pipeline {seconds:.1f} s)", cluster, gold, rejected)
     if not args.no_cross_run:
         cross_run(corpus, gold)
     return 0
