@@ -99,12 +99,12 @@ def shingles(words: list[str], size: int = SHINGLE_WORDS) -> list[str]:
 
 def minhash_signature(text: str, shingle_words: int = SHINGLE_WORDS) -> bytes:
     """The MinHash signature, packed as 32-bit values (512 bytes): cheap to shuffle and compare."""
-    return _words_signature(normalized_words(text), shingle_words)
+    return _shingles_signature(shingles(normalized_words(text), shingle_words))
 
 
-def _words_signature(words: list[str], shingle_words: int = SHINGLE_WORDS) -> bytes:
+def _shingles_signature(text_shingles: list[str]) -> bytes:
     minhash = RMinHash(num_perm=NUM_PERMUTATIONS, seed=MINHASH_SEED)
-    minhash.update(shingles(words, shingle_words))
+    minhash.update(text_shingles)
     return array.array("I", minhash.digest()).tobytes()
 
 
@@ -122,17 +122,23 @@ def estimated_jaccard(a: bytes, b: bytes) -> float:
     return sum(p == q for p, q in zip(x, y)) / len(x)
 
 
-def opening_hashes(words: list[str]) -> bytes:
-    """The word triples a text opens with, as sorted 16-bit hashes: enough to tell two openings apart."""
-    triples = {zlib.crc32(triple.encode()) & 0xFFFF for triple in shingles(words[:OPENING_WORDS])}
-    return array.array("H", sorted(triples)).tobytes()
+def opening_hashes(text_shingles: list[str]) -> bytes:
+    """The word triples a text opens with (its first OPENING_WORDS words), as sorted 16-bit hashes:
+    enough to tell two openings apart."""
+    opening = text_shingles[: max(1, OPENING_WORDS - SHINGLE_WORDS + 1)]
+    return array.array("H", sorted({zlib.crc32(triple.encode()) & 0xFFFF for triple in opening})).tobytes()
+
+
+def opening_share(a: bytes, b: bytes) -> float:
+    """The share of the smaller opening's word triples the other opening has too (1.0 for an empty one)."""
+    x, y = set(array.array("H", a)), set(array.array("H", b))
+    smaller = min(len(x), len(y))
+    return len(x & y) / smaller if smaller else 1.0
 
 
 def openings_agree(a: bytes, b: bytes) -> bool:
     """Whether two texts open with the same story: they share enough of their opening word triples."""
-    x, y = set(array.array("H", a)), set(array.array("H", b))
-    smaller = min(len(x), len(y))
-    return not smaller or len(x & y) >= OPENING_MIN_SHARED * smaller
+    return opening_share(a, b) >= OPENING_MIN_SHARED
 
 
 def page_key(doc: Document) -> str:
@@ -140,7 +146,8 @@ def page_key(doc: Document) -> str:
     (CRLF line ends, trailing spaces, blank lines, tabs). The doc_id when the page is gone."""
     if not doc.raw:
         return doc.doc_id
-    return hashlib.blake2b(" ".join(doc.raw.split()).encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+    words = doc.raw.encode("utf-8", "surrogatepass").split()  # split as bytes: a third faster than as str
+    return hashlib.blake2b(b" ".join(words), digest_size=16).hexdigest()
 
 
 def garbled_marks(text: str) -> int:
@@ -186,18 +193,19 @@ class Candidate:
 
 def candidate_of(doc: Document) -> Candidate:
     words = normalized_words(doc.text)  # once for the hash, the signature and the opening
+    text_shingles = shingles(words)
     return Candidate(
         key=doc.source_uri,
         doc_id=doc.doc_id,
         content_hash=_words_hash(words),
         published_date=doc.published_date,
         length=len(doc.text),
-        signature=_words_signature(words),
+        signature=_shingles_signature(text_shingles),
         numbers=quoted_numbers(doc.text),
         date_confidence=doc.date_confidence,
         page=page_key(doc),
         source=source_of(doc.address),
-        opening=opening_hashes(words),
+        opening=opening_hashes(text_shingles),
         garbled=garbled_marks(f"{doc.title or ''}\n{doc.text}"),
     )
 
