@@ -15,13 +15,16 @@ sizes.
 With --baseline REV, the same is timed for the revision REV of this repository (exported with `git
 archive` into a temporary folder): every round runs (a), (b) with REV's dedupe and (b) with this tree's,
 one after the other, so both see the same machine load; the medians over --rounds and their ratio are
-printed. Each pipeline runs in a process of its own. Exits 0 with a message when ../shared is absent.
+printed, of wall seconds and of CPU seconds (the pipeline process and its workers: on a machine shared
+with other work, the steadier of the two). Each pipeline runs in a process of its own. Exits 0 with a
+message when ../shared is absent.
 """
 from __future__ import annotations
 
 import argparse
 import json
 import pathlib
+import resource
 import statistics
 import subprocess
 import sys
@@ -68,14 +71,20 @@ print(json.dumps({"seconds": time.monotonic() - started, "kept": kept}))
 """
 
 
-def timed_run(tree: pathlib.Path, dump: pathlib.Path, with_dedupe: bool) -> tuple[float, int]:
-    """Seconds of one pipeline run over the dump with `tree`'s code, and how many articles it kept."""
+def children_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def timed_run(tree: pathlib.Path, dump: pathlib.Path, with_dedupe: bool) -> tuple[float, float, int]:
+    """Wall and CPU seconds of one pipeline run over the dump with `tree`'s code, and the articles it kept."""
+    cpu_before = children_cpu_seconds()
     result = subprocess.run(
         [sys.executable, "-c", TIMED_RUN, str(tree), str(dump), "1" if with_dedupe else "0"],
         check=True, capture_output=True, text=True, cwd=tree,
     )
     timing = json.loads(result.stdout.strip().splitlines()[-1])
-    return timing["seconds"], timing["kept"]
+    return timing["seconds"], children_cpu_seconds() - cpu_before, timing["kept"]
 
 
 def export_revision(revision: str, folder: pathlib.Path) -> pathlib.Path:
@@ -106,20 +115,24 @@ def main() -> int:
                 [sys.executable, str(GENERATOR), str(args.corpus / "dev"), str(dump), "--docs", str(docs)],
                 check=True, capture_output=True,
             )
-            seconds: dict[str, list[float]] = {name: [] for name in trees}
+            seconds: dict[str, list[tuple[float, float]]] = {name: [] for name in trees}
             for _ in range(args.rounds):
-                baseline, _ = timed_run(ROOT, dump, with_dedupe=False)
+                baseline, baseline_cpu, _ = timed_run(ROOT, dump, with_dedupe=False)
                 for name, tree in trees.items():
-                    with_dedupe, kept = timed_run(tree, dump, with_dedupe=True)
-                    seconds[name].append(with_dedupe - baseline)
-                    print(f"{docs:>8} pages, {name}: read only {baseline:7.1f} s, read + dedupe {with_dedupe:7.1f} s -> "
-                          f"dedupe stage {with_dedupe - baseline:7.1f} s ({kept} kept, {docs - kept} copies)", flush=True)
-            medians = {name: statistics.median(values) for name, values in seconds.items()}
-            stage_seconds[docs] = medians["this tree"]
+                    with_dedupe, with_dedupe_cpu, kept = timed_run(tree, dump, with_dedupe=True)
+                    seconds[name].append((with_dedupe - baseline, with_dedupe_cpu - baseline_cpu))
+                    print(f"{docs:>8} pages, {name}: read only {baseline:7.1f} s (CPU {baseline_cpu:7.1f} s), "
+                          f"read + dedupe {with_dedupe:7.1f} s (CPU {with_dedupe_cpu:7.1f} s) -> dedupe stage "
+                          f"{with_dedupe - baseline:7.1f} s (CPU {with_dedupe_cpu - baseline_cpu:7.1f} s) "
+                          f"({kept} kept, {docs - kept} copies)", flush=True)
+            wall = {name: statistics.median(wall for wall, _ in values) for name, values in seconds.items()}
+            cpu = {name: statistics.median(cpu for _, cpu in values) for name, values in seconds.items()}
+            stage_seconds[docs] = wall["this tree"]
             if args.baseline:
-                print(f"{docs:>8} pages: dedupe stage, median of {args.rounds}: {args.baseline} "
-                      f"{medians[args.baseline]:.1f} s, this tree {medians['this tree']:.1f} s "
-                      f"(ratio {medians['this tree'] / medians[args.baseline]:.2f})", flush=True)
+                print(f"{docs:>8} pages: dedupe stage, median of {args.rounds}: {args.baseline} {wall[args.baseline]:.1f} s "
+                      f"(CPU {cpu[args.baseline]:.1f} s), this tree {wall['this tree']:.1f} s (CPU {cpu['this tree']:.1f} s): "
+                      f"ratio {wall['this tree'] / wall[args.baseline]:.2f} (CPU {cpu['this tree'] / cpu[args.baseline]:.2f})",
+                      flush=True)
     if len(stage_seconds) > 1:
         small, large = min(stage_seconds), max(stage_seconds)
         print(
