@@ -8,7 +8,10 @@ from transforms.dedupe import (
     bucket_pairs,
     candidate_of,
     content_hash,
+    garbled_marks,
     is_near_duplicate,
+    kept_order,
+    page_key,
     resolve_clusters,
     verified_pairs,
     with_cluster_date,
@@ -33,9 +36,9 @@ EARNINGS = (
 )
 
 
-def doc(key, text, date=None, doc_id=None):
+def doc(key, text, date=None, doc_id=None, raw=""):
     return Document(doc_id=doc_id or key, source_uri=key, content_type="text", encoding="utf-8",
-                    text=text, published_date=date)
+                    text=text, published_date=date, raw=raw)
 
 
 def test_content_hash_ignores_case_spacing_and_punctuation():
@@ -102,3 +105,44 @@ def test_a_copy_without_a_date_takes_the_earliest_reliable_date_of_its_cluster()
     filled = with_cluster_date(undated, verdicts["c"])
     assert (filled.published_date, filled.date_source, filled.date_confidence) == (dt.date(2017, 11, 20), "cluster", 0.9)
     assert with_cluster_date(header_only, verdicts["b"]).published_date == dt.date(2017, 11, 18)  # keeps its own
+
+
+def test_pages_differing_only_in_whitespace_share_a_page_key():
+    page = "Dam finished early\n\n" + WIRE
+    variants = [page.replace("\n", "\r\n"), page.replace("\n\n", "\n\n\n"), page.replace(". ", ".  \t"), page + "  \n"]
+    assert {page_key(doc(f"v{i}", WIRE, raw=raw)) for i, raw in enumerate([page, *variants])} == {page_key(doc("p", "", raw=page))}
+    assert page_key(doc("edited", WIRE, raw=page.replace("Tuesday", "Monday"))) != page_key(doc("p", "", raw=page))
+    assert page_key(doc("gone", WIRE, doc_id="id-gone")) == "id-gone"  # no raw page: its bytes' id
+
+
+def test_two_stories_of_one_source_under_the_same_chrome_are_no_copies():
+    chrome = " ".join(EARNINGS.format(a=i, b=i, c=i, d=i, ceo="Ann Berg") for i in range(1, 8))
+    story = WIRE
+    one = candidate_of(doc("site/one.txt", story + "\n\n" + chrome))
+    two = candidate_of(doc("site/two.txt", "The harbour board met on Monday. " * 3 + "\n\n" + chrome))
+    assert one.source == two.source == "site"
+    assert is_near_duplicate(one, two) is None
+    # The same two texts from two sites: the chrome is then text both pages print, and counts.
+    elsewhere = candidate_of(doc("other-site/two.txt", "The harbour board met on Monday. " * 3 + "\n\n" + chrome))
+    assert is_near_duplicate(one, elsewhere) is not None
+    # A copy in the same folder opens like its story: still a copy.
+    copy = candidate_of(doc("site/copy.txt", story + " Updated. \n\n" + chrome))
+    assert is_near_duplicate(one, copy) > 0.5
+
+
+def test_the_least_garbled_copy_is_kept_over_a_longer_or_earlier_one():
+    clean = candidate_of(doc("clean", "The caf\u00e9 on the quay reopened. " + WIRE, dt.date(2024, 3, 2)))
+    mojibake = candidate_of(doc("mojibake", "The caf\u00c3\u00a9 on the quay reopened. " + WIRE, dt.date(2024, 3, 1)))
+    replaced = candidate_of(doc("replaced", "The caf\ufffd on the quay reopened. " + WIRE + " More.", dt.date(2024, 3, 1)))
+    assert (garbled_marks("caf\u00e9 na\u00efve \u00a3") , garbled_marks("caf\u00c3\u00a9 it\u00e2\u20ac\u2122s")) == (0, 2)
+    assert min([mojibake, replaced, clean], key=kept_order) is clean
+
+
+def test_a_page_group_is_kept_as_its_first_member_and_its_copies_are_exact():
+    cleaner = candidate_of(doc("site/a.txt", WIRE, doc_id="same"))
+    chromed = candidate_of(doc("elsewhere/a.txt", WIRE + " Subscribe to our newsletter for more.", doc_id="same"))
+    trimmed = candidate_of(doc("wire/b.txt", WIRE.rsplit(". ", 2)[0] + "."))
+    verdicts = resolve_clusters([[cleaner, chromed]], [(chromed, trimmed)])
+    assert verdicts["site/a.txt"].duplicate_of is None  # the most complete, but for the chromed copy of its page
+    assert (verdicts["elsewhere/a.txt"].duplicate_of, verdicts["elsewhere/a.txt"].kind) == ("same", "exact")
+    assert (verdicts["wire/b.txt"].duplicate_of, verdicts["wire/b.txt"].kind) == ("same", "near")
