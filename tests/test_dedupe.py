@@ -61,10 +61,14 @@ def test_templated_lookalikes_with_different_numbers_stay_apart():
     assert list(verified_pairs((1, 2), {1: one, 2: two})) == []
 
 
-def test_bucket_pairs_are_all_pairs_or_a_star_for_huge_buckets():
-    assert list(bucket_pairs([3, 1, 2, 1])) == [(1, 2), (1, 3), (2, 3)]
-    huge = list(range(MAX_BUCKET_FOR_ALL_PAIRS + 5))
-    assert list(bucket_pairs(huge)) == [(0, other) for other in huge[1:]]
+def test_bucket_pairs_are_all_pairs_or_a_star_for_huge_buckets_and_equal_texts():
+    assert sorted(bucket_pairs([(3, 30), (1, 10), (2, 20), (1, 10)])) == [(1, 2), (1, 3), (2, 3)]
+    huge = [(sid, sid) for sid in range(MAX_BUCKET_FOR_ALL_PAIRS + 5)]
+    assert sorted(bucket_pairs(huge)) == [(0, other) for other in range(1, MAX_BUCKET_FOR_ALL_PAIRS + 5)]
+    # Forty pages with one text and two others: a star for the forty, all pairs of the three texts.
+    same = [(sid, 7) for sid in range(10, 50)]
+    assert sorted(bucket_pairs([*same, (5, 8), (60, 9)])) == sorted(
+        [(10, sid) for sid in range(11, 50)] + [(5, 10), (5, 60), (10, 60)])
 
 
 def test_cluster_keeps_earliest_dated_copy_and_points_others_at_it():

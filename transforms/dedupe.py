@@ -244,12 +244,21 @@ def is_near_duplicate(a: Candidate, b: Candidate) -> float | None:
     return similarity
 
 
-def bucket_pairs(members: Iterable[int]) -> Iterable[tuple[int, int]]:
-    """Candidate pairs (ordered short ids) of one LSH bucket."""
-    members = sorted(set(members))
-    if len(members) > MAX_BUCKET_FOR_ALL_PAIRS:
-        return ((members[0], other) for other in members[1:])
-    return itertools.combinations(members, 2)
+def bucket_pairs(members: Iterable[tuple[int, int]]) -> Iterable[tuple[int, int]]:
+    """Candidate pairs (ordered short ids) of one LSH bucket of (short id, short id of the content hash).
+
+    Pages with equal texts are paired with the first of them only (they verify at 1.0 and end in one
+    cluster all the same): the many pages a cleaner reduces to the same text cost a star, not all pairs."""
+    first_of_text: dict[int, int] = {}
+    equal_texts = []
+    for sid, text in sorted(set(members)):
+        first = first_of_text.setdefault(text, sid)
+        if first != sid:
+            equal_texts.append((first, sid))
+    distinct = sorted(first_of_text.values())
+    if len(distinct) > MAX_BUCKET_FOR_ALL_PAIRS:
+        return itertools.chain(equal_texts, ((distinct[0], other) for other in distinct[1:]))
+    return itertools.chain(equal_texts, itertools.combinations(distinct, 2))
 
 
 def verified_pairs(
@@ -513,7 +522,8 @@ class Deduplicate(beam.PTransform):
         representatives = page_groups | "Representatives" >> beam.Map(lambda group: (short_id(group[0].key), group[0]))
         candidate_pairs = (
             representatives
-            | "BandKeys" >> beam.FlatMapTuple(lambda sid, c: [(band, sid) for band in band_keys(c.signature)])
+            | "BandKeys" >> beam.FlatMapTuple(
+                lambda sid, c: [(band, (sid, short_id(c.content_hash))) for band in band_keys(c.signature)])
             | "GroupBuckets" >> beam.GroupByKey()
             | "BucketPairs" >> beam.FlatMapTuple(lambda _, members: bucket_pairs(members))
         )
