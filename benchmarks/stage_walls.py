@@ -27,7 +27,7 @@ def main(argv: list[str]) -> int:
     if len(argv) < 2:
         print(__doc__)
         return 2
-    logs.configure(quiet=True)
+    logs.configure("error")
     walls: collections.Counter[str] = collections.Counter()
     execute = fn_runner.FnApiRunner._execute_bundle
 

@@ -1,4 +1,5 @@
-"""Command line: `newsflow ingest INPUT... --output OUT [options] [Beam options]`, `newsflow inspect OUT [SQL]`."""
+"""Command line: `newsflow ingest INPUT... --output OUT [options] [Beam options]`, `newsflow inspect OUT [SQL]`,
+`newsflow schema [TABLE]`. The exit statuses are those of pipelines/exits.py."""
 from __future__ import annotations
 
 import argparse
@@ -8,31 +9,38 @@ import os
 import sys
 import urllib.parse
 
-from pipelines import logs
+from pipelines import exits, logs
 
 logs.mute_beam_noise()  # before anything imports Beam
 
+from pipelines.beam_args import UsageError, split_beam_args
 from pipelines.lock import DEFAULT_LOCK_SECONDS, OutputLocked
 from pipelines.options import DEFAULT_SPACY_MODEL, IngestConfig
 from pipelines.plan import parse_reprocess
 from pipelines.watch import DEFAULT_POLL_SECONDS
+from schemas.tables import TABLE_MEANINGS
 from transforms.containers import JSONL_DEFAULT_FIELDS
-from transforms.read import DEFAULT_MAX_DOCUMENT_BYTES
+from transforms.read import DEFAULT_MAX_DOCUMENT_BYTES, input_exists
 from transforms.write import DEFAULT_MAX_FILE_ROWS
 
+log = logs.EVENTS
+
 EPILOG = """\
-Any other --option is passed to Apache Beam, e.g. --runner=DataflowRunner --project=... or
---direct_num_workers=1. Write Beam options as --name=value when a value could be mistaken for an
-input. Without --runner, newsflow runs locally on Beam's FnApiRunner on all cores.
+Any other --option must be an Apache Beam pipeline option, e.g. --runner=DataflowRunner --project=... or
+--direct_num_workers=1; one neither newsflow nor Beam knows is an error. Without --runner, newsflow runs
+locally on Beam's FnApiRunner on all cores.
+
+Exit status: 0 published (or nothing new), 1 the run failed, 2 usage error (nothing started), 65 too many
+rejects (--max-reject-share), 66 no input (or every input vanished: only their rejects are published),
+75 another run holds the output, 130/143 stopped by SIGINT/SIGTERM (a run already publishing finishes
+first). Otherwise a run that does not exit 0 published nothing.
 """
 
 
-EXIT_LOCKED = 75  # sysexits' EX_TEMPFAIL: another run holds the output; try again later
-
-
 def build_parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
-    """The `newsflow` parser and its `ingest` sub-parser."""
-    parser = argparse.ArgumentParser(prog="newsflow", description="Turn raw news dumps into a clean dataset.")
+    """The `newsflow` parser and its `ingest` sub-parser. No abbreviations: `--out` is not `--output`."""
+    parser = argparse.ArgumentParser(prog="newsflow", description="Turn raw news dumps into a clean dataset.",
+                                     allow_abbrev=False)
     parser.add_argument("--version", action="store_true", help="print the version and exit")
     commands = parser.add_subparsers(dest="command")
     ingest = commands.add_parser(
@@ -40,6 +48,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
         help="ingest one or more dumps into a dataset",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
+        allow_abbrev=False,
     )
     ingest.add_argument("inputs", nargs="+", metavar="INPUT",
                         help="file, directory (read recursively) or glob; local path or any fsspec URL")
@@ -47,11 +56,11 @@ def build_parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
                         help="dataset folder (local path or fsspec URL)")
     ingest.add_argument("--reference-date", type=dt.date.fromisoformat, default=None, metavar="YYYY-MM-DD",
                         help="resolve year-less dates ('Feb 26') against this date")
-    ingest.add_argument("--max-document-bytes", type=int, default=DEFAULT_MAX_DOCUMENT_BYTES,
+    ingest.add_argument("--max-document-bytes", type=positive_int, default=DEFAULT_MAX_DOCUMENT_BYTES,
                         help="reject documents larger than this after decompression (default: %(default)s)")
     ingest.add_argument("--spacy-model", default=DEFAULT_SPACY_MODEL,
                         help="installed spaCy model package for NER (default: %(default)s)")
-    ingest.add_argument("--max-file-rows", type=int, default=DEFAULT_MAX_FILE_ROWS, metavar="N",
+    ingest.add_argument("--max-file-rows", type=positive_int, default=DEFAULT_MAX_FILE_ROWS, metavar="N",
                         help="most rows in one Parquet file; each worker writes a file per partition and "
                              "bundle, and its largest partitions' whenever it holds N rows (default: %(default)s)")
     ingest.add_argument("--jsonl-fields", type=jsonl_fields, default=None, metavar="FIELD=NAME,...",
@@ -60,17 +69,50 @@ def build_parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     ingest.add_argument("--reprocess", type=reprocess_request, default=None, metavar="WHAT",
                         help="read ingested files again and replace their rows: 'all', 'older' (files ingested "
                              "by an older pipeline version) or a range of publication dates START..END")
+    ingest.add_argument("--max-reject-share", type=share, default=None, metavar="SHARE",
+                        help="fail the run (exit 65, nothing published) when more than this share (0-1) of its "
+                             "documents are rejects, e.g. 0.2")
+    ingest.add_argument("--dry-run", action="store_true",
+                        help="print what a run would read (files new, changed, unchanged) and exit")
     ingest.add_argument("--watch", action="store_true",
-                        help="keep polling the inputs and ingest new files as they arrive, until Ctrl-C")
-    ingest.add_argument("--poll-seconds", type=float, default=DEFAULT_POLL_SECONDS,
+                        help="keep polling the inputs and ingest new files as they arrive, until stopped")
+    ingest.add_argument("--poll-seconds", type=positive_float, default=DEFAULT_POLL_SECONDS,
                         help="with --watch: seconds between two looks at the inputs (default: %(default)s)")
-    ingest.add_argument("--lock-seconds", type=float, default=DEFAULT_LOCK_SECONDS,
+    ingest.add_argument("--lock-seconds", type=positive_float, default=DEFAULT_LOCK_SECONDS,
                         help="how long the output's lock outlives a run that died on another machine "
                              "(default: %(default)s)")
     ingest.add_argument("--quiet", "-q", action="store_true",
-                        help="print nothing but errors (no progress line, no summary)")
+                        help="print nothing but errors (no progress, no summary); the same as --log-level error")
+    ingest.add_argument("--log-level", choices=logs.LEVELS, default="info",
+                        help="how much newsflow logs: info shows a run's start, progress and summary "
+                             "(default: %(default)s)")
+    ingest.add_argument("--log-format", choices=logs.FORMATS, default="plain",
+                        help="plain lines, or one JSON object per line (time, level, message, run_id, stage, "
+                             "counts) for a log collector (default: %(default)s)")
     add_inspect_parser(commands)
+    add_schema_parser(commands)
     return parser, ingest
+
+
+def positive_int(value: str) -> int:
+    number = int(value)
+    if number <= 0:
+        raise argparse.ArgumentTypeError(f"{value}: must be a positive whole number")
+    return number
+
+
+def positive_float(value: str) -> float:
+    number = float(value)
+    if not number > 0:
+        raise argparse.ArgumentTypeError(f"{value}: must be a positive number")
+    return number
+
+
+def share(value: str) -> float:
+    number = float(value)
+    if not 0 <= number <= 1:
+        raise argparse.ArgumentTypeError(f"{value}: must be a share between 0 and 1, e.g. 0.2")
+    return number
 
 
 INSPECT_EPILOG = """\
@@ -116,6 +158,22 @@ def inspect_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def add_schema_parser(commands) -> None:
+    schema = commands.add_parser("schema", help="print the tables' columns and what they mean",
+                                 allow_abbrev=False)
+    schema.add_argument("table", nargs="?", choices=TABLE_MEANINGS, metavar="TABLE",
+                        help=f"one of {', '.join(TABLE_MEANINGS)}; without it, every table")
+    schema.add_argument("--format", choices=("text", "markdown"), default="text")
+
+
+def schema_command(args: argparse.Namespace) -> int:
+    from schemas.docs import schema_markdown, schema_text
+
+    tables = [args.table] if args.table else list(TABLE_MEANINGS)
+    print(schema_markdown(tables) if args.format == "markdown" else schema_text(tables))
+    return exits.OK
+
+
 def jsonl_fields(value: str) -> tuple[tuple[str, str], ...]:
     """'text=body,url=link' -> (('text', 'body'), ('url', 'link')); only newsflow's fields may be mapped."""
     pairs = []
@@ -159,23 +217,19 @@ def own_flags(*parsers: argparse.ArgumentParser) -> set[str]:
     return {flag for parser in parsers for action in parser._actions for flag in action.option_strings}
 
 
-def split_beam_args(argv: list[str], ours: set[str]) -> tuple[list[str], list[str]]:
-    """Separate newsflow's arguments from Beam's: an unknown --option (and its value) goes to Beam."""
-    newsflow_args, beam_args = [], []
-    i = 0
-    while i < len(argv):
-        arg = argv[i]
-        name = arg.split("=", 1)[0]
-        if arg.startswith("--") and name not in ours:
-            beam_args.append(arg)
-            has_value = "=" not in arg and i + 1 < len(argv) and not argv[i + 1].startswith("-")
-            if has_value:
-                beam_args.append(argv[i + 1])
-                i += 1
-        else:
-            newsflow_args.append(arg)
-        i += 1
-    return newsflow_args, beam_args
+def usage_problem(args: argparse.Namespace) -> str | None:
+    """Why the command line cannot run as written (checked before anything starts), or None."""
+    locations = [*args.inputs, args.output]
+    if any(has_credentials(location) for location in locations):
+        return ("a URL holds credentials (user:password@). Put them in the store's standard configuration instead "
+                "(environment variables, ~/.aws, gcloud auth): URLs end up in tables and logs.")
+    for pattern in args.inputs:
+        try:
+            if not input_exists(pattern):
+                return f"input not found: {pattern} (no such file or folder). Nothing was started."
+        except Exception as error:  # noqa: BLE001 - no filesystem for the URL, no credentials, no network
+            return f"input {pattern} cannot be checked: {type(error).__name__}: {error}. Nothing was started."
+    return None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -183,26 +237,32 @@ def main(argv: list[str] | None = None) -> int:
     parser, ingest_parser = build_parser()
     if argv[:1] == ["inspect"]:  # no Beam options to separate out
         return inspect_command(parser.parse_args(argv))
-    newsflow_args, beam_args = split_beam_args(argv, own_flags(parser, ingest_parser))
-    args = parser.parse_args(newsflow_args)
+    if argv[:1] == ["schema"]:
+        return schema_command(parser.parse_args(argv))
+    try:
+        newsflow_args, beam_args = split_beam_args(argv, own_flags(parser, ingest_parser))
+    except UsageError as error:
+        (ingest_parser if argv[:1] == ["ingest"] else parser).print_usage(sys.stderr)
+        print(f"newsflow: error: {error}", file=sys.stderr)
+        return exits.USAGE
+    args = parser.parse_args(newsflow_args)  # exits with 2 on a bad value
     if args.version:
         from pipelines.ingest import pipeline_version
 
         print(f"newsflow {pipeline_version()}")
-        return 0
+        return exits.OK
     if args.command != "ingest":
         parser.print_help()
-        return 2
-    logs.configure(args.quiet)
-    with_secrets = [location for location in [*args.inputs, args.output] if has_credentials(location)]
-    if with_secrets:
-        print("newsflow: a URL holds credentials (user:password@). Put them in the store's standard configuration "
-              "instead (environment variables, ~/.aws, gcloud auth): URLs end up in tables and logs.", file=sys.stderr)
-        return 2
-    from pipelines.ingest import run_ingest  # imports Beam and the stages: keep --help fast
-    from pipelines.progress import Progress
-    from pipelines.summary import format_summary
+        return exits.USAGE
+    return ingest_command(args, beam_args)
 
+
+def ingest_command(args: argparse.Namespace, beam_args: list[str]) -> int:
+    logs.configure("error" if args.quiet else args.log_level, args.log_format)
+    problem = usage_problem(args)
+    if problem:
+        log.error("error: %s", problem)  # a JSON line too with --log-format json
+        return exits.USAGE
     config = IngestConfig(
         inputs=tuple(args.inputs),
         output=args.output,
@@ -213,24 +273,74 @@ def main(argv: list[str] | None = None) -> int:
         jsonl_fields=args.jsonl_fields or (),
         reprocess=args.reprocess,
         lock_seconds=args.lock_seconds,
+        max_reject_share=args.max_reject_share,
     )
-    progress = Progress.for_terminal(args.quiet)
+    if args.dry_run:
+        from pipelines.dry_run import dry_run
+
+        return dry_run(config)
+    from pipelines import signals
+    from pipelines.progress import Progress
+
+    signals.stop_on_signals()
+    progress = Progress.for_terminal(args.quiet, log_format=args.log_format)
+    show = summary_shower(args.quiet, args.log_format)
     if args.watch:
         from pipelines.watch import watch
 
-        return watch(config, beam_args, args.poll_seconds, None if args.quiet else print, progress=progress)
+        return watch(config, beam_args, args.poll_seconds, show, progress=progress)
+    return run_once(config, beam_args, progress, show)
+
+
+def summary_shower(quiet: bool, log_format: str):
+    """How a finished run's summary is shown: a table on stdout, or one JSON log line; nothing when quiet."""
+    from pipelines.summary import format_summary, summary_counts
+
+    def show(summary: dict) -> None:
+        if quiet:
+            return
+        if log_format == "json":
+            logs.event(format_summary(summary).splitlines()[0], "summary", summary_counts(summary),
+                       summary.get("run_id"))
+        else:
+            print(format_summary(summary), flush=True)
+
+    return show
+
+
+def run_once(config: IngestConfig, beam_args: list[str], progress, show) -> int:
+    """One ingest run; its exit status (pipelines/exits.py)."""
+    from pipelines.commit import TooManyRejects
+    from pipelines.ingest import run_ingest  # imports the stages
+    from pipelines.plan import NoInput
+    from pipelines.signals import Stopped
+    from pipelines.summary import read_nothing
+
+    unchanged = f"Nothing was published: the dataset in {config.output} is as it was before the run."
     try:
         summary = run_ingest(config, beam_args, progress)
     except OutputLocked as error:
-        print(f"newsflow: not started: {error}.", file=sys.stderr)
-        return EXIT_LOCKED
+        log.error("not started: %s.", error)
+        return exits.LOCKED
+    except NoInput as error:
+        log.error("nothing to read: %s. Nothing was written.", error)
+        return exits.NO_INPUT
+    except TooManyRejects as error:
+        log.error("the run failed: %s. %s", error, unchanged)
+        return exits.TOO_MANY_REJECTS
+    except Stopped as stop:
+        published = getattr(stop, "published_run", None)
+        log.error("stopped by %s. %s", stop.signal_name,
+                  f"Run {published} finished publishing first." if published else unchanged)
+        return stop.exit_code
     except Exception as error:  # noqa: BLE001 - one clear line; the log above has the details
-        print(f"newsflow: the run failed: {failure_reason(error)}. Nothing was published: the dataset in "
-              f"{args.output} is as it was before the run.", file=sys.stderr)
-        return 1
-    if not args.quiet:
-        print(format_summary(summary))
-    return 0
+        log.error("the run failed: %s. %s", failure_reason(error), unchanged)
+        return exits.FAILED
+    show(summary)
+    if read_nothing(summary):
+        log.error("the run read nothing: every input it listed had vanished before it was read (see its rejects)")
+        return exits.NO_INPUT
+    return exits.OK
 
 
 if __name__ == "__main__":

@@ -106,6 +106,20 @@ def check_invariant(
     return rows, dict(reasons)
 
 
+class TooManyRejects(RuntimeError):
+    """A run's rejects exceed the share of its documents the user allows (--max-reject-share)."""
+
+
+def check_reject_share(rows: dict[str, int], reasons: dict[str, int], limit: float | None) -> None:
+    """Raise TooManyRejects when more than `limit` (0-1) of the run's new rows are rejects."""
+    written = sum(rows.values())
+    if limit is None or not written or rows[REJECTS] / written <= limit:
+        return
+    top = ", ".join(f"{count:,} {reason}" for reason, count in sorted(reasons.items(), key=lambda kv: -kv[1])[:3])
+    raise TooManyRejects(f"{rows[REJECTS]:,} of its {written:,} documents were rejected "
+                         f"({rows[REJECTS] / written:.0%}, more than --max-reject-share {limit:g}): {top}")
+
+
 def publish(
     staging: str, output: str, run_id: str, files: dict[str, list[str]], summary: dict, state: list[str] = (),
     replaced: tuple[str, ...] = (), deleted: tuple[str, ...] = (), report: str | None = None,

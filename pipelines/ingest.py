@@ -12,8 +12,10 @@ from typing import NamedTuple
 
 import apache_beam as beam
 
+from pipelines import logs, signals
 from pipelines.commit import (
     check_invariant,
+    check_reject_share,
     discard,
     publish,
     publishing_started,
@@ -24,7 +26,7 @@ from pipelines.commit import (
 )
 from pipelines.lock import RunLock
 from pipelines.options import IngestConfig, runner_and_options
-from pipelines.plan import Plan, plan_run
+from pipelines.plan import Plan, check_input, plan_run
 from pipelines.progress import Progress
 from pipelines.report import write_report
 from pipelines.retract import Retraction, retract
@@ -36,6 +38,7 @@ from pipelines.summary import (
     documents_to_write,
     nothing_new_summary,
     report_data,
+    step_seconds,
 )
 from schemas.rows import RunInfo, article_row, duplicate_row, entity_rows, reject_row
 from schemas.tables import (
@@ -186,14 +189,20 @@ def run_ingest(config: IngestConfig, beam_args: list[str] | None = None, progres
     run = new_run()
     progress = progress or Progress("off")
     started = time.monotonic()
-    with RunLock(config.output, run.run_id, config.lock_seconds):
-        recover(config.output)
-        plan = plan_run(config.inputs, config.output, run.pipeline_version, config.reprocess)
-        if plan.nothing_to_do:
-            return nothing_new_summary(config, plan, time.monotonic() - started)
-        progress.say(f"run {run.run_id}: {len(plan.files):,} files to read ({plan.unchanged:,} unchanged, "
-                     f"{len(plan.reprocessed):,} read again) into {config.output}")
-        return _run_plan(config, run, plan, beam_args or [], started, progress)
+    logs.set_run(run.run_id)
+    try:
+        with RunLock(config.output, run.run_id, config.lock_seconds):
+            recover(config.output)
+            plan = plan_run(config.inputs, config.output, run.pipeline_version, config.reprocess)
+            check_input(plan, config.inputs)
+            if plan.nothing_to_do:
+                return nothing_new_summary(config, plan, time.monotonic() - started)
+            progress.say(f"run {run.run_id}: {len(plan.files):,} files to read ({plan.unchanged:,} unchanged, "
+                         f"{len(plan.reprocessed):,} read again) into {config.output}", "plan",
+                         {"files": len(plan.files), "unchanged": plan.unchanged, "reprocessed": len(plan.reprocessed)})
+            return _run_plan(config, run, plan, beam_args or [], started, progress)
+    finally:
+        logs.set_run(None)
 
 
 def _run_plan(config: IngestConfig, run: RunInfo, plan: Plan, beam_args: list[str], started: float,
@@ -208,6 +217,7 @@ def _run_plan(config: IngestConfig, run: RunInfo, plan: Plan, beam_args: list[st
         phases[name] = time.monotonic() - phase_started
         phase_started = time.monotonic()
 
+    published = False
     try:
         retraction = retract(config.output, staging, set(plan.reprocessed))
         phase_done("retract")
@@ -220,24 +230,31 @@ def _run_plan(config: IngestConfig, run: RunInfo, plan: Plan, beam_args: list[st
         counters = counters_of(result)
         files = staged_files(staging)
         rows, reject_reasons = check_invariant(staging, files, documents_to_write(counters))
+        check_reject_share(rows, reject_reasons, config.max_reject_share)
         phase_done("check")
         summary = build_summary(config, run, counters, rows, reject_reasons, time.monotonic() - started)
         summary.update(inputs_unchanged=plan.unchanged, reprocessed_files=len(plan.reprocessed),
-                       rows_replaced=retraction.rows)
-        stats = run_stats(staging, files, counters)
+                       rows_replaced=retraction.rows, rows_replaced_by_table=retraction.rows_by_table)
+        stats = run_stats(staging, files, counters, step_seconds(result))
         phase_done("report")
         add_stats(summary, stats, phases)
         summary["report"] = report_uri(config.output, run.run_id)
         write_report(posixpath.join(staging, REPORT_STAGED), report_data(summary, stats))
-        publish(staging, config.output, run.run_id, files, summary, staged_state(staging),
-                retraction.replaced, retraction.deleted, report=REPORT_STAGED)
-    except BaseException:
-        if publishing_started(config.output, run.run_id):
+        with signals.deferred():  # a stop signal waits until the run is published
+            publish(staging, config.output, run.run_id, files, summary, staged_state(staging),
+                    retraction.replaced, retraction.deleted, report=REPORT_STAGED)
+            published = True
+    except BaseException as error:
+        if published:  # a stop signal that waited for the publication: the run is complete
+            error.published_run = run.run_id
+        elif publishing_started(config.output, run.run_id):
             # Its journal is written: the next run into this output completes the publication.
             log.error("run %s stopped while publishing: the next run completes it", run.run_id)
         else:
-            log.error("run %s failed: nothing was published; the dataset is as it was before", run.run_id)
+            ended = "was stopped" if isinstance(error, signals.Stopped) else "failed"
+            log.error("run %s %s: nothing was published; the dataset is as it was before", run.run_id, ended)
             discard(staging)
         raise
-    progress.say(f"run {run.run_id} published")
+    progress.say(f"run {run.run_id} published", "publish",
+                 {table: summary[table] for table in ("documents", "articles", "duplicates", "rejects")})
     return summary

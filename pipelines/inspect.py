@@ -31,6 +31,9 @@ from transforms.templates import source_of
 
 VIEWS = (ARTICLES, DUPLICATES, REJECTS, ENTITIES)
 RUNS = "runs"  # the view over the committed runs' summaries, _runs/<run_id>.json
+# Per table: the rows a run wrote, the earlier rows it replaced (--reprocess), and the rows it added
+# (`_new`, written minus replaced): summed over runs, `_new` is the table's size; the rows written are not.
+COUNTED = (ARTICLES, DUPLICATES, REJECTS)
 RUNS_SCHEMA = pa.schema(
     [
         pa.field("run_id", pa.string()),
@@ -38,9 +41,9 @@ RUNS_SCHEMA = pa.schema(
         pa.field("finished_at", pa.timestamp("us", tz="UTC")),
         pa.field("wall_seconds", pa.float64()),
         pa.field("documents", pa.int64()),
-        pa.field("articles", pa.int64()),
-        pa.field("duplicates", pa.int64()),
-        pa.field("rejects", pa.int64()),
+        *(pa.field(f"{table}{part}", pa.int64()) for table in COUNTED for part in ("", "_new", "_replaced")),
+        pa.field("inputs", pa.list_(pa.string())),
+        pa.field("output", pa.string()),
         pa.field("pipeline_version", pa.string()),
     ]
 )
@@ -120,9 +123,14 @@ def committed_runs(fs, root: str) -> pa.Table:
             continue
         with fs.open(path, "r") as stream:
             summary = json.load(stream)
-        rows.append({field.name: summary.get(field.name) for field in RUNS_SCHEMA})
+        row = {field.name: summary.get(field.name) for field in RUNS_SCHEMA}
         for name in ("started_at", "finished_at"):
-            rows[-1][name] = rows[-1][name] and dt.datetime.fromisoformat(rows[-1][name])
+            row[name] = row[name] and dt.datetime.fromisoformat(row[name])
+        replaced = summary.get("rows_replaced_by_table") or {}
+        for table in COUNTED:
+            row[f"{table}_replaced"] = replaced.get(table, 0)
+            row[f"{table}_new"] = (row[table] or 0) - row[f"{table}_replaced"]
+        rows.append(row)
     rows.sort(key=lambda row: row["run_id"] or "")  # run ids start with their UTC start time
     return pa.Table.from_pylist(rows, schema=RUNS_SCHEMA)
 

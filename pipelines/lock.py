@@ -99,6 +99,8 @@ class RunLock:
         self._run_id, self._seconds = run_id, seconds
         self._stop = threading.Event()
         self._renewer = threading.Thread(target=self._renew, name="newsflow-lock", daemon=True)
+        self._root = root
+        self._created_output = not self._fs.exists(root)  # removed again if the run leaves it empty
         self._fs.makedirs(root, exist_ok=True)
         self._acquire(output)
 
@@ -137,6 +139,8 @@ class RunLock:
         holder = _read_holder(self._fs, self._path)
         if holder and holder.get("run_id") == self._run_id:
             self._fs.rm_file(self._path)
+        if self._created_output and self._fs.exists(self._root) and not self._fs.ls(self._root):
+            self._fs.rmdir(self._root)  # a run that wrote nothing (no input) leaves no empty dataset behind
 
     def __enter__(self):
         return self

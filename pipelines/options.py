@@ -44,6 +44,7 @@ class IngestConfig:
     jsonl_fields: tuple[tuple[str, str], ...] = ()  # (newsflow field, the export's field name)
     reprocess: Reprocess | None = None  # ingested files to read again (--reprocess)
     lock_seconds: float = DEFAULT_LOCK_SECONDS  # how long the output's lock outlives a dead run
+    max_reject_share: float | None = None  # a run whose rejects exceed this share of its rows fails
 
 
 def runner_and_options(beam_args: list[str]):

@@ -24,6 +24,15 @@ from transforms.read import InputFile, list_input
 log = logging.getLogger(__name__)
 
 
+class NoInput(RuntimeError):
+    """The inputs hold no file at all (`vanished` False), or none of them could be listed (True): a run
+    would read nothing."""
+
+    def __init__(self, message: str, vanished: bool):
+        super().__init__(message)
+        self.vanished = vanished
+
+
 @dataclasses.dataclass(frozen=True)
 class Plan:
     files: tuple[InputFile, ...]  # to read in this run
@@ -31,10 +40,32 @@ class Plan:
     unchanged: int  # files skipped: in the manifest with the same size and version
     reprocessed: tuple[str, ...] = ()  # URIs of files ingested before and read again on request
     indexed: bool = True  # the output has an index of earlier runs' documents (False: a first run)
+    changed: tuple[str, ...] = ()  # URIs of files ingested before whose size or version changed since
 
     @property
     def nothing_to_do(self) -> bool:
         return not self.files and not self.unlisted
+
+    @property
+    def no_input(self) -> bool:
+        """The inputs hold no file at all (an empty folder), or none could be listed (they vanished)."""
+        return not self.files and not self.unchanged
+
+    @property
+    def new(self) -> tuple[str, ...]:
+        """URIs of the files no earlier run read."""
+        seen = {*self.changed, *self.reprocessed}
+        return tuple(file.uri for file in self.files if file.uri not in seen)
+
+
+def check_input(plan: Plan, inputs: tuple[str, ...]) -> None:
+    """Raise NoInput when a run of `plan` would read nothing because there is nothing there."""
+    if not plan.no_input:
+        return
+    if plan.unlisted:
+        raise NoInput(f"no input could be listed ({', '.join(plan.unlisted)}): it vanished, or the store refused",
+                      vanished=True)
+    raise NoInput(f"the inputs hold no file ({', '.join(inputs)})", vanished=False)
 
 
 def list_inputs(inputs: tuple[str, ...], exclude: str) -> tuple[list[InputFile], list[str]]:
@@ -127,7 +158,7 @@ def plan_run(inputs: tuple[str, ...], output: str, version: str, reprocess: Repr
     listed, unlisted = list_inputs(inputs, exclude=output)
     known = latest_versions(read_manifest(output))
     again = reprocess_selection(reprocess, known, output, version) if reprocess else set()
-    todo, unchanged, reprocessed = [], 0, []
+    todo, unchanged, reprocessed, changed = [], 0, [], []
     for file in listed:
         seen = known.get(file.uri)
         if file.uri in again:
@@ -136,8 +167,10 @@ def plan_run(inputs: tuple[str, ...], output: str, version: str, reprocess: Repr
         elif seen is not None and seen[:2] == (file.size, file.version):
             unchanged += 1
         else:
+            if seen is not None:
+                changed.append(file.uri)
             todo.append(file)
-    return Plan(tuple(todo), tuple(unlisted), unchanged, tuple(reprocessed), has_index(output))
+    return Plan(tuple(todo), tuple(unlisted), unchanged, tuple(reprocessed), has_index(output), tuple(changed))
 
 
 def has_index(output: str) -> bool:

@@ -1,5 +1,5 @@
-"""What a running ingest shows: a live status line on a terminal, a plain line now and then for a
-scheduler's log, nothing with --quiet.
+"""What a running ingest shows: a live status line on a terminal, a log line now and then for a
+scheduler's log (plain or JSON, pipelines/logs.py), nothing with --quiet.
 
 The workers' tallies arrive through a folder (transforms/progress.py). On a cluster runner none
 arrive, and the line shows only the elapsed time.
@@ -15,6 +15,7 @@ import time
 from collections.abc import Mapping
 from typing import TextIO
 
+from pipelines import logs
 from transforms.progress import PROGRESS_FOLDER_VARIABLE, read_tallies
 
 LIVE_SECONDS = 0.5  # redraw interval of the terminal line
@@ -75,7 +76,7 @@ def status_line(tally: Mapping[str, int], files_to_read: int, elapsed: float) ->
 class Progress:
     """`with Progress(...).watching(files_to_read):` around a pipeline run shows its progress.
 
-    mode: "live" (redrawn line on a terminal), "log" (a plain line every LOG_SECONDS), "off".
+    mode: "live" (redrawn line on a terminal), "log" (a log line every LOG_SECONDS), "off".
     """
 
     def __init__(self, mode: str, stream: TextIO = sys.stderr, log_seconds: float = LOG_SECONDS):
@@ -84,18 +85,20 @@ class Progress:
         self.log_seconds = log_seconds
 
     @classmethod
-    def for_terminal(cls, quiet: bool, stream: TextIO = sys.stderr) -> Progress:
+    def for_terminal(cls, quiet: bool, stream: TextIO | None = None, log_format: str = "plain") -> Progress:
+        """Off with --quiet; live on a terminal; log lines elsewhere, and always in JSON logs."""
+        stream = stream or sys.stderr
         if quiet:
             return cls("off", stream)
-        return cls("live" if stream.isatty() else "log", stream)
+        return cls("live" if stream.isatty() and log_format == "plain" else "log", stream)
 
     def watching(self, files_to_read: int) -> _Watch:
         return _Watch(self, files_to_read)
 
-    def say(self, message: str) -> None:
-        """A plain line (not in --quiet mode): what a scheduler's log keeps."""
+    def say(self, message: str, stage: str | None = None, counts: dict | None = None) -> None:
+        """A log line (not in --quiet mode): what a scheduler's log keeps."""
         if self.mode != "off":
-            print(f"newsflow: {message}", file=self.stream, flush=True)
+            logs.event(message, stage, counts)
 
 
 class _Watch:
@@ -134,13 +137,14 @@ class _Watch:
         stream = self._progress.stream
         interval = LIVE_SECONDS if live else self._progress.log_seconds
         while not self._stop.wait(interval):
-            line = status_line(read_tallies(self._folder), self._files, time.monotonic() - self._started)
+            tally = read_tallies(self._folder)
+            line = status_line(tally, self._files, time.monotonic() - self._started)
             if live:
                 width = shutil.get_terminal_size((120, 24)).columns - 1
                 stream.write(f"\r\x1b[2K{line[:width]}")
+                stream.flush()
             else:
-                stream.write(f"newsflow: progress: {line}\n")
-            stream.flush()
+                logs.event(f"progress: {line}", "pipeline", dict(tally))
         if live:
             stream.write("\r\x1b[2K")  # the summary table takes the line's place
             stream.flush()

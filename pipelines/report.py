@@ -22,8 +22,9 @@ atomically through fsspec:
      "samples": [{"doc_id", "source_uri", "title" (or None), "fate": article|duplicate|reject,
                   "lines": [[line, kept]]}]}
 
-Big inputs stay readable: publication days become weeks, months or years past 120 bars; the 25 sources
-with the most articles, the 30 top entities, 20 reasons (the rest summed); 20 samples of 60 lines each.
+Big inputs stay readable: one bar per publication day for the busiest 120 days (older and newer dates
+summed in a grey bar each); the 25 sources with the most articles, the 30 top entities, 20 reasons (the
+rest summed); 20 samples of 60 lines each.
 """
 from __future__ import annotations
 
@@ -36,7 +37,8 @@ import zlib
 
 from fsspec.core import url_to_fs
 
-MAX_DAY_SLOTS = 120  # finer time buckets than this make bars too thin to read: use weeks, months, years
+MAX_DAY_SLOTS = 120  # days shown as bars; articles dated outside the busiest such window are summed
+MAX_TICKS = 5  # steps of a count axis
 MAX_SOURCES = 25  # boilerplate chart: the sources with the most articles
 MAX_ENTITIES = 30
 MAX_REASONS = 20  # rejects and date sources: the rest are summed into one "other" bar
@@ -118,27 +120,21 @@ def colour_of(label: str) -> str:
     return PALETTE[zlib.crc32(label.encode("utf-8", "replace")) % len(PALETTE)]
 
 
-def nice_ceiling(value: float) -> float:
-    """The axis maximum: a round number at or above value, whose quarters are round too."""
-    if value <= 0:
-        return 1.0
-    power = 10 ** math.floor(math.log10(value))
-    for step in (1, 1.2, 1.6, 2, 2.4, 3, 4, 5, 6, 8, 10):  # quarters of these are round numbers
-        if value <= step * power:
-            return step * power
-    return 10 * power
+def count_axis(value: float) -> tuple[int, int]:
+    """(axis maximum, tick step) for counts: whole-number ticks 1, 2 or 5 × 10^k apart, at most MAX_TICKS
+    steps, the top tick at or just above the tallest bar (bars of 1 get an axis to 1, not to 4)."""
+    value = max(1, math.ceil(value))
+    power = 1
+    while True:
+        for step in (power, 2 * power, 5 * power):
+            if math.ceil(value / step) <= MAX_TICKS:
+                return step * math.ceil(value / step), step
+        power *= 10
 
 
-def count_ceiling(value: float) -> float:
-    """The axis maximum for counts: ticks at its quarters must be whole numbers."""
-    if value < 100:
-        return 4.0 * max(1, math.ceil(value / 4))
-    return nice_ceiling(value)
-
-
-def mark(shape: str, key, value: float, tooltip: str) -> str:
+def mark(shape: str, key, value: float, tooltip: str, css: str = "") -> str:
     """One bar: `shape` is an SVG element's opening (e.g. '<rect x=".." ...'), closed here."""
-    return (f'{shape} class="mark" data-key="{esc(key)}" data-value="{fmt_value(value)}">'
+    return (f'{shape} class="mark{" " + css if css else ""}" data-key="{esc(key)}" data-value="{fmt_value(value)}">'
             f"<title>{esc(tooltip)}</title></rect>")
 
 
@@ -146,66 +142,36 @@ def mark(shape: str, key, value: float, tooltip: str) -> str:
 # Shaping the data into what is drawn
 
 
-def day_buckets(articles_per_day) -> tuple[str, list[tuple[dt.date, int]], list[dt.date]]:
-    """(unit, [(bucket start, articles)], every bucket start in the span) for the publication-day chart.
+def day_window(articles_per_day) -> tuple[list[dt.date], dict[dt.date, int], int, int]:
+    """(every day of the window, articles per day in it, articles dated before it, articles after it).
 
-    The unit is the finest of day, week, month, year whose span has at most MAX_DAY_SLOTS buckets, so a
-    week of news gets a bar per day and three years one per month. Unparsable days are skipped."""
-    days = []
+    The window is the whole span of publication days when it has at most MAX_DAY_SLOTS days; else the
+    MAX_DAY_SLOTS days holding the most articles (the latest such), since a delivery is mostly recent
+    days with a tail of old dates, which would otherwise squeeze years into the chart. Every bar is one
+    day, so a day without articles shows as a gap. Unparsable days are skipped."""
+    counts: dict[dt.date, int] = {}
     for day, count in articles_per_day:
         try:
-            days.append((dt.date.fromisoformat(str(day)[:10]), int(number(count))))
+            parsed = dt.date.fromisoformat(str(day)[:10])
         except ValueError:
             continue
-    if not days:
-        return "day", [], []
-    first, last = min(d for d, _ in days), max(d for d, _ in days)
-    for unit in ("day", "week", "month", "year"):
-        slots = bucket_span(unit, first, last)
-        if len(slots) <= MAX_DAY_SLOTS:
-            break
-    totals: dict[dt.date, int] = {}
-    for day, count in days:
-        start = bucket_start(unit, day)
-        totals[start] = totals.get(start, 0) + count
-    return unit, sorted(totals.items()), slots
-
-
-def bucket_start(unit: str, day: dt.date) -> dt.date:
-    if unit == "week":
-        return day - dt.timedelta(days=day.weekday())  # ISO weeks start on Monday
-    if unit == "month":
-        return day.replace(day=1)
-    if unit == "year":
-        return day.replace(month=1, day=1)
-    return day
-
-
-def bucket_span(unit: str, first: dt.date, last: dt.date) -> list[dt.date]:
-    """Every bucket start from first's bucket to last's, stopping early once past MAX_DAY_SLOTS."""
-    slots, current, end = [], bucket_start(unit, first), bucket_start(unit, last)
-    while current <= end and len(slots) <= MAX_DAY_SLOTS * 10:
-        slots.append(current)
-        current = next_bucket(unit, current)
-    return slots
-
-
-def next_bucket(unit: str, start: dt.date) -> dt.date:
-    if unit == "day":
-        return start + dt.timedelta(days=1)
-    if unit == "week":
-        return start + dt.timedelta(days=7)
-    if unit == "month":
-        return (start.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
-    return start.replace(year=start.year + 1)
-
-
-def bucket_label(unit: str, start: dt.date) -> str:
-    if unit == "month":
-        return start.strftime("%Y-%m")
-    if unit == "year":
-        return str(start.year)
-    return start.isoformat()
+        counts[parsed] = counts.get(parsed, 0) + int(number(count))
+    if not counts:
+        return [], {}, 0, 0
+    days = sorted(counts)
+    best, best_start, total, first = -1, days[0], 0, 0
+    for last, day in enumerate(days):  # the window ending on each day in turn
+        total += counts[day]
+        while (day - days[first]).days >= MAX_DAY_SLOTS:
+            total -= counts[days[first]]
+            first += 1
+        if total >= best:
+            best, best_start = total, days[first]
+    end = max(day for day in days if (day - best_start).days < MAX_DAY_SLOTS)
+    span = [best_start + dt.timedelta(days=i) for i in range((end - best_start).days + 1)]
+    before = sum(count for day, count in counts.items() if day < best_start)
+    after = sum(count for day, count in counts.items() if day > end)
+    return span, {day: counts[day] for day in span if day in counts}, before, after
 
 
 def cluster_bins(cluster_sizes) -> list[tuple[str, int]]:
@@ -255,40 +221,39 @@ def empty(text: str) -> str:
     return f'<p class="empty">{esc(text)}</p>'
 
 
-def y_axis(height_top: float, plot_height: float, left: float, right: float, maximum: float) -> str:
-    """Horizontal grid lines with their values, 4 steps from 0 to maximum."""
+def y_axis(height_top: float, plot_height: float, left: float, right: float, maximum: int, step: int) -> str:
+    """Horizontal grid lines with their values, every `step` from 0 to maximum."""
     parts = []
-    for i in range(5):
-        value = maximum * i / 4
-        y = height_top + plot_height - plot_height * i / 4
+    for value in range(0, maximum + 1, step):
+        y = height_top + plot_height - plot_height * value / maximum
         label = fmt_int(value)
         parts.append(f'<line class="grid" x1="{left}" x2="{right}" y1="{y:.1f}" y2="{y:.1f}"/>'
                      f'<text class="tick" x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">{label}</text>')
     return "".join(parts)
 
 
-def column_chart(slots: list[str], bars: list[tuple[int, str, int, str]], value_labels: bool,
+def column_chart(slots: list[str], bars: list[tuple], value_labels: bool,
                  label_every: int = 1, y_title: str = "") -> str:
-    """Vertical bars in equal slots along x. bars: (slot index, key, value, tooltip); slots without a bar
-    are gaps (e.g. days without articles)."""
+    """Vertical bars in equal slots along x. bars: (slot index, key, value, tooltip[, css class]); slots
+    without a bar are gaps (e.g. days without articles)."""
     left, right, top, plot_height = 56, WIDTH - 12, 20, 220
     slot_width = (right - left) / len(slots)
     # x labels that would overlap their neighbours are slanted (about 7 units per character)
     slanted = any(len(label) * 7 > slot_width * label_every for label in slots[::label_every])
     height = top + plot_height + (64 if slanted else 40)
-    maximum = count_ceiling(max(value for _, _, value, _ in bars))
+    maximum, step = count_axis(max(bar[2] for bar in bars))
     bar_width = min(64.0, max(1.0, slot_width * 0.8))  # a lone bar should not fill the whole chart
-    parts = [y_axis(top, plot_height, left, right, maximum)]
+    parts = [y_axis(top, plot_height, left, right, maximum, step)]
     if y_title:
         parts.append(f'<text class="axis-title" x="14" y="{top + plot_height / 2:.0f}" '
                      f'transform="rotate(-90 14 {top + plot_height / 2:.0f})" text-anchor="middle">'
                      f"{esc(y_title)}</text>")
-    for index, key, value, tooltip in bars:
+    for index, key, value, tooltip, *css in bars:
         bar_height = plot_height * value / maximum
         x = left + index * slot_width + (slot_width - bar_width) / 2
         y = top + plot_height - bar_height
         parts.append(mark(f'<rect x="{x:.2f}" y="{y:.2f}" width="{bar_width:.2f}" height="{bar_height:.2f}"',
-                          key, value, tooltip))
+                          key, value, tooltip, *css))
         if value_labels:
             parts.append(f'<text class="value" x="{x + bar_width / 2:.1f}" y="{y - 4:.1f}" '
                          f'text-anchor="middle">{fmt_int(value)}</text>')
@@ -348,26 +313,30 @@ def svg(height: float, content: str) -> str:
 
 
 def days_chart(data: dict) -> str:
-    unit, buckets, slots = day_buckets(data.get("articles_per_day") or [])
+    span, counts, before, after = day_window(data.get("articles_per_day") or [])
     undated = int(number(data.get("undated_articles")))
     undated_note = (f"Not shown: {undated:,} article{'' if undated == 1 else 's'} without a publication date."
                     if undated else "")
     caption = ("Articles by the publication date found in the page. Look for gaps (days a source "
                "stopped publishing or the crawl missed) and spikes of old dates (misread dates).")
-    if not buckets:
+    if not span:
         return figure("days", "Articles per publication day", caption,
                       empty("No dated articles in this run."), esc(undated_note))
-    index = {start: i for i, start in enumerate(slots)}
-    noun = {"day": "", "week": "week of ", "month": "", "year": ""}[unit]
-    bars = [(index[start], bucket_label(unit, start), count,
-             f"{noun}{bucket_label(unit, start)}: {count:,} article{'s' if count != 1 else ''}")
-            for start, count in buckets]
-    labels = [bucket_label(unit, start) for start in slots]
-    body = column_chart(labels, bars, value_labels=len(slots) <= 31,
-                        label_every=max(1, math.ceil(len(slots) / 8)), y_title="articles")
-    per = {"day": "One bar per day", "week": "One bar per week (Monday to Sunday)",
-           "month": "One bar per month", "year": "One bar per year"}[unit]
-    note = f"{per}, {labels[0]} to {labels[-1]}. {undated_note}"
+    labels = [day.isoformat() for day in span]
+    bars = [(i, label, counts[day], f"{label}: {counts[day]:,} article{'s' if counts[day] != 1 else ''}")
+            for i, (day, label) in enumerate(zip(span, labels)) if day in counts]
+    if before:  # the tail of older dates, summed in one grey bar on the left
+        labels.insert(0, "earlier")
+        bars = [(i + 1, *rest) for i, *rest in bars]
+        bars.insert(0, (0, "earlier", before, f"{before:,} articles dated before {span[0]}", "other"))
+    if after:
+        labels.append("later")
+        bars.append((len(labels) - 1, "later", after, f"{after:,} articles dated after {span[-1]}", "other"))
+    body = column_chart(labels, bars, value_labels=len(labels) <= 31,
+                        label_every=max(1, math.ceil(len(labels) / 8)), y_title="articles")
+    outside = " ".join(f"The grey bar sums the {n:,} articles dated {when} these {len(span)} days."
+                       for n, when in ((before, "before"), (after, "after")) if n)
+    note = f"One bar per day, {span[0]} to {span[-1]}. {outside} {undated_note}".replace("  ", " ").strip()
     return figure("days", "Articles per publication day", caption, body, esc(note))
 
 
@@ -479,6 +448,9 @@ def cards(run: dict) -> str:
     documents = run.get("documents")
     wall = number(run.get("wall_seconds"))
     rate = f"{documents / wall:,.1f}" if documents is not None and wall > 0 else "—"
+    # Colour only a number that says something: articles kept (good), rejects made (bad); zero is neutral.
+    tone = {"articles": "good" if number(run.get("articles")) > 0 else "",
+            "rejects": "bad" if number(run.get("rejects")) > 0 else ""}
     items = [("documents", fmt_int(documents), "input documents seen"),
              ("articles", fmt_int(run.get("articles", 0)), "kept, deduplicated"),
              ("duplicates", fmt_int(run.get("duplicates", 0)), "exact and near copies"),
@@ -487,7 +459,8 @@ def cards(run: dict) -> str:
              ("wall time", fmt_duration(wall), "start to commit"),
              ("docs/s", rate, "documents per wall second")]
     return '<div class="cards">' + "".join(
-        f'<div class="card" data-card="{esc(name)}"><div class="card-value">{esc(value)}</div>'
+        f'<div class="card{" " + tone[name] if tone.get(name) else ""}" data-card="{esc(name)}">'
+        f'<div class="card-value">{esc(value)}</div>'
         f'<div class="card-name">{esc(name)}</div><div class="card-hint">{esc(hint)}</div></div>'
         for name, value, hint in items) + "</div>"
 
@@ -567,8 +540,8 @@ code { font:12.5px/1.4 ui-monospace,"DejaVu Sans Mono",monospace; overflow-wrap:
 .card-value { white-space:nowrap; font-size:21px; font-weight:650; font-variant-numeric:tabular-nums; }
 .card-name { font-weight:600; font-size:12.5px; white-space:nowrap; }
 .card-hint { color:var(--muted); font-size:11.5px; }
-.card[data-card="rejects"] .card-value { color:var(--bad); }
-.card[data-card="articles"] .card-value { color:var(--good); }
+.card.bad .card-value { color:var(--bad); }
+.card.good .card-value { color:var(--good); }
 .panel { background:var(--panel); border:1px solid var(--line); border-radius:8px; padding:16px 18px;
          margin:14px 0; }
 figure { margin:0; }
@@ -581,7 +554,7 @@ svg text { font-family:inherit; }
 .mark { fill:var(--bar, var(--accent)); }
 .mark:hover, .row:hover .mark { opacity:.75; }
 .row.high .mark, .row.warn .mark { fill:var(--warn); }
-.row.other .mark { fill:#94a3b8; }
+.row.other .mark, .mark.other { fill:#94a3b8; }
 .grid { stroke:var(--line); }
 .axis { stroke:#94a3b8; }
 .tick { fill:var(--muted); font-size:11px; }

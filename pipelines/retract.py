@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import posixpath
+from collections import Counter
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -41,6 +42,7 @@ class Retraction:
     replaced: tuple[str, ...] = ()  # published files (relative to OUT) with a staged copy in _replaced/
     deleted: tuple[str, ...] = ()  # published files left with no row
     rows: int = 0  # rows taken out
+    rows_by_table: dict[str, int] = dataclasses.field(default_factory=dict)  # of those, per table
     forgotten: frozenset[str] = frozenset()  # doc_ids this run's dedupe must not match
 
 
@@ -82,7 +84,7 @@ def retract(output: str, staging: str, files: set[str]) -> Retraction:
     fs, root = url_to_fs(output)
     _, staging_root = url_to_fs(staging)
     leaving, ignored = forgotten_articles(fs, root, files)
-    replaced, deleted, removed = [], [], 0
+    replaced, deleted, removed = [], [], Counter()
     for table, column in {**BY_SOURCE, **BY_ARTICLE}.items():
         for path in _parquet_files(fs, root, table):
             keys = _read(fs, path, [column]).column(column).to_pylist()
@@ -93,11 +95,12 @@ def retract(output: str, staging: str, files: set[str]) -> Retraction:
             if not any(gone):
                 continue
             relative = posixpath.relpath(path, root)
-            removed += sum(gone)
+            removed[table] += sum(gone)
             if all(gone):
                 deleted.append(relative)
                 continue
             remaining = _read(fs, path).filter(pc.invert(pa.array(gone)))
             write_arrow_file(fs, posixpath.join(staging_root, REPLACED_FOLDER, relative), remaining)
             replaced.append(relative)
-    return Retraction(tuple(replaced), tuple(deleted), removed, frozenset(ignored))
+    return Retraction(replaced=tuple(replaced), deleted=tuple(deleted), rows=sum(removed.values()),
+                      rows_by_table=dict(removed), forgotten=frozenset(ignored))

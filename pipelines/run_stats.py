@@ -30,11 +30,35 @@ def read_staged(staging: str, paths: list[str], table: str, columns: list[str]) 
     return pa.concat_tables(parts)
 
 
-def stage_seconds(counters: dict[str, int]) -> list[list]:
-    """[stage, busy seconds summed over workers], the costliest first."""
-    busy = [[name[: -len(BUSY_SUFFIX)], round(value / 1e6, 2)]
-            for name, value in counters.items() if name.endswith(BUSY_SUFFIX)]
-    return sorted(busy, key=lambda item: -item[1])
+# The stage each step of the ingest pipeline (pipelines/ingest.py) belongs to, by its label under
+# "Ingest/": the clean step's template learning and application is the templates stage; the steps that
+# make rows and index entries from finished documents are part of writing them.
+STAGE_OF_STEP = {"Read": "read", "SkipIngested": "index lookups", "Clean": "clean", "Date": "dates",
+                 "ReportSamples": "report samples", "ForgetRawPage": "dedupe", "Dedupe": "dedupe",
+                 "MentionedDates": "mentions", "Entities": "entities"}
+TEMPLATE_STEPS = ("LearnTemplates", "ForgetLineKeys", "ApplyTemplates")
+
+
+def stage_of(step: str) -> str:
+    """'Ingest/Clean/ApplyTemplates/...' -> 'templates'; 'Ingest/ArticleRows' -> 'write'."""
+    parts = step.split("/")
+    if len(parts) > 2 and parts[1] == "Clean" and parts[2] in TEMPLATE_STEPS:
+        return "templates"
+    return STAGE_OF_STEP.get(parts[1] if len(parts) > 1 else step, "write")
+
+
+def stage_seconds(counters: dict[str, int], steps: dict[str, float] | None = None) -> list[list]:
+    """[stage, busy seconds summed over workers], the costliest first: every stage from the runner's
+    execution times of the steps, where it reports them; else from the stages' own busy counters."""
+    if steps:
+        busy: Counter[str] = Counter()
+        for step, seconds in steps.items():
+            busy[stage_of(step)] += seconds
+        pairs = [[stage, round(seconds, 2)] for stage, seconds in busy.items()]
+    else:
+        pairs = [[name[: -len(BUSY_SUFFIX)], round(value / 1e6, 2)]
+                 for name, value in counters.items() if name.endswith(BUSY_SUFFIX)]
+    return sorted(pairs, key=lambda item: -item[1])
 
 
 def _counted(values, top: int | None = None) -> list[list]:
@@ -71,8 +95,10 @@ def _fates(articles: pa.Table, duplicates: pa.Table, samples: list[dict]) -> lis
     return samples
 
 
-def run_stats(staging: str, files: dict[str, list[str]], counters: dict[str, int]) -> dict:
-    """The report's data (see pipelines/report.py) for a run whose checked output is in `staging`."""
+def run_stats(staging: str, files: dict[str, list[str]], counters: dict[str, int],
+              steps: dict[str, float] | None = None) -> dict:
+    """The report's data (see pipelines/report.py) for a run whose checked output is in `staging`;
+    `steps`: the runner's seconds per pipeline step (pipelines/summary.py `step_seconds`)."""
     articles = read_staged(staging, files[ARTICLES], ARTICLES, [
         "doc_id", "source_uri", "url", "published_date", "date_source", "duplicate_count", "boilerplate_share"])
     duplicates = read_staged(staging, files[DUPLICATES], DUPLICATES, ["doc_id", "kind"])
@@ -87,6 +113,6 @@ def run_stats(staging: str, files: dict[str, list[str]], counters: dict[str, int
         "boilerplate_by_source": _boilerplate_by_source(articles),
         "date_sources": _counted(articles.column("date_source").to_pylist()),
         "top_entities": _top_entities(entities),
-        "stage_seconds": stage_seconds(counters),
+        "stage_seconds": stage_seconds(counters, steps),
         "samples": _fates(articles, duplicates, read_samples(staging)),
     }

@@ -9,6 +9,7 @@ from apache_beam.metrics.metric import MetricsFilter
 from pipelines.options import IngestConfig
 from schemas.rows import RunInfo
 from schemas.tables import ARTICLES, DUPLICATES, REJECTS
+from transforms.read import VANISHED_REASONS, absolute_uri
 from transforms.routing import METRICS_NAMESPACE
 
 
@@ -23,6 +24,23 @@ def counters_of(result) -> dict[str, int]:
         value = metric.committed if metric.committed is not None else metric.attempted
         totals[metric.key.metric.name] += value or 0
     return dict(sorted(totals.items()))
+
+
+def step_seconds(result) -> dict[str, float]:
+    """{step label: seconds} that each step of the pipeline worked, summed over workers, as the runner
+    measured it (Beam's execution-time metrics); {} on runners that report none to the driver."""
+    from apache_beam.metrics import monitoring_infos
+
+    try:
+        infos = list(result.monitoring_infos())
+    except Exception:  # noqa: BLE001 - only the local runner (FnApiRunner) has them
+        return {}
+    seconds: Counter[str] = Counter()
+    for info in infos:
+        if info.urn == monitoring_infos.TOTAL_MSECS_URN:
+            step = info.labels.get(monitoring_infos.PTRANSFORM_LABEL, "")
+            seconds[step] += monitoring_infos.extract_counter_value(info) / 1000
+    return dict(seconds)
 
 
 def documents_in(counters: dict[str, int]) -> int | None:
@@ -58,8 +76,7 @@ def build_summary(
         "started_at": run.ingested_at.isoformat(),
         "finished_at": dt.datetime.now(dt.timezone.utc).isoformat(),
         "wall_seconds": round(wall_seconds, 2),
-        "inputs": list(config.inputs),
-        "output": config.output,
+        **locations(config),
         "documents": documents_in(counters),
         "already_ingested": already_ingested(counters),
         "articles": rows.get(ARTICLES, 0),
@@ -70,13 +87,28 @@ def build_summary(
     }
 
 
+def locations(config: IngestConfig) -> dict:
+    """The run's inputs and output as absolute URIs: a run record names them wherever it is read."""
+    return {"inputs": [absolute_uri(uri) for uri in config.inputs], "output": absolute_uri(config.output)}
+
+
 def nothing_new_summary(config: IngestConfig, plan, wall_seconds: float) -> dict:
     """The summary of a run that found every input file in the manifest, unchanged: it wrote nothing."""
-    return {"run_id": None, "nothing_new": True, "inputs": list(config.inputs), "output": config.output,
+    return {"run_id": None, "nothing_new": True, **locations(config),
             "inputs_unchanged": plan.unchanged, "wall_seconds": round(wall_seconds, 2)}
 
 
+def read_nothing(summary: dict) -> bool:
+    """Whether a run's every document was an input that is not there (a vanished file or folder)."""
+    vanished = sum(summary.get("rejects_by_reason", {}).get(reason, 0) for reason in VANISHED_REASONS)
+    return bool(vanished) and vanished == summary.get("rejects") and not summary.get("articles") \
+        and not summary.get("duplicates")
+
+
 TOP_ENTITIES_IN_SUMMARY = 10
+# An entity is worth a line of the summary when more than one article names it: on a small run every
+# entity is named once, and a list of ties in alphabetical order says nothing.
+MIN_ARTICLES_OF_TOP_ENTITY = 2
 
 
 def add_stats(summary: dict, stats: dict, phase_seconds: dict[str, float]) -> None:
@@ -84,10 +116,18 @@ def add_stats(summary: dict, stats: dict, phase_seconds: dict[str, float]) -> No
     summary.update(
         duplicates_by_kind=stats["duplicate_kinds"],
         date_sources=stats["date_sources"],
-        top_entities=stats["top_entities"][:TOP_ENTITIES_IN_SUMMARY],
+        top_entities=[entity for entity in stats["top_entities"][:TOP_ENTITIES_IN_SUMMARY]
+                      if entity[2] >= MIN_ARTICLES_OF_TOP_ENTITY],
         stage_seconds=stats["stage_seconds"],
         phase_seconds={name: round(seconds, 2) for name, seconds in phase_seconds.items()},
     )
+
+
+def summary_counts(summary: dict) -> dict:
+    """The numbers of a summary a log line carries (`--log-format json`)."""
+    names = ("documents", "inputs_unchanged", "reprocessed_files", "already_ingested", "articles", "duplicates",
+             "rejects", "rows_replaced", "wall_seconds")
+    return {name: summary[name] for name in names if summary.get(name) is not None}
 
 
 def report_data(summary: dict, stats: dict) -> dict:
@@ -108,9 +148,9 @@ def _count_lines(pairs, label=lambda value: value) -> list[str]:
 def format_summary(summary: dict) -> str:
     """The run summary as a table a person reads at a glance."""
     if summary.get("nothing_new"):
-        return (f"newsflow: nothing new to ingest: the {summary['inputs_unchanged']} input files are in the manifest "
-                f"of {summary['output']}, unchanged ({summary['wall_seconds']:.1f} s). Nothing was written. "
-                f"Use --reprocess to ingest them again.")
+        return (f"newsflow: nothing new to ingest: the {summary['inputs_unchanged']:,} input files are in the "
+                f"manifest of {summary['output']}, unchanged ({summary['wall_seconds']:.1f} s). Nothing was "
+                f"written. Use --reprocess to ingest them again.")
     seconds = summary["wall_seconds"]
     documents = summary["documents"]
     rate = f"{documents / seconds:,.1f} documents/s" if documents and seconds else "-"
@@ -137,8 +177,7 @@ def format_summary(summary: dict) -> str:
     total = sum(seconds for _, seconds in busy)
     if total:
         lines.append("  time per stage (busy seconds, all workers):")
-        lines += [f"    {seconds:>8,.1f}  {stage} ({seconds / total:.0%})" for stage, seconds in busy
-                  if seconds >= total / 100]  # the stages that matter
+        lines += [f"    {seconds:>8,.1f}  {stage} ({seconds / total:.0%})" for stage, seconds in busy]
     if summary.get("phase_seconds"):
         lines.append("  wall time: " + ", ".join(f"{name} {s:,.1f} s" for name, s in summary["phase_seconds"].items()))
     lines.append(f"  output: {summary['output']}")

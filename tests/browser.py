@@ -34,11 +34,11 @@ def chromium_path() -> str | None:
 def missing_browser_reason() -> str | None:
     """Why the browser tests cannot run here (None when they can)."""
     if chromium_path() is None:
-        return "chromium not installed (apt-get install chromium; `make test` does it when root)"
+        return "chromium not installed (apt-get install chromium; `make test-all` does it when root)"
     try:
         import playwright.sync_api  # noqa: F401
     except ImportError:
-        return "playwright not installed (pip install -e '.[dev]')"
+        return "playwright not installed (pip install -e '.[slow]')"
     return None
 
 

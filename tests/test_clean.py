@@ -326,6 +326,14 @@ def test_reflow_leaves_unwrapped_lines_alone():
     assert reflow(lines) == ["Home", "News", "Sport", FIRST, SECOND]
 
 
+def test_a_block_indented_as_a_whole_is_reflowed_into_its_paragraphs():
+    indented = "\n\n".join(
+        "\n".join(textwrap.wrap(paragraph, width=70, initial_indent="   ", subsequent_indent="   "))
+        for paragraph in (FIRST, SECOND)
+    )
+    assert reflow(normalise("Status of this Memo\n\n" + indented).split("\n")) == ["Status of this Memo", FIRST, SECOND]
+
+
 def test_wire_brief_inside_page_chrome_is_found_by_its_dateline():
     page = page_of(
         "Home", "News", "Markets", "Share on Facebook", "Tweet on Twitter", "Alder Holdings Qtly Dividend",

@@ -92,6 +92,7 @@ def _snapshot(folder: pathlib.Path) -> dict[str, bytes]:
     return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
+@pytest.mark.slow
 def test_disk_full_fails_clearly_and_leaves_the_previous_dataset_intact(tiny_disk):
     out = tiny_disk / "out"
     run_cli(SAMPLES / "dump", "--output", out)

@@ -323,6 +323,7 @@ def mixed_run(tmp_path_factory):
     return dump, out, first, second
 
 
+@pytest.mark.slow
 def test_every_entry_of_every_container_is_in_exactly_one_table(mixed_run):
     dump, out, first, _ = mixed_run
     assert first.returncode == 0, first.stderr[-2000:]
@@ -338,6 +339,7 @@ def test_every_entry_of_every_container_is_in_exactly_one_table(mixed_run):
     assert len(names) == len(set(names))
 
 
+@pytest.mark.slow
 def test_web_address_fetch_time_and_dates_from_the_container(mixed_run):
     _dump, out, _, _ = mixed_run
     articles = rows_by_name(out, ARTICLES)
@@ -356,6 +358,7 @@ def test_web_address_fetch_time_and_dates_from_the_container(mixed_run):
     assert any(r["url"] == "https://wire.example/harbour-copy" for r in copies.values()) or harbour.num_rows == 0
 
 
+@pytest.mark.slow
 def test_a_rerun_over_the_containers_adds_nothing(mixed_run):
     _, _, _first, second = mixed_run
     assert second.returncode == 0, second.stderr[-2000:]

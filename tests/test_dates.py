@@ -4,6 +4,7 @@ All fixtures are fictional news text written for these tests.
 """
 import datetime as dt
 import random
+import socket
 
 import apache_beam as beam
 import pytest
@@ -21,6 +22,7 @@ from transforms.dates import (
     markup_candidates,
     reference_from_uri,
     resolve_year,
+    stated_address,
 )
 from transforms.document import Document
 
@@ -120,6 +122,20 @@ def test_crawl_day_header_loses_to_the_dateline():
     assert (result.published_date, result.date_source) == (D(2017, 11, 11), "dateline")
 
 
+def test_a_first_line_date_later_than_a_date_line_of_the_article_is_the_crawl_day():
+    paragraphs = [
+        "The harbour council of Eastmere voted on Tuesday to close the old ferry pier for repairs.",
+        "Mayor Ilse Brandvold said the work would take most of the summer.",
+        "The ferry will land at the north quay until the pier reopens in September.",
+    ]
+    menu = [f"  \u2022 Section {number}" for number in range(12)]
+    article = [TITLE, "", paragraphs[0], "", paragraphs[1], "", "27.04.2020 - 18:50", "", paragraphs[2]]
+    body = "\n\n".join(paragraphs)
+    assert extract(page_of("Wednesday, 8 July 2020", *menu, *article), body).published_date == D(2020, 4, 27)
+    # Below the first line, a header date is no crawl day: a blog's date in its menu.
+    assert extract(page_of("Harbour Notes", "8 July 2020", *menu, *article), body).published_date == D(2020, 7, 8)
+
+
 def test_date_line_under_the_title():
     page = page_of("Menu", "Sports", "Weather", TITLE, "", "By Kari Holm", "-", "Oct 10, 2023", "", BODY)
     assert extract(page).published_date == D(2023, 10, 10)
@@ -208,6 +224,15 @@ def test_copyright_years_and_lines_are_ignored():
 def test_future_dates_are_ignored():
     page = page_of(TITLE, "12 June 2031", "", BODY)
     assert extract(page, reference_date=D(2024, 1, 1)).published_date is None
+
+
+def test_a_weak_date_htmldate_picks_too_is_the_last_resort_of_a_text_page():
+    footer = (
+        "This entry was posted by the harbour desk and filed under Eastmere, Ferries and Council, and it was "
+        "written on Saturday, 3 December 2011 at 10:00; you can follow any responses through the feed."
+    )
+    result = extract(page_of(TITLE, "", BODY, "", footer))
+    assert (result.published_date, result.date_source, result.confidence) == (D(2011, 12, 3), "htmldate-text", 0.3)
 
 
 def test_page_without_any_date():
@@ -366,6 +391,34 @@ def test_date_documents_transform():
         assert_that(outputs.rejects, equal_to([]), label="no rejects")
 
 
+def teasers(*days: str) -> list[str]:
+    """A made-up list of other stories, each with its date on a line of its own."""
+    lines = []
+    for number, day in enumerate(days):
+        lines += [f"  \u2022 Other harbour story number {number}", "", f"      {day}"]
+    return lines
+
+
+def test_the_dates_of_a_listing_lose_to_the_articles_own():
+    most_read = teasers("27. Oktober 2023", "25. Oktober 2023", "24. Oktober 2023")
+    page = page_of("Home | Region", "Most read", *most_read, TITLE, "", "Ilse Brandvold 15. Oktober 2023", "", BODY)
+    assert extract(page).published_date == D(2023, 10, 15)
+
+
+@pytest.mark.parametrize("heading", ["Read also:", "Lesen Sie auch", "\u2022 Related stories", "\u00c0 lire aussi"])
+def test_the_date_of_a_story_under_a_related_heading_is_not_the_articles(heading):
+    sidebar = [heading, "Pier repairs delayed again", "12.01.2021", "", "Home", "Region", "Sport", "Weather"]
+    page = page_of(*sidebar, TITLE, "03.05.2021", "", BODY)
+    assert extract(page).published_date == D(2021, 5, 3)
+
+
+def test_dates_written_alike_far_apart_are_not_a_listing():
+    page = page_of(TITLE, "Posted on 3 May 2021", "", BODY, *["Footer links"] * 20, "Posted on 1 May 2021",
+                   *["More footer links"] * 20, "Posted on 28 April 2021")
+    result = extract(page)
+    assert (result.published_date, result.confidence) == (D(2021, 5, 3), 1.0)
+
+
 def test_timestamp_beats_a_header_date():
     page = page_of("Thursday, March 28, 2024", TITLE, "", "1484931919", "", BODY)
     assert extract(page).published_date == D(2017, 1, 20)
@@ -393,8 +446,8 @@ def html_page(head: str = "", byline: str = "", teasers: str = "") -> str:
     )
 
 
-def extract_html(html: str, hint: dt.date | None = None):
-    return extract(html_to_text(html), hint=hint, html=html)
+def extract_html(html: str, hint: dt.date | None = None, **kw):
+    return extract(html_to_text(html), hint=hint, html=html, **kw)
 
 
 def kinds(html: str) -> dict[float, dt.date]:
@@ -492,3 +545,73 @@ def test_html_to_text_drops_long_tags_and_keeps_text_after_a_stray_angle_bracket
     text = html_to_text(f"<div {attributes}>3 May 2021</div><p>a < b and 2 > 1</p>")
     assert "2031" not in text
     assert "3 May 2021" in text and "a < b and 2 > 1" in text
+
+
+# --- htmldate, one more reader of the HTML ------------------------------------------------------------------
+
+
+def test_a_date_only_htmldate_reads_in_the_markup_is_the_answer():
+    html = html_page(byline='<abbr class="published" title="2021-05-03T10:00:00">May 3</abbr>')
+    result = extract_html(html)
+    assert (result.published_date, result.date_source) == (D(2021, 5, 3), "htmldate")
+
+
+def test_a_date_only_htmldate_finds_in_the_text_is_a_weak_answer():
+    story = (
+        "The pier was first closed on 3 May 2021 after a storm, and the council has argued ever since about "
+        "who should pay for the repairs, the harbour board or the town itself, which owns the land."
+    )
+    result = extract_html(html_page(teasers=f"<p>{story}</p>"))
+    assert (result.published_date, result.date_source) == (D(2021, 5, 3), "htmldate-text")
+    assert result.confidence < 0.45  # any date line in the byline area beats it
+    dated = html_page(byline="20.09.2020", teasers=f"<p>{story}</p>")
+    assert extract_html(dated).published_date == D(2020, 9, 20)
+
+
+def test_htmldate_never_answers_after_the_reference_day_nor_with_a_year_alone():
+    html = html_page(byline='<abbr class="published" title="2021-05-03T10:00:00">May 3</abbr>')
+    # Its text search then finds the year 2021 alone ("2021-01-01"): no day.
+    assert extract_html(html, reference_date=D(2021, 4, 1)).published_date is None
+
+
+def test_htmldate_never_downloads_a_page_that_looks_like_a_web_address(monkeypatch):
+    attempts = []  # recorded, not raised: the dates stage would take an error for "no htmldate day"
+
+    def no_network(*args, **kwargs):
+        attempts.append(args)
+        raise OSError("no network in the dates stage")
+
+    for name in ("getaddrinfo", "create_connection"):
+        monkeypatch.setattr(socket, name, no_network)
+    monkeypatch.setattr(socket.socket, "connect", no_network)
+    for raw in ("https://example.com/2021/05/03/pier.html", "http://example.com/", html_page()):
+        date_document(doc(raw, content_type="html", url="https://example.com/news/pier"))
+    assert attempts == []
+
+
+def test_the_address_a_page_states_for_itself_is_read_for_dates():
+    head = '<link rel="canonical" href="https://example.com/news/2021/05/03/pier">'
+    result = extract_html(html_page(head))
+    assert (result.published_date, result.date_source) == (D(2021, 5, 3), "url")
+    assert stated_address('<meta property="og:url" content="https://example.com/2020/02/01/x">') == (
+        "https://example.com/2020/02/01/x"
+    )
+    assert stated_address('<link rel="canonical" href="/2020/02/01/x">') is None  # not a web address
+    # The address the input gives wins over the one the page states.
+    dated = date_document(doc(html_page(head), content_type="html", url="https://example.com/2021/06/07/pier"))
+    assert dated.published_date == D(2021, 6, 7)
+
+
+def test_huge_html_page_is_read_and_never_raises():
+    others = "<div class='teaser'><a href='/x'>Other story</a> 12.12.2012</div>\n" * 50_000
+    html = html_page('<meta property="article:published_time" content="2021-05-03T10:00:00+02:00">', teasers=others)
+    assert extract_html(html).published_date == D(2021, 5, 3)
+
+
+def test_date_documents_transform_reads_html_with_htmldate():
+    html = html_page(byline='<abbr class="published" title="2021-05-03T10:00:00">May 3</abbr>')
+    with BeamTestPipeline() as pipeline:
+        outputs = pipeline | beam.Create([doc(html, content_type="html")]) | DateDocuments()
+        dated = outputs.documents | beam.Map(lambda d: (d.published_date, d.date_source))
+        assert_that(dated, equal_to([(D(2021, 5, 3), "htmldate")]), label="dates")
+        assert_that(outputs.rejects, equal_to([]), label="no rejects")

@@ -15,6 +15,8 @@ from hostile_corpus import ARTICLES, write_corpus
 
 from schemas.tables import DUPLICATES, REJECTS, open_table
 
+pytestmark = pytest.mark.slow  # hostile inputs end to end, and 100,000 tiny files
+
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 MAX_DOCUMENT_BYTES = 4 * 1024 * 1024
 READABLE = {ARTICLES, DUPLICATES}  # a legitimately readable file is an article, or a copy of one

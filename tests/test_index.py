@@ -8,6 +8,7 @@ import pathlib
 import random
 
 import pyarrow as pa
+import pytest
 from cli_runs import rows_by_name, run_cli
 
 from pipelines.plan import plan_run
@@ -74,6 +75,7 @@ def write_pages(folder: pathlib.Path, pages: dict[str, str]) -> pathlib.Path:
     return folder
 
 
+@pytest.mark.slow
 def test_copies_of_earlier_articles_point_at_them_and_reruns_add_nothing(tmp_path):
     out = tmp_path / "out"
     week1 = write_pages(tmp_path / "week1", {
@@ -124,6 +126,7 @@ def test_a_first_run_plans_no_index_lookups(tmp_path):
     assert plan_run((str(week1),), str(out), "0.1.0").indexed
 
 
+@pytest.mark.slow
 def test_a_changed_file_is_ingested_again_and_a_failed_read_is_not_reported_twice(tmp_path):
     out = tmp_path / "out"
     dump = write_pages(tmp_path / "dump", {"ferry.txt": page("Night ferry to Kelby Island from May", FERRY)})
@@ -193,6 +196,7 @@ def paragraphs_about(topic: str, count: int) -> list[str]:
     ]
 
 
+@pytest.mark.slow
 def test_a_copy_of_an_earlier_copy_points_at_the_earlier_article(tmp_path):
     story = paragraphs_about("harbour", 8)
     out = tmp_path / "out"

@@ -8,7 +8,7 @@ from collections import Counter
 
 import fsspec
 import pytest
-from cli_runs import ROOT, run_cli
+from cli_runs import ROOT
 from fsspec.implementations.local import LocalFileSystem
 
 from pipelines.cli import main
@@ -30,10 +30,8 @@ VIEWS = (ARTICLES, DUPLICATES, REJECTS, ENTITIES)
 
 
 @pytest.fixture(scope="module")
-def sample(tmp_path_factory) -> pathlib.Path:
-    out = tmp_path_factory.mktemp("inspect") / "out"
-    run_cli(ROOT / "samples" / "dump", "--output", out)
-    return out
+def sample(sample_dataset) -> pathlib.Path:
+    return sample_dataset[0]
 
 
 @pytest.fixture
@@ -186,6 +184,7 @@ def test_cli_not_a_dataset_is_exit_2(tmp_path, capsys):
         open_dataset(str(tmp_path / "notes"))
 
 
+@pytest.mark.slow  # moto and s3fs come with the slow extra
 def test_a_dataset_in_s3(sample, monkeypatch, capsys):
     """`newsflow inspect s3://...`: DuckDB reads through s3fs (here against moto's local S3 server)."""
     moto_server = pytest.importorskip("moto.server")

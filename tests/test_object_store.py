@@ -17,9 +17,7 @@ from cli_runs import ROOT, run_cli
 from schemas.tables import ARTICLES, DUPLICATES, REJECTS, open_table
 from transforms.read import expand_input
 
-moto_server = pytest.importorskip("moto.server")
-boto3 = pytest.importorskip("boto3")
-pytest.importorskip("s3fs")
+pytestmark = pytest.mark.slow  # a local S3 server: moto and s3fs come with the slow extra (`make test-all`)
 
 SECRET = "newsflow-test-secret-9f3c"
 BUCKET = "news-dumps"
@@ -34,6 +32,9 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def s3(tmp_path_factory):
+    moto_server = pytest.importorskip("moto.server")
+    boto3 = pytest.importorskip("boto3")
+    pytest.importorskip("s3fs")
     server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=_free_port(), verbose=False)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request otherwise
     server.start()

@@ -13,6 +13,8 @@ from cli_runs import dataset_content, run_cli
 
 from schemas.tables import ARTICLES, DUPLICATES, REJECTS
 
+pytestmark = pytest.mark.slow  # a job server and a worker pool
+
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 DUMP = ROOT / "samples" / "dump"
 

@@ -1,4 +1,6 @@
 """Live progress: the workers' tallies, the status line, and what a terminal, a log and --quiet show."""
+import io
+import json
 import os
 import pathlib
 import pty
@@ -7,9 +9,11 @@ import subprocess
 import sys
 import time
 
+import pytest
 from cli_runs import ROOT, run_cli
 
-from pipelines.progress import clock, fraction_done, status_line
+from pipelines import logs
+from pipelines.progress import Progress, clock, fraction_done, status_line
 from transforms import progress
 
 DUMP = ROOT / "samples" / "dump"
@@ -38,6 +42,27 @@ def test_without_the_variable_nothing_is_tallied(tmp_path, monkeypatch):
     progress.tally("read.files", 5)
     time.sleep(progress.FLUSH_SECONDS * 3)
     assert progress.read_tallies(str(tmp_path)) == {}
+
+
+def test_json_progress_lines_carry_the_run_id_and_the_workers_counts():
+    stream = io.StringIO()
+    logs.configure("info", "json", stream)
+    logs.set_run("20260101T000000Z-abcdef")
+    try:
+        with Progress("log", log_seconds=0.1).watching(files_to_read=4):
+            progress.tally("read.files", 2)
+            progress.tally("read.documents", 5)
+            deadline = time.monotonic() + 10
+            while '"read.documents": 5' not in stream.getvalue():
+                assert time.monotonic() < deadline, stream.getvalue()
+                time.sleep(0.1)
+    finally:
+        logs.set_run(None)
+        logs.configure()
+    line = json.loads(stream.getvalue().splitlines()[-1])
+    assert (line["run_id"], line["stage"], line["level"]) == ("20260101T000000Z-abcdef", "pipeline", "info")
+    assert line["counts"] == {"read.files": 2, "read.documents": 5}
+    assert line["message"].startswith("progress: ") and "files 2/4" in line["message"]
 
 
 def test_status_line_shows_counts_rate_and_remaining_time():
@@ -85,6 +110,7 @@ def run_in_terminal(*args: str, timeout: float = 600) -> tuple[int, str]:
     return process.wait(), seen.decode(errors="replace") + stdout
 
 
+@pytest.mark.slow
 def test_a_terminal_sees_the_status_line_redrawn_then_the_summary(tmp_path):
     status, shown = run_in_terminal(str(DUMP), "--output", str(tmp_path / "out"))
     assert status == 0, shown[-2000:]
@@ -95,8 +121,8 @@ def test_a_terminal_sees_the_status_line_redrawn_then_the_summary(tmp_path):
     assert "newsflow run " in shown and "publication dates, by where they were found" in shown
 
 
-def test_off_a_terminal_only_plain_lines_and_quiet_prints_nothing(tmp_path):
-    logged = run_cli(DUMP, "--output", tmp_path / "logged")
+def test_off_a_terminal_only_plain_lines_and_quiet_prints_nothing(tmp_path, sample_dataset):
+    _, logged = sample_dataset
     assert "\r" not in logged.stderr and "\x1b" not in logged.stderr
     assert "16 files to read" in logged.stderr and "published" in logged.stderr
     quiet = run_cli(DUMP, "--output", tmp_path / "quiet", "--quiet")

@@ -11,8 +11,10 @@ from transforms.read import (
     binary_kind,
     content_type_of,
     decode_bytes,
+    document_from_bytes,
     expand_input,
     read_document,
+    repair_mojibake,
 )
 from transforms.routing import Rejected
 
@@ -111,6 +113,24 @@ def test_decoding_records_how_the_encoding_was_chosen():
     assert decoded == text * 5
     assert "detected by charset-normalizer" in encoding
     assert decode_bytes(text.encode("utf-16-le")) == (text, "utf-16-le (no byte-order mark; told by its NUL bytes)")
+
+
+def test_mojibake_is_repaired_when_decoding_and_said_in_the_encoding():
+    text = "Le conseil a approuvé le budget de l'été à Genève, déclare le maire élu. « Enfin », dit-il."
+    garbled = text.encode("utf-8").decode("latin-1")  # UTF-8 bytes once read as Latin-1 and saved again
+    assert "Ã©" in garbled
+    doc = document_from_bytes("file:///dump/garbled.txt", garbled.encode("utf-8"))
+    assert doc.raw == text
+    assert doc.encoding == "utf-8, mojibake repaired (ftfy)"
+    as_cp1252 = text.replace("«", "\u201c").encode("utf-8").decode("cp1252")  # the other usual culprit
+    assert repair_mojibake(as_cp1252) == text.replace("«", "\u201c")
+
+
+def test_clean_text_is_not_touched_by_the_repair():
+    clean = "Straße, café, naïve, 5 € — “quoted” ‘text’ and ½ cup; Zürich 20°C. Ω ≠ ∞."
+    assert repair_mojibake(clean) == clean
+    doc = document_from_bytes("file:///dump/clean.txt", clean.encode("utf-8"))
+    assert (doc.raw, doc.encoding) == (clean, "utf-8")
 
 
 def test_binary_sniffing():

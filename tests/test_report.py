@@ -15,12 +15,12 @@ import fsspec
 import pytest
 import report_fixtures as fixtures
 from browser import VIEWPORT, Browser, missing_browser_reason
-from cli_runs import ROOT, run_cli
+from cli_runs import ROOT
 
 from pipelines.report import (
     cluster_bins,
-    count_ceiling,
-    day_buckets,
+    count_axis,
+    day_window,
     render_report,
     top_with_other,
     write_report,
@@ -61,24 +61,26 @@ PAGE_JS = {
 # Shaping rules, no browser
 
 
-def test_days_are_days_up_to_120_then_weeks_months_years():
-    def unit_for(span_days):
-        start = dt.date(2020, 1, 1)
-        days = [[(start + dt.timedelta(days=i)).isoformat(), 1] for i in (0, span_days - 1)]
-        return day_buckets(days)[0]
-
-    assert [unit_for(n) for n in (1, 120, 121, 833, 850, 3650, 36500)] == [
-        "day", "day", "week", "week", "month", "month", "year"]
-
-
-def test_day_buckets_sum_counts_and_skip_unreadable_days():
+def test_every_bar_is_a_day_and_a_long_tail_of_old_dates_is_summed():
     days = [["2024-03-04", 2], ["2024-03-10", 3], ["2024-03-11", 5], ["not a day", 9]]
-    unit, buckets, slots = day_buckets(days)
-    assert unit == "day" and sum(count for _, count in buckets) == 10 and len(slots) == 8
-    rows = [[(dt.date(2024, 1, 1) + dt.timedelta(days=i)).isoformat(), 1] for i in range(0, 400, 2)]
-    unit, buckets, _ = day_buckets(rows)
-    assert unit == "week" and sum(count for _, count in buckets) == 200
-    assert all(start.weekday() == 0 for start, _ in buckets)  # weeks start on Monday
+    span, counts, before, after = day_window(days)
+    assert (span[0], span[-1], len(span)) == (dt.date(2024, 3, 4), dt.date(2024, 3, 11), 8)
+    assert sum(counts.values()) == 10 and (before, after) == (0, 0)
+    # A nightly delivery: 90 recent days, and a few pages with dates years old (archives, misread dates).
+    recent = [[(dt.date(2024, 1, 1) + dt.timedelta(days=i)).isoformat(), 5] for i in range(90)]
+    old = [["2019-06-01", 1], ["2021-02-03", 2]]
+    span, counts, before, after = day_window(old + recent)
+    assert (span[0], span[-1]) == (dt.date(2024, 1, 1), dt.date(2024, 3, 30))
+    assert sum(counts.values()) == 450 and (before, after) == (3, 0)
+
+
+def test_the_day_window_is_the_busiest_120_days():
+    quiet = [[(dt.date(2023, 1, 1) + dt.timedelta(days=i)).isoformat(), 1] for i in range(200)]
+    busy = [[(dt.date(2024, 1, 1) + dt.timedelta(days=i)).isoformat(), 9] for i in range(30)]
+    late = [["2025-06-01", 1]]
+    span, counts, before, after = day_window(quiet + busy + late)
+    assert len(span) <= 120 and span[-1] == dt.date(2024, 1, 30)
+    assert (before + sum(counts.values()) + after, after) == (200 + 270 + 1, 1)
 
 
 def test_cluster_sizes_bin_the_long_tail_only_when_there_are_many():
@@ -93,10 +95,20 @@ def test_top_with_other_sums_the_rest():
     assert rows == [("r9", 9, False), ("r8", 8, False), ("r7", 7, False), ("7 other reasons", 21, True)]
 
 
-def test_count_axes_have_whole_number_ticks():
-    for top in (1, 3, 5, 30, 47, 99, 100, 130, 451, 1210, 9_999, 123_456):
-        maximum = count_ceiling(top)
-        assert maximum >= top and (maximum / 4).is_integer() and maximum <= 2 * top + 4
+def test_count_axes_have_whole_number_ticks_that_fit_the_data():
+    assert count_axis(1) == (1, 1)  # bars of 1: an axis to 1, not to 4
+    assert count_axis(3) == (3, 1) and count_axis(7) == (8, 2) and count_axis(47) == (50, 10)
+    for top in (1, 2, 3, 5, 6, 30, 47, 99, 100, 130, 451, 1210, 9_999, 123_456):
+        maximum, step = count_axis(top)
+        assert maximum >= top and maximum % step == 0 and maximum // step <= 5
+        assert maximum - step < top  # the top tick is the first one at or above the tallest bar
+
+
+def test_zero_rejects_are_shown_in_a_neutral_colour():
+    assert 'class="card bad" data-card="rejects"' in render_report(fixtures.rich())
+    zero = fixtures.rich()
+    zero["run"]["rejects"] = 0
+    assert 'class="card" data-card="rejects"' in render_report(zero)
 
 
 def test_hostile_strings_are_escaped_and_the_page_has_no_script_and_no_url():
@@ -117,7 +129,7 @@ def test_empty_run_renders_every_empty_state():
 def test_large_run_stays_small():
     page = render_report(fixtures.large())
     assert len(page.encode()) < 400_000
-    assert page.count('class="mark"') < 200
+    assert len(re.findall(r'class="mark[ "]', page)) < 260  # 120 days and 2 grey ones, 25 sources, 30 entities, 20 + 20 reasons
 
 
 def test_write_report_is_atomic_through_fsspec(tmp_path):
@@ -174,6 +186,7 @@ def assert_marks_drawn(marks):
     assert all(drawn for _, value, _, drawn in marks if value > 0)
 
 
+@pytest.mark.slow
 def test_rich_report_renders_every_chart_with_its_data(browser, tmp_path):
     data = fixtures.rich()
     rendered = open_report(browser, tmp_path, data)
@@ -207,6 +220,7 @@ def test_rich_report_renders_every_chart_with_its_data(browser, tmp_path):
     assert "… 25 more lines" in values["text"]
 
 
+@pytest.mark.slow
 def test_empty_report_shows_every_empty_state(browser, tmp_path):
     rendered = open_report(browser, tmp_path, fixtures.empty())
     assert_clean(rendered)
@@ -215,6 +229,7 @@ def test_empty_report_shows_every_empty_state(browser, tmp_path):
     assert "No sample documents" in rendered.values["text"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("bypass_csp", [False, True], ids=["with-csp", "escaping-alone"])
 def test_hostile_strings_show_as_text_and_never_run(browser, tmp_path, bypass_csp):
     """With the page's CSP ignored too: escaping alone must keep the injected markup inert."""
@@ -231,15 +246,19 @@ def test_hostile_strings_show_as_text_and_never_run(browser, tmp_path, bypass_cs
     assert values["marks"]["chart-entities"][0][0] == fixtures.SCRIPT
 
 
+@pytest.mark.slow
 def test_large_report_aggregates_and_renders(browser, tmp_path):
     data = fixtures.large()
     rendered = open_report(browser, tmp_path, data)
     assert_clean(rendered)
     marks = rendered.values["marks"]
-    per_month = Counter()
-    for day, count in data["articles_per_day"]:
-        per_month[day[:7]] += count
-    assert keys_and_values(marks["chart-days"]) == [[month, n] for month, n in sorted(per_month.items())]
+    span, counts, before, after = day_window(data["articles_per_day"])
+    drawn = [["earlier", before]] if before else []
+    drawn += [[day.isoformat(), counts[day]] for day in span if day in counts]
+    drawn += [["later", after]] if after else []
+    assert keys_and_values(marks["chart-days"]) == drawn
+    assert sum(n for _, n in drawn) == sum(n for _, n in data["articles_per_day"])
+    assert len(span) == 120  # 1000 days of news: the busiest 120 as days, the rest in the grey bars
     assert len(marks["chart-boilerplate"]) == 25
     assert len(marks["chart-entities"]) == 30
     rejects = marks["chart-rejects"]
@@ -257,6 +276,7 @@ def png_size(path) -> tuple[int, int]:
     return struct.unpack(">II", head[16:24])
 
 
+@pytest.mark.slow
 def test_screenshot_is_a_real_picture(browser, tmp_path):
     from PIL import Image  # Pillow comes with apache-beam
 
@@ -276,10 +296,10 @@ def test_screenshot_is_a_real_picture(browser, tmp_path):
         assert tuple(int(hex_colour[i:i + 2], 16) for i in (1, 3, 5)) in palette
 
 
-def test_the_report_of_a_real_run_renders_its_tables(browser, tmp_path):
+@pytest.mark.slow
+def test_the_report_of_a_real_run_renders_its_tables(browser, tmp_path, sample_dataset):
     """The report `newsflow ingest` publishes, on the sample dump: its charts hold the run's rows."""
-    out = tmp_path / "out"
-    run_cli(SAMPLE_DUMP, "--output", out, "--quiet")
+    out, _ = sample_dataset
     (page,) = (out / "_runs").glob("*.html")
     rendered = browser.render(page, expressions=PAGE_JS, screenshot=tmp_path / "real.png")
     assert_clean(rendered)

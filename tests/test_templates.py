@@ -279,6 +279,7 @@ def articles_by_name(out: pathlib.Path) -> dict[str, dict]:
     return rows_by_name(out, ARTICLES)
 
 
+@pytest.mark.slow
 def test_pipeline_learns_a_site_template_and_the_next_run_reuses_it(tmp_path):
     first = tmp_path / "2024-05-01" / "courier"
     first.mkdir(parents=True)
@@ -308,6 +309,7 @@ def test_pipeline_learns_a_site_template_and_the_next_run_reuses_it(tmp_path):
     assert open_table(str(out), REJECTS).count_rows() == 0
 
 
+@pytest.mark.slow
 def test_a_date_every_page_of_a_site_prints_is_a_crawl_date_not_a_publication_date(tmp_path):
     crawl_day = "Thursday, March 28, 2024"
     dump = tmp_path / "delivery" / "courier"

@@ -338,6 +338,13 @@ def _runs_of_lines(lines: list[str]) -> list[list[str]]:
     return [run for run in runs if run]
 
 
+def _dedented(run: list[str]) -> list[str]:
+    """A run of lines without the indent all of them share: a block indented as a whole (a plain-text
+    RFC, a quoted letter) is wrapped like any other; only an indent of its own opens a paragraph."""
+    indent = min(len(line) - len(line.lstrip(" ")) for line in run)
+    return [line[indent:] for line in run] if indent else run
+
+
 def _join_wrapped(parts: list[str]) -> str:
     joined = parts[0]
     for part in parts[1:]:
@@ -351,7 +358,7 @@ def reflow(lines: list[str]) -> list[str]:
     """Normalised lines as paragraphs: each line, except that hard-wrapped lines are joined back."""
     width = _wrap_width(lines)
     paragraphs: list[str] = []
-    for run in _runs_of_lines(lines):
+    for run in map(_dedented, _runs_of_lines(lines)):
         # The page's width is estimated over all its lines; an article wrapped narrower than the chrome
         # around it is judged by its own widest line. When the chrome outweighs a wrapped article (a
         # long list of headlines), the article's own run of lines still shows its width.

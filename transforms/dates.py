@@ -11,6 +11,8 @@ Every signal becomes a `Candidate` (a date, where it came from, a score in 0..1,
 | html-markup | the markup's first published-date field (meta, JSON-LD, <time>)   | 0.85       |
 | html-meta   | the date the HTML extractor found in the page metadata (`hint`)   | 0.80       |
 |             | ... as sure as a markup field of the same day; else (none) 0.60 | 0.45-0.85  |
+| htmldate    | the day htmldate finds in the markup: as sure as the hint         | 0.45-0.85  |
+| url         | ... also from the address the page states (canonical, og:url)     | 0.85       |
 | timestamp   | a Unix epoch (s, ms, us or ns) on a line of its own               | 0.80       |
 | byline      | a date after an author ("By Jane Roe, 3 May 2021", "von X ·")      | 0.75       |
 | path        | a full date in a file path: .../2021-03-04/story.txt              | 0.60       |
@@ -21,20 +23,25 @@ Every signal becomes a `Candidate` (a date, where it came from, a score in 0..1,
 | html-markup | a plain "date" field (<meta name="date">): ranks with a date line | 0.45       |
 | html-markup | the modification time (article:modified_time, dateModified)       | 0.35       |
 | timestamp   | an epoch line inside or after the article (a cache key, a counter) | 0.35       |
+| htmldate-text | the day htmldate's search of the text finds (not January 1)      | 0.35       |
+|             | ... of a text page: a weak candidate it picks, when none is trusted | 0.30       |
 | fetched     | the day a crawler fetched the page (WARC-Date): the last resort    | 0.30       |
 
 Dates written in the page then move with their position: in the byline area around the title and the
 first body lines they gain (so a date line there beats the header), after the article (comments,
-"related posts") they lose, and the first date of the page gains a little; a date in the month of a
-/YYYY/MM/ web address gains too. Chrome is never a candidate: dates on a headline-ticker line
-(` // ` separators), a run of digits glued to a label ("01262020What's Hot:"), copyright lines, dates
+"related posts") they lose, and so do dates in a listing (three or more dates written alike, a few
+lines apart: related links, archives, galleries, comments) or under a heading over other stories
+("Related", "Lesen Sie auch"); the first date of the page gains a little; a date in the month of a
+/YYYY/MM/ web address gains too. Chrome is never a candidate: dates on a headline-ticker line (` // `
+separators), a run of digits glued to a label ("01262020What's Hot:"), copyright lines, dates
 after the reference day. A date shown in the page (a date line, a byline) that a markup field or the hint
 names too gains 0.45: that is the date the page stands by, even when the markup calls it the modification
 (an ambiguous 03/04/2021 is read the way the markup confirms). A UTC time within 6 hours of midnight in the
 markup may be another day where the site is: it scores 0.60, unless a field writes that day in local time.
 The highest score wins, the earlier one on a tie; below `CONFIDENCE_THRESHOLD` the answer
 is "no date". A wire dateline or byline in the article beats a header date (often the crawl day), which
-wins when it is the only signal.
+wins when it is the only signal; on the first line, later than a date line the page shows, it is the
+crawl day.
 
 Year-less dates ("SALVADOR, Feb 26 -") take the closest year that is not after the reference: the given
 `reference_date`, else a YYYY-MM-DD, YYYY-MM or YYYY folder of the source ("/1987-02/" -> Feb 28, 1987),
@@ -43,8 +50,16 @@ member) was last modified.
 Month names: English, German, French, Spanish, Portuguese, Italian, Russian, Dutch; numeric dates day
 first (21.01.2017) unless only month first is valid or the page writes US dates.
 
-Speed: plain regular expressions, no dateparser. One fast pass finds the years; the date patterns only
-read short windows around them, in the head of the page and around the article start.
+HTML pages are also read by htmldate (`transforms/htmldates.py`), the library made for them: its day is one
+more candidate, as sure as the markup field that names the same day (a shown date it names is confirmed);
+a day only its search of the text finds is one more date of the text. The address a page states for itself
+(canonical link, og:url) is read for dates when the input gives none. A text page with no trusted candidate
+takes, as its last resort (confidence 0.3), the latest date htmldate finds in its text when that is one of
+its own weak candidates (never chrome).
+
+Speed: plain regular expressions, no dateparser; htmldate only for HTML pages. One fast pass finds the
+years; the date patterns only read short windows around them, in the head of the page and around the
+article start.
 """
 from __future__ import annotations
 
@@ -61,6 +76,7 @@ import apache_beam as beam
 
 from transforms.clean import line_key
 from transforms.document import Document
+from transforms.htmldates import htmldate_day, text_as_html
 from transforms.lexicon import MONTHS, is_ticker
 from transforms.routing import ApplyStage
 from transforms.templates import source_of
@@ -138,15 +154,36 @@ SCORE_DATE_LINE = 0.45  # a line that is (almost) only a date
 SCORE_SHORT_LINE = 0.35  # a date inside a short line: "von Jane · 31. Oktober 2023 · 3 Kommentare"
 SCORE_RUNNING_TEXT = 0.15  # a date inside a sentence
 SCORE_COMMENT = 0.10  # a date on a reader comment ("3. Mai 2016 at 16:55 · Antwort")
+# htmldate's day when only its search of the page's text finds one: a date somewhere in the text.
+SCORE_HTMLDATE_TEXT = 0.35
+# A text page no candidate dates gets the latest date htmldate's search finds in its text (its head), when
+# that is one of the page's weak candidates (on the 32 such pages of the dev tune half: 6 right, 2 wrong;
+# the first date htmldate finds instead: fewer right than wrong).
+HTMLDATE_TEXT_CHARS = 100_000
+SCORE_PICKED_BY_HTMLDATE = CONFIDENCE_THRESHOLD
 BONUS_NEAR_ARTICLE = 0.15
 BONUS_FIRST_IN_PAGE = 0.05
 BONUS_URL_MONTH_AGREES = 0.10  # the web address says /2018/06/ and the date is in June 2018
 PENALTY_AFTER_ARTICLE = 0.15  # comments, related posts, archives
 PENALTY_TWO_DIGIT_YEAR = 0.10
+# A date on the page's first line later than a date line of the page (`crawl_days_lowered`); as much as
+# the other position penalties (dev tune half: 2 text pages right; on any header line, 1 more lost).
+PENALTY_CRAWL_DAY_HEADER = 0.15
+# Related links, archives, galleries and comments print a date on every item, written the same way (the
+# same words and signs around it): at least this many dates written alike, each within a few lines of the
+# next, are a listing of other pages' dates, not the article's own. They lose as much as dates after the
+# article (dev tune half: penalties from 0.10 to 0.35 differ by one page).
+LISTING_MIN_DATES = 3
+LISTING_MAX_GAP_LINES = 12
+LISTING_CONTEXT_CHARS = (12, 6)  # how much of the line before and after a date tells how it is written
+PENALTY_LISTING = PENALTY_AFTER_ARTICLE
+# The lines below a heading over other stories ("Related", "Lesen Sie auch") that are their teasers (2 to
+# 8 lines below it in the dev tune pages).
+RELATED_HEADING_LINES = 8
 # A date shown in the page that the HTML markup names too (see `confirmed`).
 BONUS_CONFIRMED_BY_MARKUP = 0.45
 MIN_SCORE_TO_CONFIRM = 0.40  # a date line or a byline; not a date in running text or on a comment
-MARKUP_SOURCES = frozenset({"html-meta", "html-markup"})
+MARKUP_SOURCES = frozenset({"html-meta", "html-markup", "htmldate"})
 SHOWN_SOURCES = frozenset({"dateline", "byline", "header", "page"})
 
 # ---------------------------------------------------------------------------------------------
@@ -185,8 +222,9 @@ NUMERIC_DATE = re.compile(
     rf"{_START_SEPARATED}(?P<a>[0-3]?\d){_SP}{{0,2}}(?P<sep>[-/.]){_SP}{{0,2}}(?P<b>[0-3]?\d){_SP}{{0,2}}(?P=sep)"
     rf"{_SP}{{0,2}}(?P<y>(?:19|20)\d\d){_END_SEPARATED}"
 )
-# 07.11.23: a 2-digit year only with dots and two-digit day and month, never glued ("1.2.3" is a version).
-NUMERIC_DATE_SHORT_YEAR = re.compile(rf"{_START}(?P<a>\d\d)(?P<sep>\.)(?P<b>\d\d)\.(?P<y>\d\d){_END}(?![./-]\d)")
+# 07.11.23 | 02/11/23: a 2-digit year only with dots or slashes and two-digit day and month, never glued
+# ("1.2.3" is a version).
+NUMERIC_DATE_SHORT_YEAR = re.compile(rf"{_START}(?P<a>\d\d)(?P<sep>[./])(?P<b>\d\d)(?P=sep)(?P<y>\d\d){_END}(?![./-]\d)")
 # Year-less forms, only trusted in a dateline: "Feb 26", "26 Feb", "20. Januar".
 MONTH_DAY = re.compile(rf"{_MONTH_WORD}{_SP}+{_DAY}(?:st|nd|rd|th)?(?![\w])")
 DAY_MONTH = re.compile(rf"{_DAY}{_ORDINAL}{_SP}*{_MONTH_WORD}(?!\w)")
@@ -218,6 +256,15 @@ COMMENT_CUE = re.compile(
 )
 # "By Jane Roe | 3 May 2021": the author opens the line (inside a sentence "von" or "by" is any word).
 AUTHOR_CUE = re.compile(r"(?i)^[\W_]*(?:by|von|par|por|di|door|от|autor|author)\s+\S")
+# A heading over links to other stories: the dates in the lines below it are theirs.
+RELATED_HEADING = re.compile(
+    r"(?i)[\W_]*(?:related(?:\s+\w+)?|read\s+(?:more|also|next)|see\s+also|more\s+(?:on|from|about)\b.*|"
+    r"you\s+(?:may|might)\s+also\s+like|recommended(?:\s+\w+)?|most\s+(?:read|popular)|latest\s+\w+|"
+    r"lesen\s+sie\s+(?:auch|mehr)|mehr\s+zum\s+thema|auch\s+interessant|das\s+k[öo]nnte\s+sie\s+auch\s+interessieren|"
+    r"weitere\s+\w+|ähnliche\s+\w+|verwandte\s+\w+|beliebte\s+\w+|meistgelesen\w*|neueste\s+\w+|letzte\s+\w+|"
+    r"(?:à\s+)?lire\s+aussi|sur\s+le\s+même\s+sujet|voir\s+aussi|lee\s+también|te\s+puede\s+interesar|"
+    r"noticias\s+relacionadas|leggi\s+anche|lees\s+ook|gerelateerd\w*)[\W_]*"
+)
 # Headline tickers: " // " between stories; tickers of many stories joined by wide gaps or pipes.
 COPYRIGHT = re.compile(r"(?i)©|\(c\)|copyright|all rights reserved|alle rechte")
 # Dates in a web address or a path: /2018/06/28/, -2018-06-28-, _20180628_. Without separators the date
@@ -231,6 +278,8 @@ URI_YEAR_MONTH = re.compile(r"(?<!\d)((?:19|20)\d\d)[-/_.](0[1-9]|1[0-2])(?!\d)"
 URI_YEAR = re.compile(r"(?<![\d\w])((?:19|20)\d\d)(?![\d\w])")
 
 NEWLINE = re.compile(r"\n")
+# Runs of letters, digits and spaces, for how a date is written in its line (see `_written_like`).
+_SHAPE_RUN = re.compile(r"([^\W\d_]+)|(\d+)|(\s+)")
 # Every full date has a year: four digits, or two in "07.11.23". This single fast pass (ASCII classes keep
 # Python's fast scanning loop) finds where the slower date patterns are worth running.
 YEAR_ANCHOR = re.compile(r"[0-9][0-9](?:[0-9][0-9]|[./-][0-9][0-9][./-][0-9][0-9])")
@@ -652,7 +701,9 @@ def _uri_dates(uri: str) -> list[dt.date]:
     return found
 
 
-def hint_candidates(hint: dt.date | None, markup: list[Candidate] | None = None) -> list[Candidate]:
+def hint_candidates(
+    hint: dt.date | None, markup: list[Candidate] | None = None, source: str = "html-meta"
+) -> list[Candidate]:
     """The HTML extractor's date, as sure as the field of the markup (`markup_candidates`) that names the
     same day: a hint read from a <meta name="date"> or a modification time is no publication date. When
     the markup was read (`markup` not None) and no field names that day, the extractor guessed it from
@@ -664,7 +715,34 @@ def hint_candidates(hint: dt.date | None, markup: list[Candidate] | None = None)
         score = max(same)
     else:
         score = SCORE_HTML_META if markup is None else SCORE_HTML_META_UNCONFIRMED
-    return [Candidate(hint, "html-meta", score, -1)]
+    return [Candidate(hint, source, score, -1)]
+
+
+def htmldate_candidates(html: str, markup: list[Candidate], latest: dt.date) -> list[Candidate]:
+    """htmldate's day. Found in the markup, it is as sure as a hint (`hint_candidates`); found only by its
+    search of the page's text, it is one more date of the text, as sure as a date in a short line."""
+    day = htmldate_day(html, latest, extensive=False)
+    if day:
+        return hint_candidates(day, markup, source="htmldate")
+    return htmldate_text_candidates(html, latest, original=True)
+
+
+def weak_candidates_htmldate_picks(page: str, candidates: list[Candidate], latest: dt.date) -> list[Candidate]:
+    """The last resort of a text page no candidate dates: the latest date htmldate's search finds in its
+    text, when it is a date of the page too weak to trust alone (so never chrome: a ticker, a copyright)."""
+    if not candidates:
+        return []
+    weak_days = {c.date for c in candidates}
+    picked = htmldate_text_candidates(text_as_html(page[:HTMLDATE_TEXT_CHARS]), latest, original=False)
+    return [dataclasses.replace(c, score=SCORE_PICKED_BY_HTMLDATE) for c in picked if c.date in weak_days]
+
+
+def htmldate_text_candidates(html: str, latest: dt.date, original: bool) -> list[Candidate]:
+    """The day htmldate's search of a page's text finds: the first one (`original`) or the latest one."""
+    day = htmldate_day(html, latest, extensive=True, original=original)
+    if not day or (day.month, day.day) == (1, 1):  # January 1 is how its search gives a year alone ("© 2021")
+        return []
+    return [Candidate(day, "htmldate-text", SCORE_HTMLDATE_TEXT, -1)]
 
 
 def stated_candidates(declared: dt.date | None, fetched: dt.date | None) -> list[Candidate]:
@@ -703,6 +781,7 @@ SCORE_MARKUP_UTC_NEAR_MIDNIGHT = 0.60
 MARKUP_SCAN_CHARS = 300_000
 _MARKUP_TAG = re.compile(r"(?is)<(meta|time)\b([^>]{0,2000})>")
 _MARKUP_ATTRIBUTE = re.compile(r"""(?s)([\w:.\-]+)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))""")
+_ADDRESS_TAG = re.compile(r"(?is)<(?:link|meta)\b([^>]{0,2000})>")
 _JSON_DATE = re.compile(r'"(date(?:Published|Created|Modified))"\s*:\s*"([^"]{6,40})"')
 _KEY_PREFIX = re.compile(r"^(?:og:|dc\.|dcterms\.)")
 _ISO_DATE_TIME = re.compile(
@@ -731,6 +810,20 @@ def markup_candidates(html: str) -> list[Candidate]:
     ]
 
 
+def stated_address(html: str) -> str | None:
+    """The web address a page states for itself: its canonical link, else its og:url (a date in it is as
+    good as one in the address the input gives)."""
+    found = {}
+    for match in _ADDRESS_TAG.finditer(html[:MARKUP_SCAN_CHARS]):
+        attributes = _attributes(match[1])
+        if attributes.get("rel", "").lower() == "canonical":
+            found.setdefault("canonical", attributes.get("href", ""))
+        elif attributes.get("property", "").lower() == "og:url":
+            found.setdefault("og:url", attributes.get("content", ""))
+    address = found.get("canonical") or found.get("og:url") or ""
+    return address if address.startswith(("http://", "https://")) else None
+
+
 def _markup_score(kind: str, uncertain_day: bool) -> float:
     score = MARKUP_SCORES[kind]
     return min(score, SCORE_MARKUP_UTC_NEAR_MIDNIGHT) if uncertain_day else score
@@ -740,7 +833,7 @@ def _markup_fields(html: str):
     """(key, value) pairs of the markup in page order: meta tags, <time> tags and JSON(-LD) date fields."""
     fields = []
     for match in _MARKUP_TAG.finditer(html):
-        attributes = {m[1].lower(): m[2] or m[3] or m[4] or "" for m in _MARKUP_ATTRIBUTE.finditer(match[2])}
+        attributes = _attributes(match[2])
         if match[1].lower() == "meta":
             key = attributes.get("property") or attributes.get("name") or attributes.get("itemprop") or ""
             value = attributes.get("content", "")
@@ -750,6 +843,11 @@ def _markup_fields(html: str):
         fields.append((match.start(), key, value))
     fields += [(match.start(), match[1], match[2]) for match in _JSON_DATE.finditer(html)]
     return [(key, value) for _, key, value in sorted(fields)]
+
+
+def _attributes(tag: str) -> dict[str, str]:
+    """The attributes of a tag's text (`name="value"`, `name='value'`, `name=value`), names lowercased."""
+    return {m[1].lower(): m[2] or m[3] or m[4] or "" for m in _MARKUP_ATTRIBUTE.finditer(tag)}
 
 
 def _time_key(attributes: dict[str, str]) -> str:
@@ -812,9 +910,11 @@ def page_candidates(
     """Dates written in the page: datelines, bylines, header lines, date lines, dates in text.
 
     Not from a line in `site_lines` (`clean.line_key`s of lines the page's source prints on many
-    different stories): the same date on every page of a site is the day it was crawled.
+    different stories): the same date on every page of a site is the day it was crawled. The dates of
+    other stories (a listing, teasers under a "Related" heading) lose `PENALTY_LISTING`.
     """
     found: list[Candidate] = []
+    lines_and_shapes: list[tuple[int, str]] = []
     ticker_lines: dict[int, bool] = {}
     for mention in find_dates(page, ranges):
         day = dt.date(mention.year, mention.month, mention.day)
@@ -841,7 +941,61 @@ def page_candidates(
             score -= PENALTY_TWO_DIGIT_YEAR
         # Capped: two bylines near the title are equally sure, and then the earlier one wins.
         found.append(Candidate(day, source, min(score, 1.0), mention.start, _other_reading(mention)))
-    return found
+        lines_and_shapes.append((number, _written_like(line, column, column + mention.end - mention.start)))
+    teasers = _teasers(page, starts, lines_and_shapes)
+    return [dataclasses.replace(c, score=c.score - PENALTY_LISTING) if i in teasers else c for i, c in enumerate(found)]
+
+
+def _teasers(page: str, starts: list[int], lines_and_shapes: list[tuple[int, str]]) -> set[int]:
+    """The indexes of the dates of other stories: in a listing, or below a heading over other stories."""
+    under_heading = {i for i, (number, _) in enumerate(lines_and_shapes) if _under_related_heading(page, starts, number)}
+    return _listed(lines_and_shapes) | under_heading
+
+
+def _under_related_heading(page: str, starts: list[int], number: int) -> bool:
+    """Is this line among the teasers below a heading over other stories ("Related", "Lesen Sie auch")?"""
+    return any(
+        RELATED_HEADING.fullmatch(_line_text(page, starts, above).strip())
+        for above in range(max(0, number - RELATED_HEADING_LINES), number)
+    )
+
+
+def _written_like(line: str, start: int, end: int) -> str:
+    """How a date is written in its line: the characters around it (not the indentation), words as "a",
+    numbers as "0"."""
+    before, after = LISTING_CONTEXT_CHARS
+    around = f"{line[max(0, start - before) : start].lstrip()}|{line[end : end + after]}"
+    return _SHAPE_RUN.sub(_shape_of_run, around)
+
+
+def _shape_of_run(match: re.Match) -> str:
+    return "a" if match[1] else "0" if match[2] else " "
+
+
+def _listed(lines_and_shapes: list[tuple[int, str]]) -> set[int]:
+    """The indexes of the dates in a listing: at least `LISTING_MIN_DATES` dates written alike, on
+    different lines, each at most `LISTING_MAX_GAP_LINES` below the one before."""
+    by_shape: dict[str, list[tuple[int, int]]] = {}
+    for index, (number, shape) in enumerate(lines_and_shapes):
+        by_shape.setdefault(shape, []).append((number, index))
+    listed: set[int] = set()
+    for dates in by_shape.values():
+        for run in _runs(dates):
+            if len({number for number, _ in run}) >= LISTING_MIN_DATES:
+                listed.update(index for _, index in run)
+    return listed
+
+
+def _runs(dates: list[tuple[int, int]]) -> list[list[tuple[int, int]]]:
+    """(line number, index) pairs in page order, cut where one is more than `LISTING_MAX_GAP_LINES` below
+    the one before."""
+    runs: list[list[tuple[int, int]]] = []
+    for date in dates:
+        if runs and date[0] - runs[-1][-1][0] <= LISTING_MAX_GAP_LINES:
+            runs[-1].append(date)
+        else:
+            runs.append([date])
+    return runs
 
 
 def _other_reading(mention: Mention) -> dt.date | None:
@@ -954,6 +1108,7 @@ def extract_publication_date(
     """
     body = (body or "")[:MAX_INPUT_CHARS]
     page = (page or "")[:MAX_INPUT_CHARS] or body  # a stage before us may have dropped the raw page
+    html = html[:MAX_INPUT_CHARS] if html else None
     reference_date, hint = _as_date(reference_date), _as_date(hint)
     # A dump delivered in a dated folder (.../2024-03/...) cannot hold articles published after it:
     # a later date on such a page is the day it was crawled or re-served.
@@ -967,11 +1122,15 @@ def extract_publication_date(
     yearless_reference = (
         reference_date or reference_from_uri(source_uri or "") or declared or fetched or _as_date(modified_at)
     )
+    url = url or (stated_address(html) if html else None)
     candidates = collect_candidates(
-        page, body, title, url or source_uri or "", latest, yearless_reference, hint, site_lines,
-        markup_candidates(html) if html else None,
+        page, body, title, url or source_uri or "", latest, yearless_reference, hint, site_lines, html
     ) + stated_candidates(declared, fetched)
-    return choose(confirmed(candidates), latest)
+    candidates = confirmed(crawl_days_lowered(candidates, page))
+    result = choose(candidates, latest)
+    if result == NO_DATE and not html:
+        result = choose(weak_candidates_htmldate_picks(page, candidates, latest), latest)
+    return result
 
 
 def _as_date(value) -> dt.date | None:
@@ -995,23 +1154,39 @@ def collect_candidates(
     reference_date: dt.date | None = None,
     hint: dt.date | None = None,
     site_lines: frozenset[int] = frozenset(),
-    markup: list[Candidate] | None = None,
+    html: str | None = None,
 ) -> list[Candidate]:
     """Every dated signal of a page, scored (see the module doc). `reference_date` resolves year-less
-    dates (default: a date folder in `source_uri`); dates on `site_lines` are crawl dates; `markup` are
-    the dates the HTML markup names (`markup_candidates`), None when the page has no markup to read."""
+    dates (default: a date folder in `source_uri`); dates on `site_lines` are crawl dates; `html` is the
+    raw page when it is HTML: the dates its markup names (`markup_candidates`) and htmldate's are read."""
     yearless_reference = reference_date or reference_from_uri(source_uri)
     starts = _line_starts(page)
     article = locate_article(page, body, title, starts)
     ranges = scan_ranges(page, starts, article)
+    markup = markup_candidates(html) if html else None
     return (
         dateline_candidates(body if body.strip() else page, yearless_reference)
         + timestamp_candidates(page, starts, ranges, article, latest)
         + uri_candidates(source_uri)
         + hint_candidates(hint, markup)
+        + (htmldate_candidates(html, markup, latest) if html else [])
         + (markup or [])
         + page_candidates(page, starts, ranges, article, latest, _url_month(source_uri), site_lines)
     )
+
+
+def crawl_days_lowered(candidates: list[Candidate], page: str) -> list[Candidate]:
+    """A date on the page's first line later than a date line the page shows is the day the page was
+    crawled (sites print today's date atop every page): it loses `PENALTY_CRAWL_DAY_HEADER`."""
+    shown_days = [c.date for c in candidates if c.source in SHOWN_SOURCES - {"header"} and c.score >= SCORE_DATE_LINE]
+    if not shown_days:
+        return candidates
+    earliest_shown, first_line_end = min(shown_days), _line_end(page, 0)
+    return [
+        dataclasses.replace(c, score=c.score - PENALTY_CRAWL_DAY_HEADER)
+        if c.source == "header" and c.position < first_line_end and c.date > earliest_shown else c
+        for c in candidates
+    ]
 
 
 def confirmed(candidates: list[Candidate]) -> list[Candidate]:

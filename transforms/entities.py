@@ -1,9 +1,10 @@
 """The entities stage: named entities of English documents, each with one canonical name.
 
 How a document is annotated:
-1. spaCy NER runs over `title + "\\n\\n" + text` (the title is context and can name entities too).
-   Only the components NER needs are loaded (see `load_model`), and every line break is a sentence
-   boundary so that no entity runs across lines.
+1. spaCy NER runs over `title + "\\n\\n" + text` (the title is context and can name entities too),
+   with its lines in capitals re-cased (`transforms/casing.py`: "LONDON 1996-08-30" is read as
+   "London 1996-08-30"). Only the components NER needs are loaded (see `load_model`), and every line
+   break and spaced dash is a sentence boundary so that no entity runs across them.
 2. Mentions are tidied: a leading "the", punctuation, a possessive "'s", trailing lowercase words
    ("Raqqa city") and trailing scores ("J. Ratcliffe 63") are trimmed; numeric labels (DATE,
    CARDINAL...) are not named entities and are dropped.
@@ -33,11 +34,13 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import apache_beam as beam
+import numpy
 import spacy
 from rapidfuzz import fuzz, process
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
+from transforms.casing import is_shouted, recased
 from transforms.document import Document, Entity
 from transforms.gazetteer import Place
 from transforms.gazetteer import places as gazetteer_places
@@ -71,7 +74,6 @@ SURNAME_PREFIXES = frozenset({"bin", "ibn", "van", "von", "de", "del", "da", "di
 ACRONYM_SKIPPED_WORDS = frozenset({"of", "for", "the", "and", "in", "on", "to", "de"})
 ORG_HEAD_STOP_WORDS = frozenset({"of", "for", "on", "in", "and"})  # "Observatory for Human Rights"
 ACRONYM_MAX_LETTERS = 5  # table aliases this short and all-caps ("IS", "UN") match case-sensitively
-SHOUTING_UPPER_SHARE = 0.6  # a line with more capitals than this is a headline: "IS" there is a verb
 MIN_PROPAGATED_CHARS = 3
 # One-word "names" that are references to a name given elsewhere (legal and press-release style).
 GENERIC_NAMES = frozenset(
@@ -90,35 +92,48 @@ FUZZY_MIN_SCORE = 90
 # ---------------------------------------------------------------------------------------------- model
 
 
-@Language.component("newsflow_line_breaks")
-def mark_line_breaks(doc: Doc) -> Doc:
-    """Make every line break a sentence boundary: NER never crosses one.
+# Dashes with a space on each side: they join clauses and list items ("CRICKET - ENGLAND WIN", "Milan -
+# Dejan Savicevic"), never the words of one name (no gold name of dev/conll or dev/conll-train has one).
+SPACED_DASHES = ("-", "--", "–", "—")
+
+
+@Language.component("newsflow_boundaries")
+def mark_boundaries(doc: Doc) -> Doc:
+    """Make every line break and every spaced dash a sentence boundary: NER never crosses one.
 
     The full pipeline gets boundaries from its parser; without the parser, NER glues a name to the
-    next line ("Jim Adams\\nWASHINGTON"). Line breaks are cheap, certain boundaries in our text.
+    next line ("Jim Adams\\nWASHINGTON") or runs it across a dash ("Czech Republic - Radek Bonk").
+    Both are cheap, certain boundaries in our text.
     """
-    for i in doc.to_array("IS_SPACE").nonzero()[0]:  # only whitespace tokens: building every Token is slow
+    spaces = doc.to_array("IS_SPACE")
+    dashes = numpy.isin(doc.to_array("ORTH"), [doc.vocab.strings.add(dash) for dash in SPACED_DASHES])
+    for i in (spaces | dashes).nonzero()[0]:  # only these tokens: building every Token is slow
         token = doc[int(i)]
-        if "\n" in token.text:
+        if "\n" in token.text or (not token.is_space and _spaced(token)):
             token.is_sent_start = True
             if token.i + 1 < len(doc):
                 doc[token.i + 1].is_sent_start = True
     return doc
 
 
+def _spaced(token) -> bool:
+    return bool(token.whitespace_) and token.i > 0 and bool(token.doc[token.i - 1].whitespace_)
+
+
 def load_model(name: str = DEFAULT_MODEL) -> Language:
-    """Load the spaCy pipeline `name` with only what its NER needs, plus line-break sentence boundaries.
+    """Load the spaCy pipeline `name` with only what its NER needs, plus sentence boundaries at line
+    breaks and spaced dashes (`mark_boundaries`).
 
     In en_core_web_sm, `ner` embeds its own tok2vec: the shared `tok2vec` component feeds only the
-    tagger and parser. Loading `ner` alone gives the same entities (except across line breaks, which
-    `mark_line_breaks` now forbids) at about twice the speed of the full pipeline. A model whose NER
+    tagger and parser. Loading `ner` alone gives the same entities (except across line breaks and
+    dashes, which `mark_boundaries` forbids) at about twice the speed of the full pipeline. A model whose NER
     listens to a shared tok2vec or transformer keeps that component.
     """
     config = _model_config(name)
     needed = {"ner", *_ner_upstreams(config)}
     components = dict.fromkeys([*config["nlp"]["pipeline"], *config["nlp"].get("disabled", [])])
     nlp = spacy.load(name, exclude=[c for c in components if c not in needed])
-    nlp.add_pipe("newsflow_line_breaks", before="ner")
+    nlp.add_pipe("newsflow_boundaries", before="ner")
     return nlp
 
 
@@ -315,9 +330,7 @@ def _alternation(forms: Iterable[str], flexible: bool = False, flags: int = 0) -
 def _is_shouting(text: str, position: int) -> bool:
     line_start = text.rfind("\n", 0, position) + 1
     line_end = text.find("\n", position)
-    line = text[line_start : line_end if line_end >= 0 else len(text)]
-    cased = [c for c in line if c.isalpha() and c.lower() != c.upper()]
-    return bool(cased) and sum(c.isupper() for c in cased) > SHOUTING_UPPER_SHARE * len(cased)
+    return is_shouted(text[line_start : line_end if line_end >= 0 else len(text)])
 
 
 # ------------------------------------------------------------------------------------------- mentions
@@ -562,11 +575,15 @@ def _resolve(mentions: list[_Mention], text: str, table: AliasTable) -> list[tup
 
 
 def _gazetteer_place(key: str, mentions: list[_Mention]) -> Place | None:
-    """The gazetteer's place for a name the model tagged as a place (its canonical name and label GPE)."""
+    """The gazetteer's place for a name the model tagged as a place (its canonical name and label GPE):
+    mostly, or at least once for a country ("Sri Lanka" is no person, whatever its other mentions say)."""
     labels = collections.Counter(m.label for m in mentions if m.key == key)
-    if not labels or labels.most_common(1)[0][0] not in PLACE_LABELS:
+    if not labels.keys() & PLACE_LABELS:
         return None
-    return gazetteer_places(place_key).get(key)
+    place = gazetteer_places(place_key).get(key)
+    if place is None or (place.kind != "country" and labels.most_common(1)[0][0] not in PLACE_LABELS):
+        return None
+    return place
 
 
 def _display_name(key: str, mentions: list[_Mention]) -> str:
@@ -613,9 +630,11 @@ def annotate(
     table = table or default_alias_table()
     english = [i for i, doc in enumerate(docs) if is_english(doc)]
     strings = [_annotated_string(docs[i], nlp) for i in english]
+    model_strings = [recased(string) for string in strings]
     out = [dataclasses.replace(doc, entities=[]) for doc in docs]
-    for i, string, sdoc in zip(english, strings, nlp.pipe(strings, batch_size=batch_size)):
-        out[i].entities = _entities(sdoc, string, _body_offset(docs[i]), table)
+    sdocs = nlp.pipe(model_strings, batch_size=batch_size)
+    for i, string, model_string, sdoc in zip(english, strings, model_strings, sdocs):
+        out[i].entities = _entities(sdoc, string, model_string, _body_offset(docs[i]), table)
     return out
 
 
@@ -632,16 +651,20 @@ def _body_offset(doc: Document) -> int:
     return len(doc.title) + len(TITLE_SEPARATOR) if doc.title else 0
 
 
-def _entities(sdoc: Doc, string: str, body_offset: int, table: AliasTable) -> list[Entity]:
-    """`string` is what the model read (`sdoc.text`, which spaCy rebuilds token by token: slow)."""
+def _entities(sdoc: Doc, string: str, model_string: str, body_offset: int, table: AliasTable) -> list[Entity]:
+    """`string` is the document's title and text; `model_string` what the model read (`sdoc.text`, which
+    spaCy rebuilds token by token: slow): `string` with its shouted lines re-cased, offsets unchanged."""
     mentions = _model_mentions(sdoc, table)
     mentions = _add_without_overlap(mentions, _alias_mentions(string, table), replace_inside=True)
-    mentions = _add_without_overlap(mentions, _propagated_mentions(string, mentions), replace_inside=False)
+    mentions = _add_without_overlap(mentions, _propagated_mentions(model_string, mentions), replace_inside=False)
+    if model_string is not string:
+        mentions = [dataclasses.replace(m, text=string[m.start : m.end]) for m in mentions]
     entities = [_to_entity(m, canonical, label, body_offset) for m, canonical, label in _resolve(mentions, string, table)]
     entities = _as_teams(entities, string, body_offset)
-    # A title mention is kept only for an entity the body never names: it has no offsets to give.
-    in_body = {(e.canonical, e.label) for e in entities if e.start != TITLE_OFFSET}
-    return [e for e in entities if e.start != TITLE_OFFSET or (e.canonical, e.label) not in in_body]
+    # A title mention has no offsets to give: it is kept for an entity the body never names, and for a
+    # spelling the body does not use ("LEICESTERSHIRE" in a headline): `surfaces` lists every spelling.
+    in_body = {(e.canonical, e.label, e.text) for e in entities if e.start != TITLE_OFFSET}
+    return [e for e in entities if e.start != TITLE_OFFSET or (e.canonical, e.label, e.text) not in in_body]
 
 
 _TEAM = r"[A-Z][\w.'&-]*(?: [A-Z][\w.'&-]*){0,3}"

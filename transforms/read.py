@@ -19,6 +19,7 @@ from typing import NamedTuple
 import apache_beam as beam
 import charset_normalizer
 import fsspec
+import ftfy
 from fsspec.core import url_to_fs
 
 from transforms.containers import (
@@ -33,6 +34,7 @@ from transforms.document import Document, content_id
 from transforms.routing import REJECTS, Rejected, counter, reject_row
 
 STAGE = "read"
+MOJIBAKE_REPAIRED = ", mojibake repaired (ftfy)"  # added to the `encoding` of a repaired document
 FROM_CONTAINERS = "from_containers"  # documents of WARC files and archives: one file, many documents
 MANIFEST = "manifest"  # one row per file read, for the manifest of processed inputs
 DEFAULT_MAX_DOCUMENT_BYTES = 64 * 1024 * 1024  # decompressed; a bigger file is not a news article
@@ -42,6 +44,13 @@ SNIFF_BYTES = 4096
 # A text file has almost no control characters; past this share of the sniffed bytes it is binary.
 MAX_CONTROL_CHAR_SHARE = 0.05
 _TEXT_CONTROLS = {0x09, 0x0A, 0x0C, 0x0D, 0x1B}
+
+# Reject reasons of inputs that were named but are not there (any more): a run that read only these
+# read nothing (pipelines/summary.py `read_nothing`).
+INPUT_NOT_FOUND = "input not found: no file or directory matches this path"
+INPUT_NOT_LISTED = "input could not be listed"
+FILE_DISAPPEARED = "file disappeared or is a broken link"
+VANISHED_REASONS = (INPUT_NOT_FOUND, INPUT_NOT_LISTED, FILE_DISAPPEARED)
 
 _MAGIC_NUMBERS = (
     (b"\x89PNG", "a PNG image"),
@@ -98,7 +107,7 @@ def list_input(pattern: str, exclude: str | None = None) -> list[InputFile]:
     Files under `exclude` (the run's own output folder, when it sits inside an input) are left out.
     """
     fs, path = url_to_fs(pattern)
-    if any(ch in path for ch in "*?["):
+    if is_glob(path):
         found = {}
         for match, info in fs.glob(path, detail=True).items():
             # A glob that matches a directory means the files inside it.
@@ -108,7 +117,7 @@ def list_input(pattern: str, exclude: str | None = None) -> list[InputFile]:
     elif fs.isdir(path):
         found = fs.find(path, detail=True)
     else:
-        raise Rejected("input not found: no file or directory matches this path", pattern)
+        raise Rejected(INPUT_NOT_FOUND, pattern)
     files = sorted(
         (InputFile(portable_uri(fs.unstrip_protocol(p)), info.get("size"), file_version(info)) for p, info in found.items()),
         key=lambda file: file.uri,
@@ -117,6 +126,17 @@ def list_input(pattern: str, exclude: str | None = None) -> list[InputFile]:
         excluded = absolute_uri(exclude).rstrip("/") + "/"
         files = [file for file in files if not file.uri.startswith(excluded)]
     return files
+
+
+def is_glob(path: str) -> bool:
+    return any(ch in path for ch in "*?[")
+
+
+def input_exists(pattern: str) -> bool:
+    """Whether an input names something that is there: a file or a folder (a glob may match files that
+    arrive later, so it always counts). Raises what the store raises when it cannot be asked."""
+    fs, path = url_to_fs(pattern)
+    return is_glob(path) or fs.exists(path)
 
 
 def expand_input(pattern: str, exclude: str | None = None) -> list[str]:
@@ -247,6 +267,13 @@ def decode_bytes(data: bytes, declared: str | None = None) -> tuple[str, str]:
     return str(best), f"{best.encoding} (detected by charset-normalizer)"
 
 
+def repair_mojibake(text: str) -> str:
+    """Undo mojibake: text that an earlier tool decoded with the wrong codec and saved again (UTF-8 read as
+    Latin-1 or cp1252: "cafÃ©" for "café"). ftfy finds the chain of codecs that explains it and leaves
+    clean text as it is; it changes nothing else (no quote or width normalisation). ASCII text has none."""
+    return text if text.isascii() else ftfy.fix_encoding(text)
+
+
 def read_bytes(uri: str, max_bytes: int) -> bytes:
     """The (decompressed) bytes of a file; compression is inferred from the name (gz, bz2, xz, zst)."""
     try:
@@ -265,7 +292,7 @@ def _read_failure_reason(uri: str, error: Exception) -> str:
     if isinstance(error, PermissionError):
         return "file could not be read: permission denied"
     if isinstance(error, FileNotFoundError):
-        return "file disappeared or is a broken link"
+        return FILE_DISAPPEARED
     if not isinstance(error, (EOFError, OSError, ValueError)):
         return "file could not be read: the store failed while sending it (network or server error)"
     return "file could not be read"
@@ -294,6 +321,9 @@ def document_from_bytes(uri: str, data: bytes, entry: Entry | None = None, modif
     if kind:
         raise Rejected("binary file, not text", f"it looks like {kind} ({len(data)} bytes)")
     text, encoding = decode_bytes(data, entry.charset if entry else None)
+    repaired = repair_mojibake(text)
+    if repaired != text:  # the copy a cluster keeps must not read "cafÃ©" where the others say "café"
+        text, encoding = repaired, encoding + MOJIBAKE_REPAIRED
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     if not text.strip():
         raise Rejected("empty file", f"it contains only whitespace ({len(data)} bytes)")
@@ -359,7 +389,7 @@ class _ExpandFn(beam.DoFn):
 def _as_input_error(error: Exception) -> Exception:
     if isinstance(error, Rejected):
         return error
-    return Rejected("input could not be listed", f"{type(error).__name__}: {error}")
+    return Rejected(INPUT_NOT_LISTED, f"{type(error).__name__}: {error}")
 
 
 class _ReadFn(beam.DoFn):
@@ -377,6 +407,8 @@ class _ReadFn(beam.DoFn):
                 if isinstance(doc, Document):
                     ids.append(f"doc:{doc.doc_id}")
                     counter(f"read.{doc.content_type}").inc()
+                    if doc.encoding.endswith(MOJIBAKE_REPAIRED):
+                        counter("read.mojibake_repaired").inc()
                     yield doc if name == uri else beam.pvalue.TaggedOutput(FROM_CONTAINERS, doc)
                 else:
                     ids.append(f"reject:{name}:{doc.reason}")
