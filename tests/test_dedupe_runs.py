@@ -6,13 +6,19 @@ Every text here is fictional, made up by `prose` from invented names.
 """
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 import pathlib
 import random
 
+import apache_beam as beam
+from apache_beam.options.pipeline_options import PipelineOptions
+from apache_beam.testing.test_pipeline import TestPipeline as BeamTestPipeline
 from cli_runs import dataset_content, rows_by_name, run_cli
 
 from schemas.tables import ARTICLES, DUPLICATES, REJECTS
-from transforms.dedupe import garbled_marks
+from transforms.dedupe import Deduplicate, garbled_marks
+from transforms.document import Document
 
 SENTENCES = (
     "The {a} council of {b} said on {c} that the {d} plan would help the {e} quay and its workers.",
@@ -191,3 +197,62 @@ def test_a_later_file_with_the_bytes_of_an_earlier_one_is_its_exact_copy(tmp_pat
     copy = rows_by_name(out, DUPLICATES)["story-3-again.txt"]
     assert (copy["duplicate_of"], copy["kind"]) == (article["doc_id"], "exact")
     assert "other.txt" in rows_by_name(out, ARTICLES)
+
+
+def stage_documents() -> list[Document]:
+    """Clean documents with their raw pages, as they reach dedupe: stories under one site's chrome,
+    their near copies elsewhere, byte-identical and whitespace-only copies, two pages with equal texts."""
+    stories = {f"story-{i}": prose(f"order story {i}", 3) for i in range(6)}
+    docs = []
+
+    def add(uri: str, raw: str, paragraphs: list[str], date: dt.date | None = None) -> None:
+        doc_id = hashlib.blake2b(raw.encode(), digest_size=16).hexdigest()
+        docs.append(Document(doc_id=doc_id, source_uri=f"/dump/{uri}", content_type="text", encoding="utf-8",
+                             raw=raw, text="\n\n".join(paragraphs), published_date=date))
+
+    for name, body in stories.items():
+        raw = page(f"Harbour story {name}", body, HEADER, FEED)
+        add(f"harbour-post/{name}.txt", raw, body, dt.date(2024, 3, 1 + len(docs) % 5))
+        add(f"mirror/{name}.txt", raw, body + FEED.split("\n\n")[1:3])  # same bytes, chrome left in
+        add(f"wire/{name}-crlf.txt", raw.replace("\n", "\r\n"), body)  # whitespace only
+        add(f"quay-times/{name}.txt", page(f"Quay: {name}", body[:2]), body[:2] + prose(f"note {name}", 1))
+    # Equal texts of other pages: in two sites, copies; in one site, its chrome.
+    add("ledger/a.txt", page("Ledger A", stories["story-0"]), stories["story-0"])
+    add("gazette/a.txt", page("Gazette A", stories["story-0"]), stories["story-0"])
+    add("gazette/b.txt", page("Gazette B", stories["story-0"]), stories["story-0"])
+    return docs
+
+
+_COLLECTED: dict[str, list] = {}  # what dedupe_verdicts' pipelines found (in this process: in memory)
+
+
+def _collect(rows: list, name: str) -> None:
+    _COLLECTED[name] = sorted(rows)
+
+
+def dedupe_verdicts(docs: list[Document], *options: str) -> tuple[list, list]:
+    """(articles as (uri, duplicate_count), duplicates as (uri, duplicate_of, kind, similarity)), sorted."""
+    _COLLECTED.clear()
+    with BeamTestPipeline(options=PipelineOptions(list(options))) as pipeline:
+        result = pipeline | beam.Create(docs, reshuffle=False) | Deduplicate()
+        articles = result.articles | "Articles" >> beam.Map(lambda d: (d.source_uri, d.duplicate_count))
+        duplicates = result.duplicates | "Duplicates" >> beam.MapTuple(
+            lambda d, v: (d.source_uri, v.duplicate_of, v.kind, round(v.similarity, 6)))
+        for name, collection in (("articles", articles), ("duplicates", duplicates)):
+            collection | f"All{name}" >> beam.combiners.ToList() | f"Collect{name}" >> beam.Map(_collect, name)
+    return _COLLECTED["articles"], _COLLECTED["duplicates"]
+
+
+def test_the_dedupe_stage_gives_the_same_verdicts_in_any_order_and_bundling():
+    """The stage on its own, fed the same documents in four orders, in one bundle or spread over two
+    workers: the same articles and the same verdicts every time."""
+    docs = stage_documents()
+    expected = dedupe_verdicts(docs, "--direct_running_mode=in_memory", "--direct_num_workers=1")
+    articles, duplicates = expected
+    assert len(duplicates) >= 15, duplicates  # exact and near copies, equal texts: every kind of evidence
+    assert {kind for *_, kind, _ in duplicates} == {"exact", "near"}
+    assert sum(count for _, count in articles) == len(duplicates)
+    orders = [docs[::-1], *(random.Random(seed).sample(docs, len(docs)) for seed in range(2))]
+    for order in orders:
+        assert dedupe_verdicts(order, "--direct_running_mode=in_memory", "--direct_num_workers=1") == expected
+    assert dedupe_verdicts(orders[0], "--direct_running_mode=multi_threading", "--direct_num_workers=2") == expected
