@@ -13,6 +13,7 @@ from transforms.dedupe import (
     kept_order,
     page_key,
     resolve_clusters,
+    text_of_source,
     verified_pairs,
     with_cluster_date,
 )
@@ -132,6 +133,21 @@ def test_two_stories_of_one_source_under_the_same_chrome_are_no_copies():
     # A copy in the same folder opens like its story: still a copy.
     copy = candidate_of(doc("site/copy.txt", story + " Updated. \n\n" + chrome))
     assert is_near_duplicate(one, copy) > 0.5
+
+
+def test_two_pages_of_one_source_with_equal_texts_are_no_copies_unless_one_page():
+    """Two pages of one site that clean to the same text hold its chrome (the cleaner dropped two short
+    stories and kept the comment thread): no copies. The same text from another site is a copy."""
+    chrome = "Ann Berg says: I have read this blog for years and the advice on offers always helps. " * 6
+    one, two = candidate_of(doc("site/one.txt", chrome)), candidate_of(doc("site/two.txt", chrome))
+    assert one.content_hash == two.content_hash and one.page != two.page
+    assert is_near_duplicate(one, two) is None
+    elsewhere = candidate_of(doc("other-site/one.txt", chrome))
+    assert is_near_duplicate(one, elsewhere) == 1.0
+    # In an LSH bucket the two are one text per source: each site's first page pairs with the others.
+    ids = {c.key: i for i, c in enumerate((one, two, elsewhere))}
+    members = [(ids[c.key], text_of_source(c)) for c in (one, two, elsewhere)]
+    assert sorted(bucket_pairs(members)) == [(0, 1), (0, 2)]
 
 
 def test_the_least_garbled_copy_is_kept_over_a_longer_or_earlier_one():

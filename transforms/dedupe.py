@@ -7,8 +7,9 @@ folders loses different template lines), and the group goes on as one representa
 shingles of the clean text: documents that collide in one band become candidate pairs, verified by their
 estimated Jaccard similarity, by the numbers they quote (templated earnings notices differ mainly in
 numbers) and, for two pages of one source, by how their texts open (two stories under one site's
-leftover chrome share the chrome, not their openings). Texts equal after normalisation collide in every
-band and verify at 1.0. Connected components of exact groups and verified pairs are the clusters; each
+leftover chrome share the chrome, not their openings) and by their texts differing at all (two pages of
+one site that clean to the same text hold that site's chrome, not one story). Texts equal after
+normalisation collide in every band and verify at 1.0 (but for two pages of one source). Connected components of exact groups and verified pairs are the clusters; each
 keeps one article, chosen by `kept_order`, and every other member becomes a `duplicates` row pointing at
 it. Every decision depends on the documents only, never on their order: the same dump gives the same
 clusters on any runner, bundle size or number of workers.
@@ -239,17 +240,31 @@ def is_near_duplicate(a: Candidate, b: Candidate) -> float | None:
     similarity = estimated_jaccard(a.signature, b.signature)
     if similarity < NEAR_DUPLICATE_MIN_JACCARD or not numbers_agree(a.numbers, b.numbers):
         return None
-    if same_source(a, b) and not openings_agree(a.opening, b.opening):
-        counter("dedupe.same_source_openings_differ").inc()
-        return None
+    if same_source(a, b):
+        if a.content_hash == b.content_hash:
+            # Two pages of one site that clean to the same text: the text is what the site prints on
+            # both (a comment thread, a caption, a feed of teasers the cleaner kept for two short
+            # stories it dropped), and tells nothing of their stories. Copies of one page are one
+            # exact group already.
+            counter("dedupe.same_source_equal_texts").inc()
+            return None
+        if not openings_agree(a.opening, b.opening):
+            counter("dedupe.same_source_openings_differ").inc()
+            return None
     return similarity
 
 
-def bucket_pairs(members: Iterable[tuple[int, int]]) -> Iterable[tuple[int, int]]:
-    """Candidate pairs (ordered short ids) of one LSH bucket of (short id, short id of the content hash).
+def text_of_source(candidate: Candidate) -> int:
+    """What makes pages 'the same text' in an LSH bucket: the content hash and the source. Equal texts
+    of other sources are distinct: a page pairs with them whatever its own site's pages say."""
+    return short_id(f"{candidate.content_hash} {candidate.source or ''}")
 
-    Pages with equal texts are paired with the first of them only (they verify at 1.0 and end in one
-    cluster all the same): the many pages a cleaner reduces to the same text cost a star, not all pairs."""
+
+def bucket_pairs(members: Iterable[tuple[int, int]]) -> Iterable[tuple[int, int]]:
+    """Candidate pairs (ordered short ids) of one LSH bucket of (short id, `text_of_source` id).
+
+    Pages of one source with equal texts are paired with the first of them only (a star, not all pairs:
+    the verdict is the same for each pair): the many pages a cleaner reduces to one text cost little."""
     first_of_text: dict[int, int] = {}
     equal_texts = []
     for sid, text in sorted(set(members)):
@@ -524,7 +539,7 @@ class Deduplicate(beam.PTransform):
         candidate_pairs = (
             representatives
             | "BandKeys" >> beam.FlatMapTuple(
-                lambda sid, c: [(band, (sid, short_id(c.content_hash))) for band in band_keys(c.signature)])
+                lambda sid, c: [(band, (sid, text_of_source(c))) for band in band_keys(c.signature)])
             | "GroupBuckets" >> beam.GroupByKey()
             | "BucketPairs" >> beam.FlatMapTuple(lambda _, members: bucket_pairs(members))
         )
