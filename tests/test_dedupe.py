@@ -11,6 +11,7 @@ from transforms.dedupe import (
     garbled_marks,
     is_near_duplicate,
     kept_order,
+    page_group,
     page_key,
     resolve_clusters,
     text_of_source,
@@ -166,3 +167,17 @@ def test_a_page_group_is_kept_as_its_first_member_and_its_copies_are_exact():
     assert verdicts["site/a.txt"].duplicate_of is None  # the most complete, but for the chromed copy of its page
     assert (verdicts["elsewhere/a.txt"].duplicate_of, verdicts["elsewhere/a.txt"].kind) == ("same", "exact")
     assert (verdicts["wire/b.txt"].duplicate_of, verdicts["wire/b.txt"].kind) == ("same", "near")
+
+
+def test_a_page_printed_in_several_sources_folders_is_no_one_sources_page():
+    """The wire's page and its byte-identical copy in a site's folder: the site's own edited copy of
+    the story, with the same clean text, is a copy of the page (not a second page of that site)."""
+    text = WIRE
+    wire = candidate_of(doc("wire/a.txt", text + " Reuter", doc_id="same"))
+    in_site = candidate_of(doc("site/a.txt", text, doc_id="same"))
+    edited = candidate_of(doc("site/b.txt", text))
+    group = page_group([wire, in_site])
+    assert group[0].key == "site/a.txt" and group[0].source is None and group[1].source == "wire"
+    assert is_near_duplicate(group[0], edited) == 1.0
+    assert is_near_duplicate(in_site, edited) is None  # had the site's folder alone held the page
+    assert page_group([in_site])[0].source == "site"

@@ -231,6 +231,16 @@ def representative_order(candidate: Candidate) -> tuple:
     return (candidate.length, *kept_order(candidate))
 
 
+def page_group(copies: Iterable[Candidate]) -> list[Candidate]:
+    """The copies of one page, its representative first (`representative_order`). A page printed in
+    several sources' folders is no one source's page: its representative has no source, and the checks
+    of two pages of one source (openings, equal texts) do not apply to it."""
+    group = sorted(copies, key=representative_order)
+    if len({copy.source for copy in group}) > 1:
+        group[0] = dataclasses.replace(group[0], source=None)
+    return group
+
+
 def same_source(a: Candidate, b: Candidate) -> bool:
     return a.source is not None and a.source == b.source
 
@@ -531,7 +541,7 @@ class Deduplicate(beam.PTransform):
             | "Candidates" >> beam.Map(candidate_of)
             | "ByPage" >> beam.Map(lambda c: (c.page, c))
             | "GroupPages" >> beam.GroupByKey()
-            | "PageGroups" >> beam.MapTuple(lambda _, group: sorted(group, key=representative_order))
+            | "PageGroups" >> beam.MapTuple(lambda _, group: page_group(group))
         )
         # One representative per page goes on to near-duplicate search; equal texts of different pages
         # meet there (they collide in every band and verify at 1.0).
