@@ -147,11 +147,14 @@ class IngestDump(beam.PTransform):
         dated.documents | "ReportSamples" >> SampleDocuments(staging)
         # Dedupe runs after dating (the earliest copy is kept) and before NER (only kept articles). It
         # groups copies of one page by the raw page, then drops it before documents wait for the verdicts.
-        deduped = dated.documents | "Dedupe" >> Deduplicate(config.output if self._indexed else None, self._forgotten)
+        # A page rejected before dedupe (its site's template left no article) rejects its other copies.
+        rejected = (cleaned.rejects, dated.rejects) | "RejectsBeforeDedupe" >> beam.Flatten()
+        deduped = dated.documents | "Dedupe" >> Deduplicate(
+            config.output if self._indexed else None, self._forgotten, rejected)
         mentioned = deduped.articles | "MentionedDates" >> ApplyStage("mentions", mention_document)
         annotated = mentioned.documents | "Entities" >> ExtractEntities(config.spacy_model)
         rejects = (
-            (fresh.rejects, cleaned.rejects, dated.rejects, mentioned.rejects, annotated.rejects)
+            (fresh.rejects, cleaned.rejects, dated.rejects, deduped.rejects, mentioned.rejects, annotated.rejects)
             | "AllRejects" >> beam.Flatten()
         )
         tables = {

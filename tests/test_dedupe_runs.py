@@ -18,7 +18,8 @@ from cli_runs import dataset_content, rows_by_name, run_cli
 
 from schemas.tables import ARTICLES, DUPLICATES, REJECTS
 from transforms.dedupe import Deduplicate, garbled_marks
-from transforms.document import Document
+from transforms.document import Document, page_key
+from transforms.routing import RejectRow
 
 SENTENCES = (
     "The {a} council of {b} said on {c} that the {d} plan would help the {e} quay and its workers.",
@@ -230,11 +231,15 @@ def _collect(rows: list, name: str) -> None:
     _COLLECTED[name] = sorted(rows)
 
 
-def dedupe_verdicts(docs: list[Document], *options: str) -> tuple[list, list]:
-    """(articles as (uri, duplicate_count), duplicates as (uri, duplicate_of, kind, similarity)), sorted."""
+def dedupe_verdicts(docs: list[Document], *options: str, rejected: list[RejectRow] = ()) -> tuple[list, list]:
+    """(articles as (uri, duplicate_count), duplicates as (uri, duplicate_of, kind, similarity)), sorted;
+    the rejects the stage made, as (uri, stage, reason), in _COLLECTED["rejects"]."""
     _COLLECTED.clear()
     with BeamTestPipeline(options=PipelineOptions(list(options))) as pipeline:
-        result = pipeline | beam.Create(docs, reshuffle=False) | Deduplicate()
+        rejects = pipeline | "Rejected" >> beam.Create(list(rejected), reshuffle=False)
+        result = pipeline | beam.Create(docs, reshuffle=False) | Deduplicate(rejected=rejects)
+        (result.rejects | "RejectRows" >> beam.Map(lambda r: (r.source_uri, r.stage, r.reason))
+         | "AllRejects" >> beam.combiners.ToList() | "CollectRejects" >> beam.Map(_collect, "rejects"))
         articles = result.articles | "Articles" >> beam.Map(lambda d: (d.source_uri, d.duplicate_count))
         duplicates = result.duplicates | "Duplicates" >> beam.MapTuple(
             lambda d, v: (d.source_uri, v.duplicate_of, v.kind, round(v.similarity, 6)))
@@ -256,3 +261,21 @@ def test_the_dedupe_stage_gives_the_same_verdicts_in_any_order_and_bundling():
     for order in orders:
         assert dedupe_verdicts(order, "--direct_running_mode=in_memory", "--direct_num_workers=1") == expected
     assert dedupe_verdicts(orders[0], "--direct_running_mode=multi_threading", "--direct_num_workers=2") == expected
+
+
+def test_the_copies_of_a_page_rejected_before_dedupe_are_rejected_too():
+    """Story 2's page was rejected in its own site's folder (its template left no article): its
+    byte-identical copy elsewhere and its CRLF copy are rejected with it, for the same reason. Its near
+    copy by another outlet, another page, stays."""
+    docs = stage_documents()
+    page_of_story_2 = next(d for d in docs if d.source_uri == "/dump/harbour-post/story-2.txt")
+    reject = RejectRow(page_of_story_2.source_uri, "templates", "no article body found", "its template",
+                       page_of_story_2.doc_id, page_key(page_of_story_2))
+    others = [d for d in docs if d is not page_of_story_2]
+    articles, duplicates = dedupe_verdicts(others, "--direct_running_mode=in_memory", rejected=[reject])
+    assert sorted(_COLLECTED["rejects"]) == [
+        ("/dump/mirror/story-2.txt", "dedupe", "no article body found"),
+        ("/dump/wire/story-2-crlf.txt", "dedupe", "no article body found"),
+    ]
+    assert "/dump/quay-times/story-2.txt" in {uri for uri, _ in articles}
+    assert len(articles) + len(duplicates) + 2 == len(others)

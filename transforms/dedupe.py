@@ -31,9 +31,9 @@ from rensa import RMinHash
 
 from schemas.tables import INDEX_ARTICLES, INDEX_KEYS, index_shard
 from transforms.clusters import connected_components
-from transforms.document import Document, stable_hash
+from transforms.document import Document, page_key, stable_hash
 from transforms.index import read_index
-from transforms.routing import counter
+from transforms.routing import RejectRow, counter
 from transforms.templates import source_of
 
 # Chosen by benchmarks/dedupe_parameters.py on dev/dedup (shingles 2-5 x thresholds 0.3-0.7): 3-grams
@@ -142,15 +142,6 @@ def opening_share(a: bytes, b: bytes) -> float:
 def openings_agree(a: bytes, b: bytes) -> bool:
     """Whether two texts open with the same story: they share enough of their opening word triples."""
     return opening_share(a, b) >= OPENING_MIN_SHARED
-
-
-def page_key(doc: Document) -> str:
-    """What makes two documents one page: the same bytes, or the same page once whitespace is ignored
-    (CRLF line ends, trailing spaces, blank lines, tabs). The doc_id when the page is gone."""
-    if not doc.raw:
-        return doc.doc_id
-    words = doc.raw.encode("utf-8", "surrogatepass").split()  # split as bytes: a third faster than as str
-    return hashlib.blake2b(b" ".join(words), digest_size=16).hexdigest()
 
 
 def garbled_marks(text: str) -> int:
@@ -305,6 +296,7 @@ class Verdict:
     copies: int = 0  # for the kept article: how many duplicates point at it
     cluster_date: dt.date | None = None  # the earliest reliable publication date in the cluster...
     cluster_date_confidence: float | None = None  # ...and its confidence: for members without a date
+    rejected: RejectRow | None = None  # another copy of the page was rejected before dedupe: so is this one
 
 
 def cluster_date(cluster: list[Candidate]) -> tuple[dt.date | None, float | None]:
@@ -500,12 +492,39 @@ class _EarlierPairs(beam.PTransform):
         return pairs, same_bytes, earlier
 
 
+def page_group_or_rejected(page: str, copies: Iterable[Candidate], rejected: dict[str, RejectRow]):
+    """The page's group (`page_group`); or, when another copy of the page was rejected before dedupe
+    (its site's template left no article in it), a Verdict rejecting each of these copies too."""
+    reject = rejected.get(page)
+    if reject is None:
+        yield page_group(copies)
+        return
+    for copy in copies:
+        yield beam.pvalue.TaggedOutput(REJECTED_COPIES, (copy.key, Verdict(None, None, None, rejected=reject)))
+
+
+def first_reject(rejects: Iterable[RejectRow]) -> RejectRow:
+    """The reject a page's other copies follow when several copies were rejected: the same on every run."""
+    return min(rejects, key=lambda reject: (reject.source_uri, reject.stage, reject.reason))
+
+
+def copy_reject(doc: Document, reject: RejectRow) -> RejectRow:
+    detail = f"the same page as {reject.source_uri}, rejected by the {reject.stage} stage: {reject.detail}"
+    return RejectRow(doc.source_uri, "dedupe", reject.reason, detail[:2000], doc.doc_id)
+
+
+REJECTED_COPIES = "rejected_copies"
+
+
 class _SplitFn(beam.DoFn):
-    """Send each document to `articles` or, with its verdict, to `duplicates`."""
+    """Send each document to `articles` or, with its verdict, to `duplicates` or `rejects`."""
 
     def process(self, doc: Document, verdicts: dict[str, Verdict]):
         verdict = verdicts.get(doc.source_uri)
-        if verdict is None:
+        if verdict is not None and verdict.rejected is not None:
+            counter("dedupe.rejected_copies").inc()
+            yield beam.pvalue.TaggedOutput("rejects", copy_reject(doc, verdict.rejected))
+        elif verdict is None:
             counter("dedupe.unique").inc()
             yield doc
         elif verdict.duplicate_of is None:
@@ -522,15 +541,17 @@ def _same_bytes_group(pair: tuple[int, int], candidates: dict[int, Candidate]) -
 
 
 class Deduplicate(beam.PTransform):
-    """Documents (with their raw page) -> `.articles` (kept Documents) and `.duplicates` ((Document,
-    Verdict) pairs), both without the raw page.
+    """Documents (with their raw page) -> `.articles` (kept Documents), `.duplicates` ((Document,
+    Verdict) pairs), both without the raw page, and `.rejects` (RejectRows): the copies of a page that
+    `rejected` (the RejectRows of the stages before dedupe) holds for another copy.
 
     Only small values cross the shuffles: candidates once (page groups), then 64-bit ids in the LSH
     buckets; the few documents that land in a candidate pair are looked up in a side input.
     """
 
-    def __init__(self, output: str | None = None, forgotten: frozenset[str] = frozenset()):
+    def __init__(self, output: str | None = None, forgotten: frozenset[str] = frozenset(), rejected=None):
         super().__init__()
+        self._rejected = rejected  # a PCollection of RejectRows, or None
         self._output = output  # the dataset whose index holds earlier runs' articles (None: this run only)
         # Earlier articles this run replaces (--reprocess): a document is no copy of its own older version.
         self._forgotten = forgotten
@@ -541,8 +562,16 @@ class Deduplicate(beam.PTransform):
             | "Candidates" >> beam.Map(candidate_of)
             | "ByPage" >> beam.Map(lambda c: (c.page, c))
             | "GroupPages" >> beam.GroupByKey()
-            | "PageGroups" >> beam.MapTuple(lambda _, group: page_group(group))
         )
+        rejected_pages = beam.pvalue.AsDict(
+            (self._rejected if self._rejected is not None else documents.pipeline | "NoRejects" >> beam.Create([]))
+            | "RejectedPages" >> beam.FlatMap(lambda reject: [(reject.page, reject)] if reject.page else [])
+            | "FirstRejectOfPage" >> beam.CombinePerKey(first_reject)
+        )
+        page_groups = page_groups | "PageGroups" >> beam.FlatMap(
+            lambda item, rejected: page_group_or_rejected(*item, rejected), rejected_pages
+        ).with_outputs(REJECTED_COPIES, main="groups")
+        rejected_copies, page_groups = page_groups[REJECTED_COPIES], page_groups.groups
         # One representative per page goes on to near-duplicate search; equal texts of different pages
         # meet there (they collide in every band and verify at 1.0).
         representatives = page_groups | "Representatives" >> beam.Map(lambda group: (short_id(group[0].key), group[0]))
@@ -588,9 +617,10 @@ class Deduplicate(beam.PTransform):
             | "Gather" >> beam.GroupByKey()
             | "Resolve" >> beam.FlatMapTuple(_resolve_items)
         )
+        clustered = (clustered, rejected_copies) | "AllVerdicts" >> beam.Flatten()
         split = documents | "ForgetRawPage" >> beam.Map(forget_raw_page) | "Split" >> beam.ParDo(
             _SplitFn(), verdicts=beam.pvalue.AsDict(clustered)
-        ).with_outputs("duplicates", main="articles")
+        ).with_outputs("duplicates", "rejects", main="articles")
         return split
 
 
