@@ -136,8 +136,8 @@ def test_two_stories_of_one_source_under_the_same_chrome_are_no_copies():
     assert is_near_duplicate(one, copy) > 0.5
 
 
-def test_two_pages_of_one_source_with_equal_texts_are_no_copies_unless_one_page():
-    """Two pages of one site that clean to the same text hold its chrome (the cleaner dropped two short
+def test_two_pages_of_one_source_in_one_frame_with_equal_texts_are_no_copies():
+    """Two pages of one site in the same frame that clean to the same text hold its chrome (the cleaner dropped two short
     stories and kept the comment thread): no copies. The same text from another site is a copy."""
     chrome = "Ann Berg says: I have read this blog for years and the advice on offers always helps. " * 6
     one, two = candidate_of(doc("site/one.txt", chrome)), candidate_of(doc("site/two.txt", chrome))
@@ -145,6 +145,10 @@ def test_two_pages_of_one_source_with_equal_texts_are_no_copies_unless_one_page(
     assert is_near_duplicate(one, two) is None
     elsewhere = candidate_of(doc("other-site/one.txt", chrome))
     assert is_near_duplicate(one, elsewhere) == 1.0
+    # In a delivery's batch folder, the same text in two other frames (outlets' chrome) is a copy.
+    framed = [candidate_of(doc(f"batch-1/{name}.txt", chrome, raw=f"{name} | Home\n\n{chrome}\n\n(c) {name}"))
+              for name in ("Quay Times", "Harbour Post")]
+    assert is_near_duplicate(*framed) == 1.0
     # In an LSH bucket the two are one text per source: each site's first page pairs with the others.
     ids = {c.key: i for i, c in enumerate((one, two, elsewhere))}
     members = [(ids[c.key], text_of_source(c)) for c in (one, two, elsewhere)]

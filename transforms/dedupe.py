@@ -144,6 +144,14 @@ def openings_agree(a: bytes, b: bytes) -> bool:
     return opening_share(a, b) >= OPENING_MIN_SHARED
 
 
+def page_frame(raw: str) -> int:
+    """The page's first and last lines (its header and footer, on a page in chrome), as a 64-bit hash:
+    two pages in the same frame that clean to the same text may hold nothing but that frame's chrome."""
+    page = raw.strip()
+    first, last = page[: page.find("\n") % (len(page) + 1)], page[page.rfind("\n") + 1 :]
+    return stable_hash(f"{first.strip()}\n{last.strip()}", signed=True)
+
+
 def garbled_marks(text: str) -> int:
     """Replacement characters and mojibake pairs (UTF-8 read as Latin-1 or cp1252) in a text."""
     return text.count("\ufffd") + len(_MOJIBAKE.findall(text))
@@ -184,6 +192,7 @@ class Candidate:
     source: str | None = None  # the site or folder (templates.source_of); None for earlier runs
     opening: bytes = b""  # opening_hashes (b"" for earlier runs: the index does not keep them)
     garbled: int = 0  # garbled_marks of the title and text
+    frame: int = 0  # page_frame: what surrounds the text (0 for earlier runs)
 
 
 def candidate_of(doc: Document) -> Candidate:
@@ -202,6 +211,7 @@ def candidate_of(doc: Document) -> Candidate:
         source=source_of(doc.address),
         opening=opening_hashes(text_shingles),
         garbled=garbled_marks(f"{doc.title or ''}\n{doc.text}"),
+        frame=page_frame(doc.raw),
     )
 
 
@@ -242,11 +252,12 @@ def is_near_duplicate(a: Candidate, b: Candidate) -> float | None:
     if similarity < NEAR_DUPLICATE_MIN_JACCARD or not numbers_agree(a.numbers, b.numbers):
         return None
     if same_source(a, b):
-        if a.content_hash == b.content_hash:
-            # Two pages of one site that clean to the same text: the text is what the site prints on
-            # both (a comment thread, a caption, a feed of teasers the cleaner kept for two short
-            # stories it dropped), and tells nothing of their stories. Copies of one page are one
-            # exact group already.
+        if a.content_hash == b.content_hash and a.frame == b.frame:
+            # Two pages of one site in the same frame (first and last lines) that clean to the same
+            # text: the text may be what the site prints around its stories (a comment thread, a
+            # caption, a feed of teasers the cleaner kept for two short stories it dropped), and tells
+            # nothing of their stories. In other frames (another outlet's chrome in a delivery's batch
+            # folder) it is no frame's chrome. Copies of one page are one exact group already.
             counter("dedupe.same_source_equal_texts").inc()
             return None
         if not openings_agree(a.opening, b.opening):
