@@ -7,11 +7,12 @@ folders loses different template lines), and the group goes on as one representa
 shingles of the clean text: documents that collide in one band become candidate pairs, verified by their
 estimated Jaccard similarity, by the numbers they quote (templated earnings notices differ mainly in
 numbers) and, for two pages of one source, by how their texts open (two stories under one site's
-leftover chrome share the chrome, not their openings) and by their texts differing at all (two pages of
-one site that clean to the same text hold that site's chrome, not one story). Texts equal after
-normalisation collide in every band and verify at 1.0 (but for two pages of one source). Connected components of exact groups and verified pairs are the clusters; each
-keeps one article, chosen by `kept_order`, and every other member becomes a `duplicates` row pointing at
-it. Every decision depends on the documents only, never on their order: the same dump gives the same
+leftover chrome share the chrome, not their openings) and, for two pages of one source in the same frame
+(first and last lines), by their texts differing at all (such pages that clean to the same text may hold
+nothing but the site's chrome). Other texts equal after normalisation collide in every band and verify at
+1.0. A page rejected before dedupe rejects its other copies. Connected components of exact groups and
+verified pairs are the clusters; each keeps one article, chosen by `kept_order`, and every other member
+becomes a `duplicates` row pointing at it. Every decision depends on the documents only, never on their order: the same dump gives the same
 clusters on any runner, bundle size or number of workers.
 """
 from __future__ import annotations
@@ -503,6 +504,9 @@ class _EarlierPairs(beam.PTransform):
         return pairs, same_bytes, earlier
 
 
+REJECTED_COPIES = "rejected_copies"
+
+
 def page_group_or_rejected(page: str, copies: Iterable[Candidate], rejected: dict[str, RejectRow]):
     """The page's group (`page_group`); or, when another copy of the page was rejected before dedupe
     (its site's template left no article in it), a Verdict rejecting each of these copies too."""
@@ -522,9 +526,6 @@ def first_reject(rejects: Iterable[RejectRow]) -> RejectRow:
 def copy_reject(doc: Document, reject: RejectRow) -> RejectRow:
     detail = f"the same page as {reject.source_uri}, rejected by the {reject.stage} stage: {reject.detail}"
     return RejectRow(doc.source_uri, "dedupe", reject.reason, detail[:2000], doc.doc_id)
-
-
-REJECTED_COPIES = "rejected_copies"
 
 
 class _SplitFn(beam.DoFn):
