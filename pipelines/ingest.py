@@ -87,11 +87,6 @@ def forget_line_keys(doc):
     return dataclasses.replace(doc, line_keys=())
 
 
-def forget_raw_page(doc):
-    """Once the date is known no stage needs the raw page: drop it before dedupe holds documents."""
-    return dataclasses.replace(doc, raw="")
-
-
 class CleanOutputs(NamedTuple):
     documents: beam.PCollection
     rejects: beam.PCollection
@@ -150,16 +145,16 @@ class IngestDump(beam.PTransform):
         dated = cleaned.documents | "Date" >> DateDocuments(config.reference_date, cleaned.templates)
         # The run report shows a few pages with the lines cleaning removed: taken while the raw page is here.
         dated.documents | "ReportSamples" >> SampleDocuments(staging)
-        # Dedupe runs after dating (the earliest copy is kept) and before NER (only kept articles).
-        deduped = (
-            dated.documents
-            | "ForgetRawPage" >> beam.Map(forget_raw_page)
-            | "Dedupe" >> Deduplicate(config.output if self._indexed else None, self._forgotten)
-        )
+        # Dedupe runs after dating (the earliest copy is kept) and before NER (only kept articles). It
+        # groups copies of one page by the raw page, then drops it before documents wait for the verdicts.
+        # A page rejected before dedupe (its site's template left no article) rejects its other copies.
+        rejected = (cleaned.rejects, dated.rejects) | "RejectsBeforeDedupe" >> beam.Flatten()
+        deduped = dated.documents | "Dedupe" >> Deduplicate(
+            config.output if self._indexed else None, self._forgotten, rejected)
         mentioned = deduped.articles | "MentionedDates" >> ApplyStage("mentions", mention_document)
         annotated = mentioned.documents | "Entities" >> ExtractEntities(config.spacy_model)
         rejects = (
-            (fresh.rejects, cleaned.rejects, dated.rejects, mentioned.rejects, annotated.rejects)
+            (fresh.rejects, cleaned.rejects, dated.rejects, deduped.rejects, mentioned.rejects, annotated.rejects)
             | "AllRejects" >> beam.Flatten()
         )
         tables = {

@@ -125,7 +125,7 @@ DUPLICATES_SCHEMA = pa.schema(
 REJECTS_SCHEMA = pa.schema(
     [
         column("source_uri", pa.string(), "the input (or the input pattern that could not be listed)", False),
-        column("stage", pa.string(), "the stage that rejected it: `read`, `clean`, `dates`, `mentions`, `entities`",
+        column("stage", pa.string(), "the stage that rejected it: `read`, `clean`, `dates`, `dedupe` (a copy of a page rejected before), `mentions`, `entities`",
                False),
         column("reason", pa.string(), "a sentence a person understands, stable enough to group by ('empty file', "
                "'binary file, not text', 'no article body found')", False),

@@ -153,7 +153,7 @@ def test_index_rows_round_trip_into_an_earlier_candidate():
     doc = document("dam", DAM, dt.date(2024, 3, 5))
     written = index_rows(doc)
     assert [row["key"] for row in written[INDEX_KEYS]] == index_keys(candidate_of(doc))
-    assert len(written[INDEX_KEYS]) == 33  # the content hash and 32 band keys
+    assert len(written[INDEX_KEYS]) == 34  # the content hash, the bytes and 32 band keys
     earlier = earlier_candidate(written[INDEX_ARTICLES][0])
     fresh = candidate_of(doc)
     assert (earlier.doc_id, earlier.signature, earlier.numbers) == (fresh.doc_id, fresh.signature, fresh.numbers)

@@ -1,11 +1,19 @@
 """Exact and near-duplicate detection on the clean text.
 
-Exact duplicates share a hash of the normalised text. Near duplicates (the same wire story in other
-page chrome, lightly edited, trimmed) are found with MinHash LSH over word shingles of the clean text:
-documents that collide in one band become candidate pairs, verified by their estimated Jaccard
-similarity and by the numbers they quote (templated earnings notices differ mainly in numbers).
-Connected components of verified pairs are the clusters; each keeps one article, chosen by
-`kept_order`, and every other member becomes a `duplicates` row pointing at it.
+Exact copies come first: documents whose pages are the same once whitespace is ignored (byte-identical
+files, CRLF or re-indented copies) form one group whatever their clean texts (the same page in two
+folders loses different template lines), and the group goes on as one representative. Near duplicates
+(the same wire story in other page chrome, lightly edited, trimmed) are found with MinHash LSH over word
+shingles of the clean text: documents that collide in one band become candidate pairs, verified by their
+estimated Jaccard similarity, by the numbers they quote (templated earnings notices differ mainly in
+numbers) and, for two pages of one source, by how their texts open (two stories under one site's
+leftover chrome share the chrome, not their openings) and, for two pages of one source in the same frame
+(first and last lines), by their texts differing at all (such pages that clean to the same text may hold
+nothing but the site's chrome). Other texts equal after normalisation collide in every band and verify at
+1.0. A page rejected before dedupe rejects its other copies. Connected components of exact groups and
+verified pairs are the clusters; each keeps one article, chosen by `kept_order`, and every other member
+becomes a `duplicates` row pointing at it. Every decision depends on the documents only, never on their order: the same dump gives the same
+clusters on any runner, bundle size or number of workers.
 """
 from __future__ import annotations
 
@@ -16,6 +24,7 @@ import hashlib
 import itertools
 import re
 import unicodedata
+import zlib
 from collections.abc import Iterable
 
 import apache_beam as beam
@@ -23,9 +32,10 @@ from rensa import RMinHash
 
 from schemas.tables import INDEX_ARTICLES, INDEX_KEYS, index_shard
 from transforms.clusters import connected_components
-from transforms.document import Document, stable_hash
+from transforms.document import Document, page_key, stable_hash
 from transforms.index import read_index
-from transforms.routing import counter
+from transforms.routing import RejectRow, counter
+from transforms.templates import source_of
 
 # Chosen by benchmarks/dedupe_parameters.py on dev/dedup (shingles 2-5 x thresholds 0.3-0.7): 3-grams
 # give the best band recall (0.963 of gold pairs become candidates) and F1 (0.964 at 0.5, 0.966 at 0.4);
@@ -44,7 +54,23 @@ GUARD_MIN_SHARED_NUMBERS = 0.6  # of the smaller document's distinct numbers
 # pairing all its members is quadratic, so each member is paired with the bucket's first one only.
 MAX_BUCKET_FOR_ALL_PAIRS = 100
 CLUSTER_DATE_MIN_CONFIDENCE = 0.6  # a date from a path folder or better; a lone header date is not shared
-EXACT_KEY_PREFIX = b"="  # index keys of content hashes; band keys start with their band number (0..31)
+# Index keys: b"=" + content hash, b"#" + doc_id (the bytes); band keys start with their band number (0..31).
+EXACT_KEY_PREFIX = b"="
+BYTES_KEY_PREFIX = b"#"
+# Two pages of one source may share its leftover chrome (a site's feed of teasers that template learning
+# missed): they must also share how their texts open. On tune seeds 1-3 (benchmarks/dedupe_parameters.py
+# --seeds tune --openings-only), of the same-source pairs that pass the similarity and numbers checks,
+# with no template learned at all: 488 pairs of different stories, 2 of them sharing >= 0.25 of their
+# openings' word triples (the same chrome on top), and 7 of one story, sharing >= 0.50; with templates as
+# learned, no pair of different stories is left, and the 5 of one story share >= 0.86. The copies in one
+# folder of samples/dump and of ../shared/corpus/seeds (000/001) share 0.97 and 0.86.
+OPENING_WORDS = 100
+OPENING_MIN_SHARED = 0.25  # of the smaller opening's distinct word triples
+# A copy decoded wrongly ("cafÃ©", "â€™", U+FFFD) never represents its cluster when a clean one exists.
+_MOJIBAKE = re.compile(
+    "[\u00c2-\u00f4][\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc"
+    "\u2013\u2014\u2018-\u201e\u2020-\u2022\u2026\u2030\u2039\u203a\u20ac\u2122]"
+)
 
 _WORD = re.compile(r"\w+")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
@@ -72,17 +98,17 @@ def _words_hash(words: list[str]) -> str:
 def shingles(words: list[str], size: int = SHINGLE_WORDS) -> list[str]:
     if len(words) <= size:
         return [" ".join(words)] if words else []
-    return [" ".join(words[i : i + size]) for i in range(len(words) - size + 1)]
+    return list(map(" ".join, zip(*(words[i:] for i in range(size)))))  # twice as fast as slicing
 
 
 def minhash_signature(text: str, shingle_words: int = SHINGLE_WORDS) -> bytes:
     """The MinHash signature, packed as 32-bit values (512 bytes): cheap to shuffle and compare."""
-    return _words_signature(normalized_words(text), shingle_words)
+    return _shingles_signature(shingles(normalized_words(text), shingle_words))
 
 
-def _words_signature(words: list[str], shingle_words: int = SHINGLE_WORDS) -> bytes:
+def _shingles_signature(text_shingles: list[str]) -> bytes:
     minhash = RMinHash(num_perm=NUM_PERMUTATIONS, seed=MINHASH_SEED)
-    minhash.update(shingles(words, shingle_words))
+    minhash.update(text_shingles)
     return array.array("I", minhash.digest()).tobytes()
 
 
@@ -100,9 +126,42 @@ def estimated_jaccard(a: bytes, b: bytes) -> float:
     return sum(p == q for p, q in zip(x, y)) / len(x)
 
 
+def opening_hashes(text_shingles: list[str]) -> bytes:
+    """The word triples a text opens with (its first OPENING_WORDS words), as sorted 16-bit hashes:
+    enough to tell two openings apart."""
+    opening = text_shingles[: max(1, OPENING_WORDS - SHINGLE_WORDS + 1)]
+    return array.array("H", sorted({zlib.crc32(triple.encode()) & 0xFFFF for triple in opening})).tobytes()
+
+
+def opening_share(a: bytes, b: bytes) -> float:
+    """The share of the smaller opening's word triples the other opening has too (1.0 for an empty one)."""
+    x, y = set(array.array("H", a)), set(array.array("H", b))
+    smaller = min(len(x), len(y))
+    return len(x & y) / smaller if smaller else 1.0
+
+
+def openings_agree(a: bytes, b: bytes) -> bool:
+    """Whether two texts open with the same story: they share enough of their opening word triples."""
+    return opening_share(a, b) >= OPENING_MIN_SHARED
+
+
+def page_frame(raw: str) -> int:
+    """The page's first and last lines (its header and footer, on a page in chrome), as a 64-bit hash:
+    two pages in the same frame that clean to the same text may hold nothing but that frame's chrome."""
+    page = raw.strip()
+    first, last = page[: page.find("\n") % (len(page) + 1)], page[page.rfind("\n") + 1 :]
+    return stable_hash(f"{first.strip()}\n{last.strip()}", signed=True)
+
+
+def garbled_marks(text: str) -> int:
+    """Replacement characters and mojibake pairs (UTF-8 read as Latin-1 or cp1252) in a text."""
+    return text.count("\ufffd") + len(_MOJIBAKE.findall(text))
+
+
 def short_id(key: str) -> int:
-    """A 64-bit id of a document key: what LSH buckets carry instead of whole candidates."""
-    return stable_hash(key)
+    """A 64-bit id of a document key: what LSH buckets carry instead of whole candidates. Signed: Beam
+    encodes a signed 64-bit int as a varint, twice as fast as an unsigned one it pickles."""
+    return stable_hash(key, signed=True)
 
 
 def quoted_numbers(text: str) -> frozenset[str]:
@@ -130,30 +189,62 @@ class Candidate:
     numbers: frozenset[str]
     earlier_run: bool = False  # a kept article of an earlier run, from the index
     date_confidence: float | None = None
+    page: str = ""  # page_key: documents with the same page are one exact group ("" for earlier runs)
+    source: str | None = None  # the site or folder (templates.source_of); None for earlier runs
+    opening: bytes = b""  # opening_hashes (b"" for earlier runs: the index does not keep them)
+    garbled: int = 0  # garbled_marks of the title and text
+    frame: int = 0  # page_frame: what surrounds the text (0 for earlier runs)
 
 
 def candidate_of(doc: Document) -> Candidate:
-    words = normalized_words(doc.text)  # once for both the hash and the signature
+    words = normalized_words(doc.text)  # once for the hash, the signature and the opening
+    text_shingles = shingles(words)
     return Candidate(
         key=doc.source_uri,
         doc_id=doc.doc_id,
         content_hash=_words_hash(words),
         published_date=doc.published_date,
         length=len(doc.text),
-        signature=_words_signature(words),
+        signature=_shingles_signature(text_shingles),
         numbers=quoted_numbers(doc.text),
         date_confidence=doc.date_confidence,
+        page=page_key(doc),
+        source=source_of(doc.address),
+        opening=opening_hashes(text_shingles),
+        garbled=garbled_marks(f"{doc.title or ''}\n{doc.text}"),
+        frame=page_frame(doc.raw),
     )
 
 
 def kept_order(candidate: Candidate) -> tuple:
-    """Which copy a cluster keeps: an article of an earlier run; else the earliest publication date
-    (undated last), then the most complete text, then the smallest doc_id (and source URI, for
-    byte-identical copies)."""
+    """Which copy a cluster keeps: an article of an earlier run; else the least garbled text, then the
+    earliest publication date (undated last), then the most complete text, then the smallest doc_id (and
+    source URI, for byte-identical copies)."""
     date = candidate.published_date
     # An article an earlier run published stays the kept one: its rows and links are already out there.
-    return (not candidate.earlier_run, date is None, date or dt.date.max, -candidate.length, candidate.doc_id,
-            candidate.key)
+    return (not candidate.earlier_run, candidate.garbled, date is None, date or dt.date.max, -candidate.length,
+            candidate.doc_id, candidate.key)
+
+
+def representative_order(candidate: Candidate) -> tuple:
+    """Which member of a page group stands for it in the near-duplicate search: the one whose source's
+    template removed the most of the page (the same page in a folder whose chrome is not learned keeps
+    that chrome), then as kept."""
+    return (candidate.length, *kept_order(candidate))
+
+
+def page_group(copies: Iterable[Candidate]) -> list[Candidate]:
+    """The copies of one page, its representative first (`representative_order`). A page printed in
+    several sources' folders is no one source's page: its representative has no source, and the checks
+    of two pages of one source (openings, equal texts) do not apply to it."""
+    group = sorted(copies, key=representative_order)
+    if len({copy.source for copy in group}) > 1:
+        group[0] = dataclasses.replace(group[0], source=None)
+    return group
+
+
+def same_source(a: Candidate, b: Candidate) -> bool:
+    return a.source is not None and a.source == b.source
 
 
 def is_near_duplicate(a: Candidate, b: Candidate) -> float | None:
@@ -161,15 +252,42 @@ def is_near_duplicate(a: Candidate, b: Candidate) -> float | None:
     similarity = estimated_jaccard(a.signature, b.signature)
     if similarity < NEAR_DUPLICATE_MIN_JACCARD or not numbers_agree(a.numbers, b.numbers):
         return None
+    if same_source(a, b):
+        if a.content_hash == b.content_hash and a.frame == b.frame:
+            # Two pages of one site in the same frame (first and last lines) that clean to the same
+            # text: the text may be what the site prints around its stories (a comment thread, a
+            # caption, a feed of teasers the cleaner kept for two short stories it dropped), and tells
+            # nothing of their stories. In other frames (another outlet's chrome in a delivery's batch
+            # folder) it is no frame's chrome. Copies of one page are one exact group already.
+            counter("dedupe.same_source_equal_texts").inc()
+            return None
+        if not openings_agree(a.opening, b.opening):
+            counter("dedupe.same_source_openings_differ").inc()
+            return None
     return similarity
 
 
-def bucket_pairs(members: Iterable[int]) -> Iterable[tuple[int, int]]:
-    """Candidate pairs (ordered short ids) of one LSH bucket."""
-    members = sorted(set(members))
-    if len(members) > MAX_BUCKET_FOR_ALL_PAIRS:
-        return ((members[0], other) for other in members[1:])
-    return itertools.combinations(members, 2)
+def text_of_source(candidate: Candidate) -> int:
+    """What makes pages 'the same text' in an LSH bucket: the content hash and the source. Equal texts
+    of other sources are distinct: a page pairs with them whatever its own site's pages say."""
+    return short_id(f"{candidate.content_hash} {candidate.source or ''}")
+
+
+def bucket_pairs(members: Iterable[tuple[int, int]]) -> Iterable[tuple[int, int]]:
+    """Candidate pairs (ordered short ids) of one LSH bucket of (short id, `text_of_source` id).
+
+    Pages of one source with equal texts are paired with the first of them only (a star, not all pairs:
+    the verdict is the same for each pair): the many pages a cleaner reduces to one text cost little."""
+    first_of_text: dict[int, int] = {}
+    equal_texts = []
+    for sid, text in sorted(set(members)):
+        first = first_of_text.setdefault(text, sid)
+        if first != sid:
+            equal_texts.append((first, sid))
+    distinct = sorted(first_of_text.values())
+    if len(distinct) > MAX_BUCKET_FOR_ALL_PAIRS:
+        return itertools.chain(equal_texts, ((distinct[0], other) for other in distinct[1:]))
+    return itertools.chain(equal_texts, itertools.combinations(distinct, 2))
 
 
 def verified_pairs(
@@ -190,6 +308,7 @@ class Verdict:
     copies: int = 0  # for the kept article: how many duplicates point at it
     cluster_date: dt.date | None = None  # the earliest reliable publication date in the cluster...
     cluster_date_confidence: float | None = None  # ...and its confidence: for members without a date
+    rejected: RejectRow | None = None  # another copy of the page was rejected before dedupe: so is this one
 
 
 def cluster_date(cluster: list[Candidate]) -> tuple[dt.date | None, float | None]:
@@ -203,35 +322,34 @@ def cluster_date(cluster: list[Candidate]) -> tuple[dt.date | None, float | None
 
 
 def resolve_clusters(
-    exact_groups: Iterable[list[Candidate]], pairs: Iterable[tuple[Candidate, Candidate]]
+    exact_groups: list[list[Candidate]], pairs: list[tuple[Candidate, Candidate]]
 ) -> dict[str, Verdict]:
-    """Union exact groups and verified pairs into clusters; a Verdict for every clustered document."""
+    """Union exact groups and verified pairs into clusters; a Verdict for every clustered document.
+
+    An exact group's first member stands for the others (a page's representative, an earlier article
+    with the same bytes): a cluster keeps one of its stand-ins or ungrouped members, never a page's copy
+    that kept more of its chrome. A member is an exact copy of the kept article when an exact group links
+    them or their texts are equal; else a near copy."""
     members: dict[str, Candidate] = {}
-
-    def linked() -> Iterable[tuple[str, str]]:
-        for group in exact_groups:
-            for other in group[1:]:
-                yield group[0].key, other.key
-                members.setdefault(group[0].key, group[0])
-                members.setdefault(other.key, other)
-        for a, b in pairs:
-            members.setdefault(a.key, a)
-            members.setdefault(b.key, b)
-            yield a.key, b.key
-
+    for candidate in itertools.chain(*exact_groups, *pairs):
+        members.setdefault(candidate.key, candidate)
+    stood_for = {other.key for group in exact_groups for other in group[1:]}
+    exact_links = [(group[0].key, other.key) for group in exact_groups for other in group[1:]]
+    exact_root = connected_components(exact_links)
     clusters: dict[str, list[Candidate]] = {}
-    for key, root in connected_components(linked()).items():
+    for key, root in connected_components(exact_links + [(a.key, b.key) for a, b in pairs]).items():
         clusters.setdefault(root, []).append(members[key])
 
     verdicts: dict[str, Verdict] = {}
     for cluster in clusters.values():
-        kept = min(cluster, key=kept_order)
+        kept = min((member for member in cluster if member.key not in stood_for), key=kept_order)
         date, confidence = cluster_date(cluster)
         verdicts[kept.key] = Verdict(None, None, None, len(cluster) - 1, date, confidence)
         for member in cluster:
             if member is kept:
                 continue
-            if member.content_hash == kept.content_hash:
+            same_group = member.key in exact_root and exact_root[member.key] == exact_root.get(kept.key)
+            if same_group or member.content_hash == kept.content_hash:
                 verdicts[member.key] = Verdict(kept.doc_id, "exact", 1.0, 0, date, confidence)
             else:
                 similarity = estimated_jaccard(member.signature, kept.signature)
@@ -253,9 +371,15 @@ def with_cluster_date(doc: Document, verdict: Verdict) -> Document:
 
 
 def index_keys(candidate: Candidate) -> list[bytes]:
-    """The lookup keys of an indexed document: its content hash, and one key per LSH band."""
+    """The lookup keys of an indexed document: its content hash, its bytes (doc_id), one key per LSH band."""
     exact = EXACT_KEY_PREFIX + bytes.fromhex(candidate.content_hash)
-    return [exact, *(bytes([band]) + digest for band, digest in band_keys(candidate.signature))]
+    return [exact, bytes_key(candidate.doc_id),
+            *(bytes([band]) + digest for band, digest in band_keys(candidate.signature))]
+
+
+def bytes_key(doc_id: str) -> bytes:
+    """The index key of a document's bytes: a later file with the same bytes is a copy, whatever its text."""
+    return BYTES_KEY_PREFIX + doc_id.encode()
 
 
 def earlier_key(doc_id: str) -> str:
@@ -300,8 +424,16 @@ def earlier_candidate(row: dict) -> Candidate:
 # ---------------------------------------------------------------------------------------------
 
 
+def forget_raw_page(doc: Document) -> Document:
+    """Once the page key is taken no stage needs the raw page: documents wait for the verdicts without it."""
+    return dataclasses.replace(doc, raw="")
+
+
 class _MatchIndexFn(beam.DoFn):
-    """(shard, [(key, short id)] of this run) -> (short id, doc_id of an earlier article sharing a key)."""
+    """(shard, [(key, short id)] of this run) -> (short id, doc_id of an earlier article sharing a key);
+    tagged SAME_BYTES when the key is the document's bytes: a copy without verification."""
+
+    SAME_BYTES = "same_bytes"
 
     def __init__(self, output: str, forgotten: frozenset[str]):
         self._output = output
@@ -318,9 +450,10 @@ class _MatchIndexFn(beam.DoFn):
             if doc_id not in self._forgotten:
                 earlier_by_key.setdefault(key, []).append(doc_id)
         for key, doc_ids in earlier_by_key.items():
+            same_bytes = key.startswith(BYTES_KEY_PREFIX)
             for doc_id in sorted(doc_ids)[:MAX_BUCKET_FOR_ALL_PAIRS]:  # a popular bucket: its first members
                 for sid in sids_by_key[key]:
-                    yield sid, doc_id
+                    yield beam.pvalue.TaggedOutput(self.SAME_BYTES, (sid, doc_id)) if same_bytes else (sid, doc_id)
 
 
 class _FetchEarlierFn(beam.DoFn):
@@ -336,8 +469,13 @@ class _FetchEarlierFn(beam.DoFn):
             yield short_id(candidate.key), candidate
 
 
+def _with_earlier(sid: int, doc_id: str) -> tuple[int, int]:
+    return tuple(sorted((sid, short_id(earlier_key(doc_id)))))
+
+
 class _EarlierPairs(beam.PTransform):
-    """This run's representatives -> (candidate pairs with earlier articles, those earlier Candidates)."""
+    """This run's representatives -> (candidate pairs with earlier articles, pairs with earlier files of
+    the same bytes, those earlier Candidates)."""
 
     def __init__(self, output: str, forgotten: frozenset[str]):
         super().__init__()
@@ -349,28 +487,56 @@ class _EarlierPairs(beam.PTransform):
             representatives
             | "IndexKeys" >> beam.FlatMapTuple(lambda sid, c: [(index_shard(k), (k, sid)) for k in index_keys(c)])
             | "KeysByShard" >> beam.GroupByKey()
-            | "MatchIndex" >> beam.ParDo(_MatchIndexFn(self._output, self._forgotten))
+            | "MatchIndex" >> beam.ParDo(_MatchIndexFn(self._output, self._forgotten)).with_outputs(
+                _MatchIndexFn.SAME_BYTES, main="similar")
         )
         earlier = (
-            matches
+            (matches.similar, matches[_MatchIndexFn.SAME_BYTES])
+            | "AllMatches" >> beam.Flatten()
             | "EarlierIds" >> beam.MapTuple(lambda _, doc_id: doc_id)
             | "DistinctEarlier" >> beam.Distinct()
             | "EarlierByShard" >> beam.Map(lambda doc_id: (index_shard(doc_id), doc_id))
             | "GroupEarlier" >> beam.GroupByKey()
             | "FetchEarlier" >> beam.ParDo(_FetchEarlierFn(self._output))
         )
-        pairs = matches | "EarlierPairs" >> beam.MapTuple(
-            lambda sid, doc_id: tuple(sorted((sid, short_id(earlier_key(doc_id)))))
-        )
-        return pairs, earlier
+        pairs = matches.similar | "EarlierPairs" >> beam.MapTuple(_with_earlier)
+        same_bytes = matches[_MatchIndexFn.SAME_BYTES] | "SameBytesPairs" >> beam.MapTuple(_with_earlier)
+        return pairs, same_bytes, earlier
+
+
+REJECTED_COPIES = "rejected_copies"
+
+
+def page_group_or_rejected(page: str, copies: Iterable[Candidate], rejected: dict[str, RejectRow]):
+    """The page's group (`page_group`); or, when another copy of the page was rejected before dedupe
+    (its site's template left no article in it), a Verdict rejecting each of these copies too."""
+    reject = rejected.get(page)
+    if reject is None:
+        yield page_group(copies)
+        return
+    for copy in copies:
+        yield beam.pvalue.TaggedOutput(REJECTED_COPIES, (copy.key, Verdict(None, None, None, rejected=reject)))
+
+
+def first_reject(rejects: Iterable[RejectRow]) -> RejectRow:
+    """The reject a page's other copies follow when several copies were rejected: the same on every run."""
+    return min(rejects, key=lambda reject: (reject.source_uri, reject.stage, reject.reason))
+
+
+def copy_reject(doc: Document, reject: RejectRow) -> RejectRow:
+    detail = f"the same page as {reject.source_uri}, rejected by the {reject.stage} stage: {reject.detail}"
+    return RejectRow(doc.source_uri, "dedupe", reject.reason, detail[:2000], doc.doc_id)
 
 
 class _SplitFn(beam.DoFn):
-    """Send each document to `articles` or, with its verdict, to `duplicates`."""
+    """Send each document to `articles` or, with its verdict, to `duplicates` or `rejects`."""
 
     def process(self, doc: Document, verdicts: dict[str, Verdict]):
         verdict = verdicts.get(doc.source_uri)
-        if verdict is None:
+        if verdict is not None and verdict.rejected is not None:
+            counter("dedupe.rejected_copies").inc()
+            yield beam.pvalue.TaggedOutput("rejects", copy_reject(doc, verdict.rejected))
+        elif verdict is None:
             counter("dedupe.unique").inc()
             yield doc
         elif verdict.duplicate_of is None:
@@ -381,69 +547,92 @@ class _SplitFn(beam.DoFn):
             yield beam.pvalue.TaggedOutput("duplicates", (with_cluster_date(doc, verdict), verdict))
 
 
-class Deduplicate(beam.PTransform):
-    """Documents -> `.articles` (kept Documents) and `.duplicates` ((Document, Verdict) pairs).
+def _same_bytes_group(pair: tuple[int, int], candidates: dict[int, Candidate]) -> list[Candidate]:
+    """An earlier article and this run's file with its bytes: the earlier one stands for both."""
+    return sorted((candidates[pair[0]], candidates[pair[1]]), key=kept_order)
 
-    Only small values cross the shuffles: candidates once (exact grouping), then 64-bit ids in the
-    LSH buckets; the few documents that land in a candidate pair are looked up in a side input.
+
+class Deduplicate(beam.PTransform):
+    """Documents (with their raw page) -> `.articles` (kept Documents), `.duplicates` ((Document,
+    Verdict) pairs), both without the raw page, and `.rejects` (RejectRows): the copies of a page that
+    `rejected` (the RejectRows of the stages before dedupe) holds for another copy.
+
+    Only small values cross the shuffles: candidates once (page groups), then 64-bit ids in the LSH
+    buckets; the few documents that land in a candidate pair are looked up in a side input.
     """
 
-    def __init__(self, output: str | None = None, forgotten: frozenset[str] = frozenset()):
+    def __init__(self, output: str | None = None, forgotten: frozenset[str] = frozenset(), rejected=None):
         super().__init__()
+        self._rejected = rejected  # a PCollection of RejectRows, or None
         self._output = output  # the dataset whose index holds earlier runs' articles (None: this run only)
         # Earlier articles this run replaces (--reprocess): a document is no copy of its own older version.
         self._forgotten = forgotten
 
     def expand(self, documents):
-        exact_groups = (
+        page_groups = (
             documents
             | "Candidates" >> beam.Map(candidate_of)
-            | "ByContentHash" >> beam.Map(lambda c: (c.content_hash, c))
-            | "GroupExact" >> beam.GroupByKey()
-            | "ExactGroups" >> beam.MapTuple(lambda _, group: sorted(group, key=kept_order))
+            | "ByPage" >> beam.Map(lambda c: (c.page, c))
+            | "GroupPages" >> beam.GroupByKey()
         )
-        # One representative per distinct text goes on to near-duplicate search.
-        representatives = exact_groups | "Representatives" >> beam.Map(lambda group: (short_id(group[0].key), group[0]))
+        rejected_pages = beam.pvalue.AsDict(
+            (self._rejected if self._rejected is not None else documents.pipeline | "NoRejects" >> beam.Create([]))
+            | "RejectedPages" >> beam.FlatMap(lambda reject: [(reject.page, reject)] if reject.page else [])
+            | "FirstRejectOfPage" >> beam.CombinePerKey(first_reject)
+        )
+        page_groups = page_groups | "PageGroups" >> beam.FlatMap(
+            lambda item, rejected: page_group_or_rejected(*item, rejected), rejected_pages
+        ).with_outputs(REJECTED_COPIES, main="groups")
+        rejected_copies, page_groups = page_groups[REJECTED_COPIES], page_groups.groups
+        # One representative per page goes on to near-duplicate search; equal texts of different pages
+        # meet there (they collide in every band and verify at 1.0).
+        representatives = page_groups | "Representatives" >> beam.Map(lambda group: (short_id(group[0].key), group[0]))
         candidate_pairs = (
             representatives
-            | "BandKeys" >> beam.FlatMapTuple(lambda sid, c: [(band, sid) for band in band_keys(c.signature)])
+            | "BandKeys" >> beam.FlatMapTuple(
+                lambda sid, c: [(band, (sid, text_of_source(c))) for band in band_keys(c.signature)])
             | "GroupBuckets" >> beam.GroupByKey()
             | "BucketPairs" >> beam.FlatMapTuple(lambda _, members: bucket_pairs(members))
         )
-        earlier_candidates = []
+        earlier_candidates, same_bytes = [], []
         if self._output:
-            earlier_pairs, earlier = representatives | "Earlier" >> _EarlierPairs(self._output, self._forgotten)
+            earlier_pairs, same_bytes_pairs, earlier = (
+                representatives | "Earlier" >> _EarlierPairs(self._output, self._forgotten)
+            )
             candidate_pairs = (candidate_pairs, earlier_pairs) | "WithEarlierPairs" >> beam.Flatten()
-            earlier_candidates = [earlier]
+            earlier_candidates, same_bytes = [earlier], [same_bytes_pairs]
         candidate_pairs = candidate_pairs | "DistinctPairs" >> beam.Distinct()
         involved = (
-            candidate_pairs
+            (candidate_pairs, *same_bytes)
+            | "AllPairs" >> beam.Flatten()
             | "PairMembers" >> beam.FlatMap(lambda pair: [(sid, None) for sid in pair])
             | "DistinctMembers" >> beam.Distinct()
         )
-        paired_candidates = (
+        paired_candidates = beam.pvalue.AsDict((
             representatives | "InPairs" >> beam.Filter(
                 lambda item, wanted: item[0] in wanted, wanted=beam.pvalue.AsDict(involved)
             ),
             *earlier_candidates,
-        ) | "PairedCandidates" >> beam.Flatten()
-        pairs = candidate_pairs | "VerifyPairs" >> beam.FlatMap(
-            verified_pairs, candidates=beam.pvalue.AsDict(paired_candidates)
-        )
+        ) | "PairedCandidates" >> beam.Flatten())
+        pairs = candidate_pairs | "VerifyPairs" >> beam.FlatMap(verified_pairs, candidates=paired_candidates)
+        exact_groups = [page_groups | "MultiCopyPages" >> beam.Filter(lambda g: len(g) > 1)]
+        if same_bytes:  # an earlier file with the same bytes: one exact group, whatever the texts
+            exact_groups.append(same_bytes[0] | "SameBytesGroups" >> beam.Map(_same_bytes_group, paired_candidates))
         # Clusters are few (copies are a few percent of a dump): resolve them all in one place.
         clustered = (
             (
-                exact_groups | "MultiCopyGroups" >> beam.Filter(lambda g: len(g) > 1)
-                | "TagGroups" >> beam.Map(lambda g: ("clusters", ("group", g))),
+                *(groups | f"TagGroups{i}" >> beam.Map(lambda g: ("clusters", ("group", g)))
+                  for i, groups in enumerate(exact_groups)),
                 pairs | "TagPairs" >> beam.Map(lambda p: ("clusters", ("pair", p))),
             )
             | "AllEvidence" >> beam.Flatten()
             | "Gather" >> beam.GroupByKey()
             | "Resolve" >> beam.FlatMapTuple(_resolve_items)
         )
-        split = documents | "Split" >> beam.ParDo(
+        clustered = (clustered, rejected_copies) | "AllVerdicts" >> beam.Flatten()
+        split = documents | "ForgetRawPage" >> beam.Map(forget_raw_page) | "Split" >> beam.ParDo(
             _SplitFn(), verdicts=beam.pvalue.AsDict(clustered)
-        ).with_outputs("duplicates", main="articles")
+        ).with_outputs("duplicates", "rejects", main="articles")
         return split
 
 

@@ -18,7 +18,7 @@ from typing import NamedTuple
 import apache_beam as beam
 
 from transforms import progress
-from transforms.document import Document
+from transforms.document import Document, page_key
 
 REJECTS = "rejects"
 METRICS_NAMESPACE = "newsflow"
@@ -48,12 +48,17 @@ class RejectRow:
     reason: str
     detail: str
     doc_id: str | None = None
+    # The page's key (transforms.document.page_key) when the raw page was there: dedupe gives every
+    # other copy of the page this verdict. Not written.
+    page: str | None = None
 
 
-def reject_row(source_uri: str, stage: str, error: BaseException, doc_id: str | None = None) -> RejectRow:
+def reject_row(
+    source_uri: str, stage: str, error: BaseException, doc_id: str | None = None, page: str | None = None
+) -> RejectRow:
     """Turn an exception raised while processing a document into a `rejects` row."""
     if isinstance(error, Rejected):
-        return RejectRow(source_uri, stage, error.reason, error.detail[:2000], doc_id)
+        return RejectRow(source_uri, stage, error.reason, error.detail[:2000], doc_id, page)
     # An unexpected error is a bug of ours, not of the input: say so, and keep the evidence.
     log.exception("stage %s failed on %s", stage, source_uri)
     return RejectRow(
@@ -62,6 +67,7 @@ def reject_row(source_uri: str, stage: str, error: BaseException, doc_id: str | 
         f"newsflow failed in its {stage} stage on this document (a bug: please report it)",
         f"{type(error).__name__}: {error}"[:2000],
         doc_id,
+        page,
     )
 
 
@@ -112,7 +118,8 @@ class _StageFn(beam.DoFn):
                 out = self._fn(doc, *side_inputs)
         except Exception as error:  # noqa: BLE001 - every failure becomes a reject row, never a crash
             self._rejected.inc()
-            yield beam.pvalue.TaggedOutput(REJECTS, reject_row(doc.source_uri, self._stage, error, doc.doc_id))
+            yield beam.pvalue.TaggedOutput(REJECTS, reject_row(
+                doc.source_uri, self._stage, error, doc.doc_id, page_key(doc) if doc.raw else None))
             return
         self._done.inc()
         yield out

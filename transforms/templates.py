@@ -181,6 +181,9 @@ def learn_templates(
     `prior` holds the statistics earlier runs persisted for the source: line key -> story sketch.
     Persisted are the lines seen on at least two stories, and under ALL_STORIES all the source's stories.
     """
+    # Which pages make one story depends on the order they are compared in: the order of the page
+    # contents, not the order bundles and workers delivered them, keeps every run's templates the same.
+    pages = sorted(pages, key=lambda page: (page.doc_id, page.keys, page.long_keys))
     template: frozenset[int] = frozenset()
     for _ in range(LEARNING_ROUNDS):
         sketches = _story_sketches(pages, stories_of(pages, template), prior or {})
