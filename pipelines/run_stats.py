@@ -54,9 +54,9 @@ def stage_seconds(counters: dict[str, int], steps: dict[str, float] | None = Non
         busy: Counter[str] = Counter()
         for step, seconds in steps.items():
             busy[stage_of(step)] += seconds
-        pairs = [[stage, round(seconds, 2)] for stage, seconds in busy.items()]
+        pairs = [[stage, round(seconds, 3)] for stage, seconds in busy.items()]  # to the ms: a small write takes a few
     else:
-        pairs = [[name[: -len(BUSY_SUFFIX)], round(value / 1e6, 2)]
+        pairs = [[name[: -len(BUSY_SUFFIX)], round(value / 1e6, 3)]
                  for name, value in counters.items() if name.endswith(BUSY_SUFFIX)]
     return sorted(pairs, key=lambda item: -item[1])
 
