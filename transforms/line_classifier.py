@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from transforms.line_features import FEATURES, window_mean
+from transforms.line_features import FEATURES, shifted, window_mean
 
 MODEL_PATH = Path(__file__).with_name("data") / "line_classifier.json"
 NEIGHBOUR_PROBABILITIES = (-4, -3, -2, -1, 1, 2, 3, 4)
@@ -61,15 +61,6 @@ class ObliviousTrees:
         return 1.0 / (1.0 + np.exp(-raw))
 
 
-def _shifted(values: np.ndarray, offset: int) -> np.ndarray:
-    shifted = np.full_like(values, -1.0)
-    if offset < 0:
-        shifted[-offset:] = values[:offset]
-    else:
-        shifted[:-offset] = values[offset:]
-    return shifted
-
-
 def densest_run(weights: np.ndarray) -> tuple[int, int]:
     """[start, end) of the run of lines with the largest sum of weights (Kadane's maximum subarray)."""
     best, best_run, total, start = -np.inf, (0, 0), 0.0, 0
@@ -103,7 +94,7 @@ def stage_two_rows(rows: np.ndarray, first: np.ndarray) -> np.ndarray:
     # The article as one stretch: the run where stage one's sure characters most outweigh the rest.
     run = densest_run((first - 0.5) * chars)
     columns = [
-        *(_shifted(first, offset) for offset in NEIGHBOUR_PROBABILITIES),
+        *(shifted(first, offset) for offset in NEIGHBOUR_PROBABILITIES),
         *(window_mean(first, reach) for reach in PROBABILITY_WINDOWS),
         mass[:-1] / total, (total - mass[1:]) / total, np.full(count, first.max()), np.full(count, first.mean()),
         below_first, above_last, (lines >= run[0]) & (lines < run[1]), _distance_to(lines, run),

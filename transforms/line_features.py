@@ -149,14 +149,14 @@ def _own(lines: Sequence[ClassifiedLine], rules: RuleVerdict) -> np.ndarray:
     return np.asarray(rows, dtype=np.float64)
 
 
-def _shifted(columns: np.ndarray, offset: int) -> np.ndarray:
+def shifted(columns: np.ndarray, offset: int) -> np.ndarray:
     """Row i holds row i+offset's values; -1 past the page's edges."""
-    shifted = np.full_like(columns, -1.0)
+    moved = np.full_like(columns, -1.0)
     if offset < 0:
-        shifted[-offset:] = columns[:offset]
+        moved[-offset:] = columns[:offset]
     else:
-        shifted[:-offset] = columns[offset:]
-    return shifted
+        moved[:-offset] = columns[offset:]
+    return moved
 
 
 def window_mean(values: np.ndarray, reach: int) -> np.ndarray:
@@ -172,7 +172,7 @@ def line_features(lines: Sequence[ClassifiedLine], rules: RuleVerdict) -> np.nda
     if not lines:
         return np.zeros((0, len(FEATURES)))
     own = _own(lines, rules)
-    neighbours = [_shifted(own[:, _NEIGHBOUR_COLUMNS], offset) for offset in NEIGHBOUR_OFFSETS]
+    neighbours = [shifted(own[:, _NEIGHBOUR_COLUMNS], offset) for offset in NEIGHBOUR_OFFSETS]
     good = own[:, OWN.index("final_class")] == CLASS_CODES["good"]
     around = np.stack([
         window_mean(good.astype(float), CONTEXT_LINES),
