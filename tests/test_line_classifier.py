@@ -164,3 +164,14 @@ def test_an_agency_sign_off_credited_in_the_dateline_is_not_the_story():
 def test_a_menu_naming_the_sites_sections_makes_a_page_a_sites_page():
     lines = ["Home", "News", "Sport", "Weather", *ARTICLE]
     assert "Sport" not in clean_text_page("\n".join(lines)).text
+
+
+def test_one_line_printed_over_and_over_is_no_story():
+    assert clean_text_page("a\n" * 20_000).text == ""  # not a plain story, and no article by the rules
+
+
+def test_many_rows_are_scored_a_few_at_a_time_alike():
+    trees = line_classifier().first
+    rows = np.random.default_rng(7).normal(size=(3000, trees.features.max() + 1))
+    whole = 1.0 / (1.0 + np.exp(-trees._raw(rows)))
+    assert np.allclose(trees.probabilities(rows), whole)

@@ -1102,6 +1102,7 @@ def _furnished(printed: list[str], lines: list[_Line]) -> bool:
 
 
 BULLETED_LINK_MAX_WORDS = 4  # "• Read Our Blog"
+CLASSIFIED_MAX_LINES = 5000  # the longest page of the six web corpora has 2,360 lines
 DATELINE_MAX_LINES = 8  # a story's dateline is among its first lines
 SIGNOFF_MAX_WORDS = 2
 
@@ -1112,12 +1113,17 @@ def _learned_body(
     """The lines the learned classifier takes for article text, without the title and the source's
     template lines; the rules' article when the classifier finds none (a page is rejected only when
     neither finds one)."""
-    if not verdict.furnished:
-        # Nothing of a site's: a plain export of one story (a wire file, a corpus document), whose
-        # datelines, tables and lists are the story's too.
+    if not verdict.furnished and len({line.key for line in lines}) * 2 >= len(lines):
+        # Nothing of a site's, and different lines: a plain export of one story (a wire file, a corpus
+        # document), whose datelines, tables and lists are the story's too.
         counter("clean.plain_story").inc()
         last = len(lines) - 1 if lines and _signs_off(lines, lines[-1]) else len(lines)
         return [index for index in range(last) if index != verdict.title]
+    if len(lines) > CLASSIFIED_MAX_LINES:
+        # No web page has this many lines: the rules' linear passes judge it, not the classifier's
+        # page-sized arrays.
+        counter("clean.rules_long_page").inc()
+        return sorted(verdict.body)
     is_article = classifier.is_article(line_features(lines, verdict))
     body = [
         index for index in np.flatnonzero(is_article).tolist()

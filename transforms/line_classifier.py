@@ -37,6 +37,8 @@ STAGE_TWO = (
     "lines_below_first_strong", "lines_above_last_strong", "in_densest_run", "lines_from_densest_run",
 )
 
+ROWS_AT_A_TIME = 1024  # about 15 MB of comparisons at a time
+
 
 @dataclass(frozen=True)
 class ObliviousTrees:
@@ -55,10 +57,15 @@ class ObliviousTrees:
     def probabilities(self, rows: np.ndarray) -> np.ndarray:
         if not len(rows):
             return np.zeros(0)
+        # A few rows at a time: the comparisons take rows x trees x depth values.
+        raw = np.concatenate([self._raw(rows[start:start + ROWS_AT_A_TIME])
+                              for start in range(0, len(rows), ROWS_AT_A_TIME)])
+        return 1.0 / (1.0 + np.exp(-raw))
+
+    def _raw(self, rows: np.ndarray) -> np.ndarray:
         bits = rows[:, self.features] > self.borders  # [rows, trees, depth]
         leaves = bits.astype(np.intp) @ (1 << np.arange(self.features.shape[1]))  # [rows, trees]
-        raw = self.leaf_values[np.arange(len(self.leaf_values)), leaves].sum(axis=1) + self.bias
-        return 1.0 / (1.0 + np.exp(-raw))
+        return self.leaf_values[np.arange(len(self.leaf_values)), leaves].sum(axis=1) + self.bias
 
 
 def densest_run(weights: np.ndarray) -> tuple[int, int]:
