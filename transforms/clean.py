@@ -1087,18 +1087,24 @@ def _page_lines(raw: str, template: frozenset[int]) -> tuple[str | None, list[_L
 
 
 def _furnished(printed: list[str], lines: list[_Line]) -> bool:
-    """Whether anything on the page is the site's: furniture, looked for in the lines as printed too
-    (before reflowing joins "Share this:" to its buttons), or a bulleted link ("• Contact Us"). An
-    agency's sign-off is the story's. A menu is the site's when it names sections ("News", "Sport"): runs of
-    short lines and short repeats alone are not enough (a results table has both)."""
+    """Whether anything on the page is the site's: furniture, also in lines as printed that reflowing
+    joined (it joins "Share this:" to its buttons), or a bulleted link ("• Contact Us"). An agency's
+    sign-off is the story's. A menu is the site's when it names sections ("News", "Sport"): runs of short
+    lines and short repeats alone are not enough (a results table has both)."""
     if any((line.furniture and not _SIGNOFF.match(line.text)) or (line.menu and _SECTION.match(line.text.lower()))
-           for line in lines):
+           or _is_bulleted_link(line.text) for line in lines):
         return True
+    judged = {line.text for line in lines}
+    joined = [text for text in map(str.strip, printed) if text and text not in judged]
     return any(
         (_is_furniture(text, text.lower(), _WORD.findall(text.lower())) and not _SIGNOFF.match(text))
-        or (_LINK_BULLET.match(text) is not None and len(text.split()) <= BULLETED_LINK_MAX_WORDS)
-        for text in map(str.strip, printed)
+        or _is_bulleted_link(text)
+        for text in joined
     )
+
+
+def _is_bulleted_link(text: str) -> bool:
+    return _LINK_BULLET.match(text) is not None and len(text.split()) <= BULLETED_LINK_MAX_WORDS
 
 
 BULLETED_LINK_MAX_WORDS = 4  # "• Read Our Blog"
@@ -1168,20 +1174,14 @@ def _printed_twice_in_a_row(lines: list[_Line], index: int) -> bool:
 
 
 def _with_its_dateline(lines: list[_Line], verdict: RuleVerdict, body: list[int]) -> list[int]:
-    """The body with the story's dateline above it, and the lines between them when the rules took
-    them for the story too (a wire brief's figures under "PORT ALDER, March 4 - Shr 41 cts")."""
+    """The body with the story's dateline on a line of its own above it ("PORT ALDER 1996-08-30"), which
+    the rules take for page metadata."""
     if not body:
         return body
-    start = body[0]
-    if start - 1 >= 0 and start - 1 != verdict.title and _DATELINE_OF_ITS_OWN.match(lines[start - 1].text):
-        return [start - 1, *body]
-    top = start
-    while top - 1 >= 0 and top - 1 in verdict.body and top - 1 != verdict.title and start - top < DATELINE_MAX_LINES:
-        top -= 1
-    for index in range(top, start):
-        if index in verdict.datelines:
-            return [*range(index, start), *body]
-    return body
+    above = body[0] - 1
+    if above >= 0 and above != verdict.title and _DATELINE_OF_ITS_OWN.match(lines[above].text):
+        return [above, *body]
+    return body  # a dateline opening the rules' article came with it (`_grown_to_rules_article`)
 
 
 def text_page_features(raw: str) -> tuple[list[str], np.ndarray, int | None] | None:
