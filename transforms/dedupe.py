@@ -28,6 +28,7 @@ import zlib
 from collections.abc import Iterable
 
 import apache_beam as beam
+from ftfy.badness import badness
 from rensa import RMinHash
 
 from schemas.tables import INDEX_ARTICLES, INDEX_KEYS, index_shard
@@ -66,12 +67,6 @@ BYTES_KEY_PREFIX = b"#"
 # folder of samples/dump and of ../shared/corpus/seeds (000/001) share 0.97 and 0.86.
 OPENING_WORDS = 100
 OPENING_MIN_SHARED = 0.25  # of the smaller opening's distinct word triples
-# A copy decoded wrongly ("cafÃ©", "â€™", U+FFFD) never represents its cluster when a clean one exists.
-_MOJIBAKE = re.compile(
-    "[\u00c2-\u00f4][\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc"
-    "\u2013\u2014\u2018-\u201e\u2020-\u2022\u2026\u2030\u2039\u203a\u20ac\u2122]"
-)
-
 _WORD = re.compile(r"\w+")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 
@@ -145,17 +140,25 @@ def openings_agree(a: bytes, b: bytes) -> bool:
     return opening_share(a, b) >= OPENING_MIN_SHARED
 
 
+def _in_its_buckets(sid: int, candidate: Candidate) -> list[tuple]:
+    """(band key, (short id, text of source)) for every band: the member is made once, not per band."""
+    member = (sid, text_of_source(candidate))
+    return [(band, member) for band in band_keys(candidate.signature)]
+
+
 def page_frame(raw: str) -> int:
     """The page's first and last lines (its header and footer, on a page in chrome), as a 64-bit hash:
     two pages in the same frame that clean to the same text may hold nothing but that frame's chrome."""
     page = raw.strip()
-    first, last = page[: page.find("\n") % (len(page) + 1)], page[page.rfind("\n") + 1 :]
+    first, last = page.partition("\n")[0], page.rpartition("\n")[2]
     return stable_hash(f"{first.strip()}\n{last.strip()}", signed=True)
 
 
 def garbled_marks(text: str) -> int:
-    """Replacement characters and mojibake pairs (UTF-8 read as Latin-1 or cp1252) in a text."""
-    return text.count("\ufffd") + len(_MOJIBAKE.findall(text))
+    """Replacement characters and mojibake ("cafÃ©", "â€™": UTF-8 read as Latin-1 or cp1252) in a text, by
+    ftfy's own measure (the read stage repairs with ftfy; a hand-made pattern also took "José—" for one).
+    A copy decoded wrongly never represents its cluster when a clean one exists."""
+    return text.count("\ufffd") + badness(text)
 
 
 def short_id(key: str) -> int:
@@ -589,8 +592,7 @@ class Deduplicate(beam.PTransform):
         representatives = page_groups | "Representatives" >> beam.Map(lambda group: (short_id(group[0].key), group[0]))
         candidate_pairs = (
             representatives
-            | "BandKeys" >> beam.FlatMapTuple(
-                lambda sid, c: [(band, (sid, text_of_source(c))) for band in band_keys(c.signature)])
+            | "BandKeys" >> beam.FlatMapTuple(_in_its_buckets)
             | "GroupBuckets" >> beam.GroupByKey()
             | "BucketPairs" >> beam.FlatMapTuple(lambda _, members: bucket_pairs(members))
         )
