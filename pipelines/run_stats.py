@@ -34,7 +34,7 @@ def read_staged(staging: str, paths: list[str], table: str, columns: list[str]) 
 # "Ingest/": the clean step's template learning and application is the templates stage; the steps that
 # make rows and index entries from finished documents are part of writing them.
 STAGE_OF_STEP = {"Read": "read", "SkipIngested": "index lookups", "Clean": "clean", "Date": "dates",
-                 "ReportSamples": "report samples", "ForgetRawPage": "dedupe", "Dedupe": "dedupe",
+                 "ReportSamples": "report samples", "Dedupe": "dedupe",
                  "MentionedDates": "mentions", "Entities": "entities"}
 TEMPLATE_STEPS = ("LearnTemplates", "ForgetLineKeys", "ApplyTemplates")
 

@@ -8,6 +8,7 @@ had started publishing, finishes first), the lock is released, and the exit stat
 from __future__ import annotations
 
 import logging
+import signal
 import time
 from collections.abc import Callable
 
@@ -45,8 +46,8 @@ def watch(config, beam_args: list[str], poll_seconds: float = DEFAULT_POLL_SECON
             done += 1
             if polls is None or done < polls:
                 time.sleep(poll_seconds)
-    except (Stopped, KeyboardInterrupt) as stop:
-        name, code = (stop.signal_name, stop.exit_code) if isinstance(stop, Stopped) else ("SIGINT", 130)
-        logs.event(f"stopped watching ({name}): every batch that finished is published")
-        return code
+    except (Stopped, KeyboardInterrupt) as interrupted:
+        stop = interrupted if isinstance(interrupted, Stopped) else Stopped(signal.SIGINT)
+        logs.event(f"stopped watching ({stop.signal_name}): every batch that finished is published")
+        return stop.exit_code
     return 0
