@@ -67,6 +67,11 @@ BYTES_KEY_PREFIX = b"#"
 # folder of samples/dump and of ../shared/corpus/seeds (000/001) share 0.97 and 0.86.
 OPENING_WORDS = 100
 OPENING_MIN_SHARED = 0.25  # of the smaller opening's distinct word triples
+# A letter of Latin-1's upper half followed by a byte of UTF-8's continuation range, as cp1252 shows it.
+_MOJIBAKE_HINT = re.compile(
+    "[\u00c2-\u00f4][\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc"
+    "\u2013\u2014\u2018-\u201e\u2020-\u2022\u2026\u2030\u2039\u203a\u20ac\u2122]"
+)
 _WORD = re.compile(r"\w+")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 
@@ -156,9 +161,11 @@ def page_frame(raw: str) -> int:
 
 def garbled_marks(text: str) -> int:
     """Replacement characters and mojibake ("cafÃ©", "â€™": UTF-8 read as Latin-1 or cp1252) in a text, by
-    ftfy's own measure (the read stage repairs with ftfy; a hand-made pattern also took "José—" for one).
+    ftfy's own measure (the read stage repairs with ftfy; the hint alone also takes "José—" for one).
+    ftfy's measure costs 4 ms on a 11 kB page, the hint 0.08 ms: only a page with a hint is measured.
     A copy decoded wrongly never represents its cluster when a clean one exists."""
-    return text.count("\ufffd") + badness(text)
+    replaced = text.count("\ufffd")
+    return replaced + badness(text) if _MOJIBAKE_HINT.search(text) else replaced
 
 
 def short_id(key: str) -> int:
