@@ -50,7 +50,7 @@ from transforms.language import detect_language, stopwords_for
 from transforms.lexicon import MONTH_PATTERN, MONTHS, is_ticker
 from transforms.line_classifier import LineClassifier, line_classifier
 from transforms.line_features import RuleVerdict, line_features
-from transforms.routing import ApplyStage, Rejected, counter
+from transforms.routing import ApplyStage, Rejected, check_time_limit, counter
 
 # --- jusText's thresholds (its defaults, which held up on aeb-text) ------------------------------------
 LENGTH_LOW = 70  # characters: below this a line is "short" and judged by its neighbours
@@ -108,6 +108,10 @@ LANGUAGE_SAMPLE_MIN_CHARS = 200  # fewer characters of sentences than this: samp
 LANGUAGE_SAMPLE_CHARS = 1000  # enough to name a language; the identifier costs ~0.5 µs a character
 MIN_BODY_CHARS = 100  # a block under a named headline with less text than this is not its article
 MIN_BODY_LETTERS = 25  # fewer letters left is "no article body" (a wire dividend brief has ~40)
+# Work bounds: what no news page needs, so that one file cannot hold a worker for minutes.
+MAX_PAGE_CHARS = 4_000_000  # a page's decoded text or HTML (the longest corpus page is under 1 MB)
+MAX_WORD_CHARS = 1000  # a "word" longer than this is data (base64, a hash, a run of one letter)...
+MAX_WORDLESS_SHARE = 0.5  # ...and a body mostly made of such runs is no text
 
 # --- normalisation and words --------------------------------------------------------------------------
 _LINE_BREAKS = re.compile(r"\r\n?|[\u2028\u2029\x85]")
@@ -117,6 +121,7 @@ _SPACES = re.compile(r"[\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]")
 # at their vowel signs (combining marks are not \w) and so hides their stopwords.
 _WORD = re.compile(r"[^\s!-/:-@\[-`{-~\u00a1-\u00bf\u2010-\u2027\u2030-\u205e\u3000-\u303f]+")
 _LETTERS = re.compile(r"[^\W\d_]")
+_CLAUSE_MARKS = re.compile(r"[,.;:!?\u3001\u3002\uff0c\uff0e\uff1b\uff1a\uff01\uff1f]")  # Latin and CJK
 _DIGIT = re.compile(r"\d")
 _SENTENCE_END = re.compile(r"[.!?…。！？][\"'”’»)\]]*$")
 _CLAUSE_END = re.compile(r"[.!?…。！？:;][\"'”’»)\]]*\s*$")
@@ -125,8 +130,10 @@ INDENT = re.compile(r"^(?: {2,}|\t)")  # a paragraph's first line in wire layout
 
 # --- page chrome (matched against the lower-cased line) -----------------------------------------------
 # Whole lines that are page furniture on any news site: generic vocabulary, no site's own strings.
+# "*+" (possessive): the leading punctuation is never given back, so a line of 400,000 dashes costs one pass,
+# not one per prefix length (the ".*" alternatives below made that quadratic).
 _CHROME_LINE = re.compile(
-    r"""^[\W_]*(?:
+    r"""^[\W_]*+(?:
         advertisements?|ad(?:vert)?|sponsored(?:\ content)?|promoted(?:\ content)?|paid\ content
       | anzeige|werbung|publicidad|publicité|pubblicità|reclame|реклама
       | share(?:\ this(?:\ (?:article|story|post))?)?|share\ (?:on|via)\ \w+|share\ this\ on\ \w+|tweet|print
@@ -164,7 +171,7 @@ _CHROME_LINE = re.compile(
 )
 # Lines that announce what follows an article: the article does not go on past them.
 _END_OF_ARTICLE = re.compile(
-    r"""^[\W_]*(?:
+    r"""^[\W_]*+(?:
         related(?:\ (?:articles?|stories|posts|news|content|coverage))?
       | more\ on\ (?:the|this)\ (?:topic|story)|more\ stories|most\ (?:viewed|read|popular|shared)
       | recommended(?:\ for\ you)?|you\ (?:may|might)\ also\ like
@@ -191,7 +198,7 @@ _SHORTCODE = re.compile(r"^\[[\w-]+(?:\s[^\]]*)?\]$")
 _BULLET = re.compile(r"^[•·▪►»*>-]\s")  # a list item is not a headline
 # A site's sections, as its menu names them.
 _SECTION = re.compile(
-    r"^[\W_]*(?:news|sports?|weather|opinions?|business|politics|world|u\.?s\.?|uk|local|national|international"
+    r"^[\W_]*+(?:news|sports?|weather|opinions?|business|politics|world|u\.?s\.?|uk|local|national|international"
     r"|entertainment|lifestyle|culture|arts?|tech(?:nology)?|science|health|travel|videos?|economy|markets?|money"
     r"|food|style|education|environment|autos?|real estate|obituaries|podcasts?|newsletters?|more)[\W_]*$"
 )
@@ -1204,6 +1211,7 @@ def clean_text_page(
     `template`: keys (`line_key`) of the lines the page's source repeats across stories: always chrome.
     `classifier`: the line classifier, when not the shipped one (benchmarks score others).
     """
+    raw = _without_data_lines(raw)
     page_lines, headline = _wire_story(raw)
     if headline is not None:
         text = "\n\n".join(_wire_paragraphs(page_lines[headline + 1 :]))
@@ -1213,6 +1221,7 @@ def clean_text_page(
     if found is None:
         return CleanedPage(None, "", None, [])
     language, lines, verdict = found
+    check_time_limit()  # the rules have judged every line: the classifier is next
     title, body = verdict.title, _learned_body(lines, verdict, template, classifier or line_classifier())
     kept = {*body, title}
     return CleanedPage(
@@ -1281,8 +1290,31 @@ def _web_address(source_uri: str) -> str | None:
     return source_uri if source_uri.startswith(("http://", "https://")) else None
 
 
+def _check_size(raw: str) -> None:
+    if len(raw) > MAX_PAGE_CHARS:
+        raise Rejected("page too long to be a news article: not cleaned",
+                       f"{len(raw):,} characters, limit {MAX_PAGE_CHARS:,}")
+
+
+def wordless_share(text: str) -> float:
+    """The share of a text's characters in runs without a space longer than MAX_WORD_CHARS. Scripts
+    written without spaces (Chinese, Japanese, Thai) count as words: they break at their punctuation."""
+    long_runs = [run for run in text.split() if len(run) > MAX_WORD_CHARS and not _CLAUSE_MARKS.search(run)]
+    return sum(map(len, long_runs)) / max(1, len(text))
+
+
+def _without_data_lines(raw: str) -> str:
+    """The page without its lines of data (a long run of characters without word breaks: an inline
+    image, a hash, a line of one letter), which no article prints and every line rule would scan."""
+    if not any(len(line) > MAX_WORD_CHARS for line in raw.split("\n")):
+        return raw
+    return "\n".join(line for line in raw.split("\n")
+                     if len(line) <= MAX_WORD_CHARS or wordless_share(line) <= MAX_WORDLESS_SHARE)
+
+
 def clean_document(doc: Document) -> Document:
     """Fill title, text, language and date_hint from `doc.raw`; reject pages without an article body."""
+    _check_size(doc.raw)
     if doc.content_type == "html":
         page = clean_html_page(doc.raw, url=_web_address(doc.address))
     elif doc.content_type == "text":
@@ -1296,6 +1328,10 @@ def clean_document(doc: Document) -> Document:
             detail=f"{len(page.text)} characters of body left after removing page chrome; "
             f"title={page.title!r}; removed: {' | '.join(page.removed_lines[:20])[:1500]}",
         )
+    if wordless_share(page.text) > MAX_WORDLESS_SHARE:
+        raise Rejected("no article body found: the text is a run of characters without word breaks",
+                       f"{len(page.text):,} characters, of which {wordless_share(page.text):.0%} in runs over "
+                       f"{MAX_WORD_CHARS} characters without a space")
     counter(f"clean.{doc.content_type}").inc()
     # A new object: Beam elements must not be changed in place.
     return dataclasses.replace(

@@ -78,7 +78,7 @@ from transforms.clean import line_key
 from transforms.document import Document
 from transforms.htmldates import htmldate_day, text_as_html
 from transforms.lexicon import MONTHS, is_ticker
-from transforms.routing import ApplyStage
+from transforms.routing import ApplyStage, check_time_limit
 from transforms.templates import source_of
 
 STAGE = "dates"
@@ -255,7 +255,7 @@ COMMENT_CUE = re.compile(
     r"(?i)\b(?:reply|antworten|antwort|répondre|responder|rispondi|ответить|says|sagt|schreibt|meint)\b\s*:?"
 )
 # "By Jane Roe | 3 May 2021": the author opens the line (inside a sentence "von" or "by" is any word).
-AUTHOR_CUE = re.compile(r"(?i)^[\W_]*(?:by|von|par|por|di|door|от|autor|author)\s+\S")
+AUTHOR_CUE = re.compile(r"(?i)^[\W_]*+(?:by|von|par|por|di|door|от|autor|author)\s+\S")
 # A heading over links to other stories: the dates in the lines below it are theirs.
 RELATED_HEADING = re.compile(
     r"(?i)[\W_]*(?:related(?:\s+\w+)?|read\s+(?:more|also|next)|see\s+also|more\s+(?:on|from|about)\b.*|"
@@ -1126,6 +1126,7 @@ def extract_publication_date(
     candidates = collect_candidates(
         page, body, title, url or source_uri or "", latest, yearless_reference, hint, site_lines, html
     ) + stated_candidates(declared, fetched)
+    check_time_limit()
     candidates = confirmed(crawl_days_lowered(candidates, page))
     result = choose(candidates, latest)
     if result == NO_DATE and not html:

@@ -18,6 +18,8 @@ from typing import Protocol
 
 import numpy as np
 
+from transforms.routing import check_time_limit
+
 CLASS_CODES = {"bad": 0.0, "short": 1.0, "neargood": 2.0, "good": 3.0}
 NEIGHBOUR_OFFSETS = (-2, -1, 1, 2)
 CONTEXT_LINES = 5  # the window whose share of good lines and mean stopword density a line sees
@@ -120,6 +122,8 @@ def _own(lines: Sequence[ClassifiedLine], rules: RuleVerdict) -> np.ndarray:
     first, last = (body[0], body[-1]) if body else (len(lines), -1)
     rows, chars_before, markers, comment_marks = [], 0, 0, 0
     for index, line in enumerate(lines):
+        if index % 1024 == 0:
+            check_time_limit()
         text, tokens = line.text, line.text.split()
         comment_mark = line.words <= COMMENT_MARK_MAX_WORDS and _COMMENT_MARK.search(text) is not None
         if index < first:

@@ -11,6 +11,7 @@ import contextlib
 import dataclasses
 import functools
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import NamedTuple
@@ -22,6 +23,8 @@ from transforms.document import Document, page_key
 
 REJECTS = "rejects"
 METRICS_NAMESPACE = "newsflow"
+# One document in one stage: a news page takes milliseconds; past this it is a pathological input.
+DOCUMENT_SECONDS = 60.0
 log = logging.getLogger(__name__)
 
 
@@ -87,6 +90,30 @@ def counter(name: str) -> _Counter:
     return _Counter(name)
 
 
+_limit = threading.local()  # each worker thread processes one document at a time
+
+
+@contextlib.contextmanager
+def time_limit(stage: str, seconds: float = DOCUMENT_SECONDS) -> Iterator[None]:
+    """Bound the time the block spends on one document: `check_time_limit` calls inside it (in the
+    stages' loops) raise `Rejected` once it is over, and so does its end. Cooperative: a single step
+    (one regular expression, one model call) is bounded by the stages' size limits instead."""
+    _limit.stage, _limit.deadline, _limit.seconds = stage, time.monotonic() + seconds, seconds
+    try:
+        yield
+        check_time_limit()
+    finally:
+        _limit.deadline = None
+
+
+def check_time_limit() -> None:
+    """Raise `Rejected` when the document being processed is over its stage's time limit."""
+    deadline = getattr(_limit, "deadline", None)
+    if deadline is not None and time.monotonic() > deadline:
+        raise Rejected(f"took longer than the time limit of {_limit.seconds:g} s for one document in the "
+                       f"{_limit.stage} stage: not processed further", "a news page takes milliseconds")
+
+
 @contextlib.contextmanager
 def busy(stage: str) -> Iterator[None]:
     """Count the microseconds the block works in `<stage>.busy_us`, summed over workers: the stage's
@@ -114,7 +141,7 @@ class _StageFn(beam.DoFn):
 
     def process(self, doc: Document, *side_inputs):
         try:
-            with busy(self._stage):
+            with busy(self._stage), time_limit(self._stage):
                 out = self._fn(doc, *side_inputs)
         except Exception as error:  # noqa: BLE001 - every failure becomes a reject row, never a crash
             self._rejected.inc()
