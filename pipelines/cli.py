@@ -6,8 +6,8 @@ import argparse
 import datetime as dt
 import errno
 import os
+import re
 import sys
-import urllib.parse
 
 from pipelines import exits, logs
 
@@ -20,7 +20,8 @@ from pipelines.plan import parse_reprocess
 from pipelines.watch import DEFAULT_POLL_SECONDS
 from schemas.tables import TABLE_MEANINGS
 from transforms.containers import JSONL_DEFAULT_FIELDS
-from transforms.read import DEFAULT_MAX_DOCUMENT_BYTES, input_exists
+from transforms.read import DEFAULT_MAX_DOCUMENT_BYTES, absolute_uri, input_exists
+from transforms.redact import user_info
 from transforms.write import DEFAULT_MAX_FILE_ROWS
 
 log = logs.EVENTS
@@ -194,10 +195,18 @@ def reprocess_request(value: str):
 
 
 def has_credentials(location: str) -> bool:
-    """Whether a URL carries a password (s3://key:secret@bucket/...), which would leak into every table."""
+    """Whether a URL carries credentials (s3://key:secret@bucket/..., http://KEY@host/..., in any part of a
+    chained fsspec URL), which would leak into every table."""
+    return user_info(location) is not None
+
+
+def input_inside(pattern: str, output: str) -> bool:
+    """Whether an input names the output folder or something inside it ("--output /", the input's own
+    folder or its parent): that dump would be skipped as part of the dataset."""
     try:
-        return urllib.parse.urlsplit(location).password is not None
-    except ValueError:
+        folder = absolute_uri(re.split(r"[*?\[]", pattern, maxsplit=1)[0]).rstrip("/") + "/"
+        return folder.startswith(absolute_uri(output).rstrip("/") + "/")
+    except Exception:  # noqa: BLE001 - a URL fsspec cannot resolve is reported by the input check below
         return False
 
 
@@ -221,9 +230,12 @@ def usage_problem(args: argparse.Namespace) -> str | None:
     """Why the command line cannot run as written (checked before anything starts), or None."""
     locations = [*args.inputs, args.output]
     if any(has_credentials(location) for location in locations):
-        return ("a URL holds credentials (user:password@). Put them in the store's standard configuration instead "
+        return ("a URL holds credentials (user:password@ or KEY@). Put them in the store's standard configuration instead "
                 "(environment variables, ~/.aws, gcloud auth): URLs end up in tables and logs.")
     for pattern in args.inputs:
+        if input_inside(pattern, args.output):
+            return (f"the input {pattern} is inside the output {args.output} (or is it): newsflow never reads its "
+                    "own output back, so nothing would be ingested. Choose an output folder beside the dump.")
         try:
             if not input_exists(pattern):
                 return f"input not found: {pattern} (no such file or folder). Nothing was started."

@@ -10,6 +10,7 @@ from pipelines.options import IngestConfig
 from schemas.rows import RunInfo
 from schemas.tables import ARTICLES, DUPLICATES, REJECTS
 from transforms.read import VANISHED_REASONS, absolute_uri
+from transforms.redact import public_uri
 from transforms.routing import METRICS_NAMESPACE
 
 
@@ -89,7 +90,7 @@ def build_summary(
 
 def locations(config: IngestConfig) -> dict:
     """The run's inputs and output as absolute URIs: a run record names them wherever it is read."""
-    return {"inputs": [absolute_uri(uri) for uri in config.inputs], "output": absolute_uri(config.output)}
+    return {"inputs": [public_uri(absolute_uri(uri)) for uri in config.inputs], "output": absolute_uri(config.output)}
 
 
 def nothing_new_summary(config: IngestConfig, plan, wall_seconds: float) -> dict:

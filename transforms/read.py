@@ -12,8 +12,10 @@ import codecs
 import dataclasses
 import datetime as dt
 import hashlib
+import os
 import posixpath
 import re
+import stat
 from typing import NamedTuple
 
 import apache_beam as beam
@@ -31,6 +33,7 @@ from transforms.containers import (
     too_large,
 )
 from transforms.document import Document, content_id
+from transforms.redact import public_uri, redact_text
 from transforms.routing import REJECTS, Rejected, counter, reject_row
 
 STAGE = "read"
@@ -87,6 +90,8 @@ class InputFile:
     uri: str
     size: int | None = None
     version: str | None = None  # the store's ETag or generation, else the modification time
+    refused: str | None = None  # why the file is not opened at all (a pipe, a link out of the input)
+    location: str | None = None  # the address to open, when `uri` is it without its secrets (redact.py)
 
 
 # Listing fields that change when a file's content changes, most telling first (S3, GCS, local, memory).
@@ -106,8 +111,12 @@ def list_input(pattern: str, exclude: str | None = None) -> list[InputFile]:
 
     Files under `exclude` (the run's own output folder, when it sits inside an input) are left out.
     """
-    fs, path = url_to_fs(pattern)
+    fs, path = input_fs(pattern)
+    if is_local(fs):
+        path = posixpath.normpath(path)  # "sub/../b.txt" is b.txt: one file, one name
+    root = path
     if is_glob(path):
+        root = posixpath.dirname(re.split(r"[*?\[]", path, maxsplit=1)[0])
         found = {}
         for match, info in fs.glob(path, detail=True).items():
             # A glob that matches a directory means the files inside it.
@@ -118,14 +127,40 @@ def list_input(pattern: str, exclude: str | None = None) -> list[InputFile]:
         found = fs.find(path, detail=True)
     else:
         raise Rejected(INPUT_NOT_FOUND, pattern)
-    files = sorted(
-        (InputFile(portable_uri(fs.unstrip_protocol(p)), info.get("size"), file_version(info)) for p, info in found.items()),
-        key=lambda file: file.uri,
-    )
+    files = sorted((_input_file(fs, p, info, root) for p, info in found.items()), key=lambda file: file.uri)
     if exclude:
         excluded = absolute_uri(exclude).rstrip("/") + "/"
         files = [file for file in files if not file.uri.startswith(excluded)]
     return files
+
+
+def _input_file(fs, path: str, info: dict, root: str) -> InputFile:
+    uri = portable_uri(fs.unstrip_protocol(path))
+    public = public_uri(uri)
+    refused = _refusal(path, info, root) if is_local(fs) else None
+    return InputFile(public, info.get("size"), file_version(info), refused, uri if public != uri else None)
+
+
+def is_local(fs) -> bool:
+    return "file" in fs.protocol if isinstance(fs.protocol, tuple) else fs.protocol in ("file", "local")
+
+
+def _refusal(path: str, info: dict, root: str) -> str | None:
+    """Why a listed local file must not be opened: a named pipe or device (reading one may block for
+    ever), or a symbolic link leading out of the folder the user named (its target is not theirs to
+    ingest). None for a regular file, or a link to one inside the input."""
+    if info.get("islink"):
+        target = os.path.realpath(path)
+        inside = os.path.realpath(root if os.path.isdir(root) else os.path.dirname(root))
+        if os.path.commonpath([target, inside]) != inside:
+            return "symbolic link to a file outside the input: not followed"
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return None  # gone or a broken link: reading it says so (FILE_DISAPPEARED)
+    if not stat.S_ISREG(mode):
+        return "not a regular file (a named pipe, socket or device): not opened"
+    return None
 
 
 def is_glob(path: str) -> bool:
@@ -135,7 +170,7 @@ def is_glob(path: str) -> bool:
 def input_exists(pattern: str) -> bool:
     """Whether an input names something that is there: a file or a folder (a glob may match files that
     arrive later, so it always counts). Raises what the store raises when it cannot be asked."""
-    fs, path = url_to_fs(pattern)
+    fs, path = input_fs(pattern)
     return is_glob(path) or fs.exists(path)
 
 
@@ -159,31 +194,42 @@ def manifest_row(file: InputFile, document_ids: list[str]) -> dict:
             "documents": len(document_ids)}
 
 
-_ESCAPED_BYTE = re.compile(r"%([89A-F][0-9A-F])")
+# In local file names: an undecodable byte is written %80-%FF, and a real "%" that would read as such an
+# escape (or as "%25") is written %25, so that two names never share a URI ("name-%E9.txt" and the name
+# with the byte 0xE9 were one URI, and one of the files was lost).
+_ESCAPE = re.compile(r"%(25|[89A-F][0-9A-F])")
+_PERCENT_BEFORE_ESCAPE = re.compile(r"%(?=25|[89A-F][0-9A-F])")
 
 
 def portable_uri(uri: str) -> str:
-    """A file name that is not valid UTF-8 (its undecodable bytes arrive as surrogates) with those bytes
-    written %FF: every table, log and Beam coder can carry it, and `openable_uri` turns it back."""
-    if not any("\udc80" <= ch <= "\udcff" for ch in uri):
+    """A local file name that is not valid UTF-8 (its undecodable bytes arrive as surrogates) with those
+    bytes written %FF: every table, log and Beam coder can carry it, and `openable_uri` turns it back."""
+    if not uri.startswith("file://"):
         return uri
+    uri = _PERCENT_BEFORE_ESCAPE.sub("%25", uri)
     return "".join(f"%{ord(ch) - 0xDC00:02X}" if "\udc80" <= ch <= "\udcff" else ch for ch in uri)
 
 
 def openable_uri(uri: str) -> str:
-    """The name to open for a URI from `portable_uri` (a name really containing "%FF" is tried first)."""
-    if not _ESCAPED_BYTE.search(uri):
+    """The name to open for a URI from `portable_uri`."""
+    if not uri.startswith("file://") or "%" not in uri:
         return uri
-    fs, path = url_to_fs(uri)
-    if fs.exists(path):
-        return uri
-    return _ESCAPED_BYTE.sub(lambda match: chr(0xDC00 + int(match[1], 16)), uri)
+    return _ESCAPE.sub(lambda match: "%" if match[1] == "25" else chr(0xDC00 + int(match[1], 16)), uri)
+
+
+def input_fs(location: str):
+    """(filesystem, path) of an input: fsspec's, except that a local name holding "::" is a local file,
+    not a chain of filesystems ("a::b.txt" was read as the file "a")."""
+    local = location.removeprefix("file://")
+    if "::" in location and "://" not in local and os.path.lexists(local):
+        return fsspec.filesystem("file"), os.path.abspath(local)
+    return url_to_fs(location)
 
 
 def absolute_uri(location: str) -> str:
     """The absolute URI of a path or URL: 'out' -> 'file:///home/me/out'."""
-    fs, path = url_to_fs(location)
-    return fs.unstrip_protocol(path)
+    fs, path = input_fs(location)
+    return fs.unstrip_protocol(posixpath.normpath(path) if is_local(fs) else path)
 
 
 def content_type_of(uri: str, head: bytes) -> str:
@@ -277,10 +323,11 @@ def repair_mojibake(text: str) -> str:
 def read_bytes(uri: str, max_bytes: int) -> bytes:
     """The (decompressed) bytes of a file; compression is inferred from the name (gz, bz2, xz, zst)."""
     try:
-        with fsspec.open(openable_uri(uri), "rb", compression=stream_compression(uri)) as stream:
+        fs, path = input_fs(openable_uri(uri))
+        with fs.open(path, "rb", compression=stream_compression(uri)) as stream:
             data = read_limited(stream, max_bytes)
     except Exception as error:  # noqa: BLE001 - every store raises its own errors (aiohttp, botocore, gcsfs)
-        raise Rejected(_read_failure_reason(uri, error), f"{type(error).__name__}: {error}") from None
+        raise Rejected(_read_failure_reason(uri, error), redact_text(f"{type(error).__name__}: {error}")) from None
     if len(data) > max_bytes:
         raise too_large(max_bytes)
     return data
@@ -301,16 +348,18 @@ def _read_failure_reason(uri: str, error: Exception) -> str:
 def modified_time(uri: str) -> dt.datetime | None:
     """The file's modification time, when the store has one (used to resolve year-less dates)."""
     try:
-        fs, path = url_to_fs(openable_uri(uri))
+        fs, path = input_fs(openable_uri(uri))
         modified = fs.modified(path)
     except Exception:  # noqa: BLE001 - many stores have no mtime; it is only a hint
         return None
     return modified if modified.tzinfo else modified.replace(tzinfo=dt.timezone.utc)
 
 
-def read_document(uri: str, max_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES) -> Document:
-    """Read and decode one input file into a Document; raises Rejected with a reason if it cannot."""
-    return document_from_bytes(uri, read_bytes(uri, max_bytes), modified_at=modified_time(uri))
+def read_document(uri: str, max_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES, location: str | None = None) -> Document:
+    """Read and decode one input file into a Document; raises Rejected with a reason if it cannot.
+    `location`: the address to open when it is not `uri` (a signed URL)."""
+    location = location or uri
+    return document_from_bytes(uri, read_bytes(location, max_bytes), modified_at=modified_time(location))
 
 
 def document_from_bytes(uri: str, data: bytes, entry: Entry | None = None, modified_at=None) -> Document:
@@ -340,17 +389,19 @@ def document_from_bytes(uri: str, data: bytes, entry: Entry | None = None, modif
     )
 
 
-def read_documents(uri: str, max_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES, jsonl_fields: dict | None = None):
+def read_documents(
+    uri: str, max_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES, jsonl_fields: dict | None = None, location: str | None = None
+):
     """(uri, Document or the Rejected error) for every document in a file: one for a plain file, one per
-    entry for a container (WARC, JSON Lines, zip, tar)."""
+    entry for a container (WARC, JSON Lines, zip, tar). `location`: see `read_document`."""
     if not container_kind(uri):
         try:
-            yield uri, read_document(uri, max_bytes)
+            yield uri, read_document(uri, max_bytes, location)
         except Rejected as error:
             yield uri, error
         return
-    modified_at = modified_time(uri)
-    for entry in read_entries(uri, openable_uri(uri), max_bytes, jsonl_fields):
+    modified_at = modified_time(location or uri)
+    for entry in read_entries(uri, openable_uri(location or uri), max_bytes, jsonl_fields):
         if entry.failure:
             yield entry.uri, entry.failure
             continue
@@ -380,7 +431,7 @@ class _ExpandFn(beam.DoFn):
             files = list_input(element, self._exclude)
         except Exception as error:  # noqa: BLE001 - a bad input path is a reject, not a crash
             counter("read.inputs_unlisted").inc()
-            yield beam.pvalue.TaggedOutput(REJECTS, reject_row(element, STAGE, _as_input_error(error)))
+            yield beam.pvalue.TaggedOutput(REJECTS, reject_row(public_uri(element), STAGE, _as_input_error(error)))
             return
         counter("read.files_listed").inc(len(files))
         yield from files
@@ -401,8 +452,15 @@ class _ReadFn(beam.DoFn):
         uri = file.uri
         documents = counter("read.documents")
         ids = []  # what the file held, for its manifest row
+        if file.refused:
+            documents.inc()
+            counter("read.rejected").inc()
+            ids.append(f"reject:{uri}:{file.refused}")
+            yield beam.pvalue.TaggedOutput(REJECTS, reject_row(uri, STAGE, Rejected(file.refused)))
+            yield beam.pvalue.TaggedOutput(MANIFEST, manifest_row(file, ids))
+            return
         try:
-            for name, doc in read_documents(uri, self._max_bytes, self._jsonl_fields):
+            for name, doc in read_documents(uri, self._max_bytes, self._jsonl_fields, file.location):
                 documents.inc()
                 if isinstance(doc, Document):
                     ids.append(f"doc:{doc.doc_id}")
