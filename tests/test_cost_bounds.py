@@ -28,19 +28,18 @@ def _seconds(work, repeats: int = 3) -> float:
     return best
 
 
-def _growth(make_input, work, size: int) -> float:
-    """How much longer the work takes on 4x the input: about 4 when linear, 16 when quadratic."""
-    small, large = make_input(size), make_input(4 * size)
-    return _seconds(lambda: work(large)) / max(_seconds(lambda: work(small)), 1e-4)
+PROSE = "The new pier opens in the spring, the harbour board said on Tuesday. "
 
 
 @pytest.mark.parametrize("shape", ["-", "- ", "_ ", "© ", "| ", "A ", "By "])
-def test_a_long_line_costs_time_in_proportion_to_its_length(shape):
-    """A 400,000-character line of "-" took 3 minutes: the chrome pattern's ".* sharing options" was tried
-    after every length of the leading punctuation."""
-    def make(n):
-        return document_from_bytes("page.txt", _page((shape * n)[:n]))
-    assert _growth(make, clean_document, 25_000) < 8
+def test_a_long_line_costs_no_more_than_a_line_of_prose(shape):
+    """A 400,000-character line of "-" took 3 minutes (the chrome pattern's ".* sharing options" was tried
+    after every length of the leading punctuation): a line costs in proportion to its length, like prose
+    (the reference, measured in the same run; a quadratic rule is hundreds of times slower here)."""
+    size = 100_000
+    line = document_from_bytes("page.txt", _page((shape * size)[:size]))
+    prose = document_from_bytes("page.txt", _page((PROSE * size)[:size]))
+    assert _seconds(lambda: clean_document(line)) < 20 * _seconds(lambda: clean_document(prose)) + 0.05
 
 
 def test_a_line_of_data_is_dropped_and_the_story_kept():
@@ -79,9 +78,9 @@ def test_marking_every_line_a_sentence_start_is_linear_in_the_lines():
     nlp = spacy.blank("en")
     nlp.add_pipe("newsflow_boundaries")
 
-    def make(n):
-        return "\n".join(f"Line {i} - the pier." for i in range(n))
-    doc = nlp(make(10))
+    text = "\n".join(f"Line {i} - the pier." for i in range(20_000))
+    doc = nlp(text[:200])
     sentences = [sentence.text.strip() for sentence in doc.sents if sentence.text.strip()]
     assert sentences[:4] == ["Line 0", "-", "the pier.", "Line 1"]
-    assert _growth(make, nlp, 5_000) < 8
+    # Against tokenising the same text, in the same run: marking costs a fraction of it when linear.
+    assert _seconds(lambda: nlp(text)) < 10 * _seconds(lambda: nlp.make_doc(text))

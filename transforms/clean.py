@@ -110,6 +110,7 @@ MIN_BODY_CHARS = 100  # a block under a named headline with less text than this 
 MIN_BODY_LETTERS = 25  # fewer letters left is "no article body" (a wire dividend brief has ~40)
 # Work bounds: what no news page needs, so that one file cannot hold a worker for minutes.
 MAX_PAGE_CHARS = 4_000_000  # a page's decoded text or HTML (the longest corpus page is under 1 MB)
+MAX_HTML_TAGS = 100_000  # "<" in a page: heavy news pages have some 10,000 (trafilatura takes ~0.3 ms each)
 MAX_WORD_CHARS = 1000  # a "word" longer than this is data (base64, a hash, a run of one letter)...
 MAX_WORDLESS_SHARE = 0.5  # ...and a body mostly made of such runs is no text
 
@@ -1290,10 +1291,13 @@ def _web_address(source_uri: str) -> str | None:
     return source_uri if source_uri.startswith(("http://", "https://")) else None
 
 
-def _check_size(raw: str) -> None:
+def _check_size(raw: str, content_type: str) -> None:
     if len(raw) > MAX_PAGE_CHARS:
         raise Rejected("page too long to be a news article: not cleaned",
                        f"{len(raw):,} characters, limit {MAX_PAGE_CHARS:,}")
+    if content_type == "html" and raw.count("<") > MAX_HTML_TAGS:
+        raise Rejected("page with more HTML elements than any news page: not parsed",
+                       f"{raw.count('<'):,} tags, limit {MAX_HTML_TAGS:,}")
 
 
 def wordless_share(text: str) -> float:
@@ -1314,7 +1318,7 @@ def _without_data_lines(raw: str) -> str:
 
 def clean_document(doc: Document) -> Document:
     """Fill title, text, language and date_hint from `doc.raw`; reject pages without an article body."""
-    _check_size(doc.raw)
+    _check_size(doc.raw, doc.content_type)
     if doc.content_type == "html":
         page = clean_html_page(doc.raw, url=_web_address(doc.address))
     elif doc.content_type == "text":
