@@ -6,6 +6,7 @@ arrive, and the line shows only the elapsed time.
 """
 from __future__ import annotations
 
+import glob
 import os
 import shutil
 import sys
@@ -16,6 +17,7 @@ from collections.abc import Mapping
 from typing import TextIO
 
 from pipelines import logs
+from pipelines.lock import pid_alive
 from transforms.progress import PROGRESS_FOLDER_VARIABLE, read_tallies
 
 LIVE_SECONDS = 0.5  # redraw interval of the terminal line
@@ -101,6 +103,18 @@ class Progress:
             logs.event(message, stage, counts)
 
 
+FOLDER_PREFIX = "newsflow-progress-"  # + the pid of the run that owns it
+
+
+def remove_orphan_folders() -> None:
+    """Remove the progress folders of runs that were killed (their owner's pid is gone): a kill -9
+    leaves its folder in the temporary directory, and a scheduler would pile them up night after night."""
+    for path in glob.glob(os.path.join(tempfile.gettempdir(), FOLDER_PREFIX + "*")):
+        owner = os.path.basename(path)[len(FOLDER_PREFIX):].split("-", 1)[0]
+        if owner.isdigit() and not pid_alive(int(owner)):
+            shutil.rmtree(path, ignore_errors=True)
+
+
 class _Watch:
     def __init__(self, progress: Progress, files_to_read: int):
         self._progress = progress
@@ -113,7 +127,8 @@ class _Watch:
     def __enter__(self):
         if self._progress.mode == "off":
             return self
-        self._folder = tempfile.mkdtemp(prefix="newsflow-progress-")
+        remove_orphan_folders()
+        self._folder = tempfile.mkdtemp(prefix=f"{FOLDER_PREFIX}{os.getpid()}-")
         self._previous_variable = os.environ.get(PROGRESS_FOLDER_VARIABLE)
         os.environ[PROGRESS_FOLDER_VARIABLE] = self._folder
         self._started = time.monotonic()

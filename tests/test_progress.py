@@ -128,3 +128,17 @@ def test_off_a_terminal_only_plain_lines_and_quiet_prints_nothing(tmp_path, samp
     quiet = run_cli(DUMP, "--output", tmp_path / "quiet", "--quiet")
     assert quiet.stdout == "" and quiet.stderr == ""
     assert any(pathlib.Path(tmp_path / "quiet" / "_runs").glob("*.html"))
+
+
+def test_the_progress_folders_of_killed_runs_are_removed_by_the_next_run():
+    import tempfile
+
+    from pipelines.progress import FOLDER_PREFIX, remove_orphan_folders
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], check=True, capture_output=True,
+                          text=True)
+    orphan = tempfile.mkdtemp(prefix=f"{FOLDER_PREFIX}{int(dead.stdout)}-")
+    alive = tempfile.mkdtemp(prefix=f"{FOLDER_PREFIX}{os.getpid()}-")
+    remove_orphan_folders()
+    assert not os.path.exists(orphan) and os.path.exists(alive)
+    os.rmdir(alive)
