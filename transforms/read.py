@@ -149,6 +149,8 @@ def _refusal(path: str, info: dict, root: str) -> str | None:
     """Why a listed local file must not be opened: a named pipe or device (reading one may block for
     ever), or a symbolic link leading out of the folder the user named (its target is not theirs to
     ingest). None for a regular file, or a link to one inside the input."""
+    if not os.path.exists(path):
+        return None  # gone, or a broken link: reading it says so (FILE_DISAPPEARED)
     if info.get("islink"):
         target = os.path.realpath(path)
         inside = os.path.realpath(root if os.path.isdir(root) else os.path.dirname(root))
