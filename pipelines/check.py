@@ -26,7 +26,7 @@ import datetime as dt
 import json
 import logging
 import posixpath
-from collections import defaultdict
+from collections import Counter, defaultdict
 
 import pyarrow.parquet as pq
 from fsspec.core import url_to_fs
@@ -37,6 +37,7 @@ from pipelines.commit import (
     DamagedOutput,
     _write_json,
     commit_state,
+    folder_files,
     pending_journals,
     read_journal,
     recover,
@@ -85,30 +86,24 @@ def repair_hint(output: str) -> str:
 # --- reading without trusting --------------------------------------------------------------------------
 
 
-def parquet_problem(fs, path: str, schema_name: str) -> str | None:
-    """Why a data file cannot be used (not Parquet, truncated, other columns), or None. Reads its footer."""
+def parquet_problem(fs, path: str, schema_name: str) -> tuple[str | None, int]:
+    """(why a data file cannot be used: not Parquet, truncated, other columns; or None, its rows), from
+    its footer alone."""
     try:
         with fs.open(path, "rb") as stream:
-            columns = set(pq.read_schema(stream).names)
+            footer = pq.read_metadata(stream)
     except Exception as error:  # noqa: BLE001 - whatever pyarrow says, the file cannot be read
-        return f"not a readable Parquet file ({type(error).__name__}: {' '.join(str(error).split())[:200]})"
+        return f"not a readable Parquet file ({type(error).__name__}: {' '.join(str(error).split())[:200]})", 0
+    columns = set(footer.schema.to_arrow_schema().names)
     missing = [name for name in SCHEMAS[schema_name].names if name not in columns]
     if missing:
-        return f"a Parquet file without the columns of {schema_name} ({', '.join(missing[:5])} missing)"
-    return None
+        return f"a Parquet file without the columns of {schema_name} ({', '.join(missing[:5])} missing)", 0
+    return None, footer.num_rows
 
 
-def folder_files(fs, out_root: str, folder: str) -> list[str]:
-    """Every file under a data folder, hidden names ('.tmp-*' being written) left out, as pyarrow does."""
-    root = posixpath.join(out_root, folder)
-    if not fs.isdir(root):
-        return []
-    return sorted(path for path in fs.find(root)
-                  if not any(part.startswith((".", "_")) for part in posixpath.relpath(path, root).split("/")))
-
-
-def unreadable(fs, out_root: str) -> list[Problem]:
-    """Journals, run records and data files that cannot be used as they are."""
+def unreadable(fs, out_root: str, rows: Counter | None = None) -> list[Problem]:
+    """Journals, run records and data files that cannot be used as they are. `rows`: the readable
+    files' rows are added up in it, by folder."""
     problems = []
     for path in pending_journals(fs, out_root):
         try:
@@ -121,10 +116,12 @@ def unreadable(fs, out_root: str) -> list[Problem]:
             problems.append(Problem(posixpath.relpath(path, out_root), "a run record that is not a JSON object"))
     for folder, schema_name in DATA_FOLDERS.items():
         for path in folder_files(fs, out_root, folder):
-            why = ("not a file of a newsflow run (its name is not part-<run_id>-...parquet)"
-                   if run_of_file(path) is None else parquet_problem(fs, path, schema_name))
+            why, count = ("not a file of a newsflow run (its name is not part-<run_id>-...parquet)", 0) \
+                if run_of_file(path) is None else parquet_problem(fs, path, schema_name)
             if why:
                 problems.append(Problem(posixpath.relpath(path, out_root), why))
+            elif rows is not None:
+                rows[folder] += count
     return problems
 
 
@@ -136,28 +133,19 @@ def _is_json_object(fs, path: str) -> bool:
         return False
 
 
-def rows_in(fs, out_root: str, folder: str) -> int:
-    """Rows of a data folder's files, from their footers (files already known to be readable)."""
-    total = 0
-    for path in folder_files(fs, out_root, folder):
-        with fs.open(path, "rb") as stream:
-            total += pq.read_metadata(stream).num_rows
-    return total
-
-
 def verify_output(output: str) -> None:
     """What a run checks before it reads anything of OUT: DamagedOutput naming the first problem found
     (a damaged journal, an unreadable data file, an index that does not match the tables)."""
     fs, out_root = url_to_fs(output)
     if not fs.isdir(out_root):
         return
-    problems = unreadable(fs, out_root)
+    rows = Counter()
+    problems = unreadable(fs, out_root, rows)
     if problems:
         raise DamagedOutput(posixpath.join(output.rstrip("/"), problems[0].path), problems[0].why)
     # One index row per row of the tables (transforms/index.py `written_documents`): without it, the
     # next run would take every published document for a new one.
-    documents = sum(rows_in(fs, out_root, table) for table in TABLES)
-    indexed = rows_in(fs, out_root, INDEX_DOCUMENTS)
+    documents, indexed = sum(rows[table] for table in TABLES), rows[INDEX_DOCUMENTS]
     if documents != indexed:
         raise DamagedOutput(posixpath.join(output.rstrip("/"), INDEX_DOCUMENTS),
                             f"the index lists {indexed:,} documents, the tables hold {documents:,}")

@@ -378,17 +378,19 @@ def commit_state(fs, out_root: str) -> tuple[set[str], set[str]]:
     return committed, replaced
 
 
-def table_files(fs, out_root: str, table: str) -> list[str]:
-    """Every Parquet file in a table's folder. Names starting with '.' or '_' are skipped, as pyarrow
-    and Spark skip them: a `.tmp-*` file being written is not part of the table."""
-    folder = posixpath.join(out_root, table)
-    if not fs.isdir(folder):
+def folder_files(fs, out_root: str, folder: str) -> list[str]:
+    """Every file under a folder of OUT. Names starting with '.' or '_' are skipped, as pyarrow and Spark
+    skip them: a `.tmp-*` file being written is not part of a table."""
+    root = posixpath.join(out_root, folder)
+    if not fs.isdir(root):
         return []
-    return sorted(
-        path for path in fs.find(folder)
-        if path.endswith(".parquet")
-        and not any(part.startswith((".", "_")) for part in posixpath.relpath(path, folder).split("/"))
-    )
+    return sorted(path for path in fs.find(root)
+                  if not any(part.startswith((".", "_")) for part in posixpath.relpath(path, root).split("/")))
+
+
+def table_files(fs, out_root: str, table: str) -> list[str]:
+    """Every Parquet file of a table's folder, committed or not."""
+    return [path for path in folder_files(fs, out_root, table) if path.endswith(".parquet")]
 
 
 def visible_files(fs, out_root: str, table: str, state: tuple[set[str], set[str]] | None = None) -> list[str]:
