@@ -62,9 +62,12 @@ CRASH_POINT_VARIABLE = "NEWSFLOW_TEST_CRASH_AT"
 # part-<run_id>-<tag>.parquet (transforms/write.py `part_file_name`).
 RUN_ID = re.compile(r"\d{8}T\d{6}Z-[0-9a-f]{6}")
 _PART_FILE = re.compile(rf"part-({RUN_ID.pattern})-[^/]*\.parquet")
-# The folders a journal may move files into or remove files from: the tables, the index, the state, the
-# run reports. Nothing else in OUT (the lock, the run records), nothing outside it.
-JOURNAL_FOLDERS = (*TABLES, ENTITIES, INDEX_FOLDER, STATE_FOLDER, RUNS_FOLDER)
+# Where a journal may move files to (its run's report aside), remove files from (what --reprocess
+# replaces), and replace every file of (the state a run rewrites whole). Nothing else in OUT (the lock,
+# the run records), nothing outside it.
+MOVE_FOLDERS = (*TABLES, ENTITIES, INDEX_FOLDER, STATE_FOLDER)
+REPLACEABLE_FOLDERS = (*TABLES, ENTITIES, INDEX_FOLDER, MANIFEST)
+WHOLE_STATE_FOLDERS = (f"{STATE_FOLDER}/{TEMPLATES}",)
 
 
 class InvariantViolation(RuntimeError):
@@ -90,7 +93,7 @@ def is_run_id(value) -> bool:
     return isinstance(value, str) and RUN_ID.fullmatch(value) is not None
 
 
-def is_inside(relative, folders: tuple[str, ...] | None = JOURNAL_FOLDERS) -> bool:
+def is_inside(relative, folders: tuple[str, ...] | None) -> bool:
     """Whether a path read from state is a plain relative path (into one of `folders`, unless None): no
     '..', no '.', no absolute path, no URL, nothing that normalises to anything else."""
     if not isinstance(relative, str) or not relative or "\\" in relative or "\0" in relative:
@@ -228,16 +231,20 @@ def check_journal(journal, path: str) -> dict:
     run_id = journal.get("run_id")
     if not is_run_id(run_id) or posixpath.basename(path) != run_id + JOURNAL_SUFFIX:
         raise DamagedOutput(path, f"the journal's run id {run_id!r} is not the run id of its name")
-    moves, deletes, state = journal.get("moves"), journal.get("deletes", []), journal.get("state")
+    moves, deletes, state = journal.get("moves"), journal.setdefault("deletes", []), journal.get("state")
     if not isinstance(journal.get("summary"), dict):
         raise DamagedOutput(path, "the journal has no run summary")
     if not isinstance(moves, list) or not all(isinstance(move, list) and len(move) == 2 for move in moves):
         raise DamagedOutput(path, "the journal's moves are not pairs of paths")
     if not isinstance(deletes, list) or not isinstance(state, list):
         raise DamagedOutput(path, "the journal's deletes or state are not lists")
-    for relative in [target for _, target in moves] + deletes + state:
-        if not is_inside(relative):
-            raise DamagedOutput(path, f"the journal names {relative!r}, which is not inside the dataset's folders")
+    allowed = [(target, MOVE_FOLDERS) for _, target in moves if target != report_path(run_id)]
+    allowed += [(relative, REPLACEABLE_FOLDERS) for relative in deletes]
+    allowed += [(relative, WHOLE_STATE_FOLDERS) for relative in state]
+    for relative, folders in allowed:
+        if not is_inside(relative, folders):
+            raise DamagedOutput(path, f"the journal names {relative!r}, which is not inside the dataset's folders "
+                                      f"it may change ({', '.join(folders)})")
     for staged, _ in moves:  # relative to the run's staging folder
         if not is_inside(staged, folders=None):
             raise DamagedOutput(path, f"the journal moves {staged!r}, which is not inside its staging folder")
@@ -366,15 +373,18 @@ def discard(staging: str) -> None:
 
 
 def commit_state(fs, out_root: str) -> tuple[set[str], set[str]]:
-    """(ids of the committed runs, files a committed run replaced that a replay has still to remove).
-    A damaged journal raises DamagedOutput: which files it replaces cannot be known."""
+    """(ids of the committed runs, files a committed run replaced that a replay has still to remove)."""
     runs = posixpath.join(out_root, RUNS_FOLDER)
     records = fs.glob(posixpath.join(runs, "*.json")) if fs.exists(runs) else []
     committed = {posixpath.basename(path)[: -len(".json")] for path in records if not path.endswith(JOURNAL_SUFFIX)}
     replaced = set()
     for path in pending_journals(fs, out_root):
-        if posixpath.basename(path)[: -len(JOURNAL_SUFFIX)] in committed:  # others change nothing yet
-            replaced.update(read_journal(fs, path).get("deletes", ()))
+        if posixpath.basename(path)[: -len(JOURNAL_SUFFIX)] not in committed:
+            continue  # a run not committed yet replaces nothing yet
+        try:
+            replaced.update(read_journal(fs, path)["deletes"])
+        except DamagedOutput as damage:  # readers read on; runs refuse the output (pipelines/check.py)
+            log.warning("%s: readers may see the rows it replaced as well", damage)
     return committed, replaced
 
 

@@ -10,6 +10,7 @@ import csv
 import datetime as dt
 import io
 import json
+import logging
 import numbers
 import posixpath
 
@@ -29,6 +30,8 @@ from schemas.tables import (
     SCHEMAS,
 )
 from transforms.templates import source_of
+
+log = logging.getLogger(__name__)
 
 VIEWS = (ARTICLES, DUPLICATES, REJECTS, ENTITIES)
 RUNS = "runs"  # the view over the committed runs' summaries, _runs/<run_id>.json
@@ -110,8 +113,14 @@ def committed_runs(fs, root: str) -> pa.Table:
     for path in paths:
         if path.endswith(JOURNAL_SUFFIX):
             continue
-        with fs.open(path, "r") as stream:
-            summary = json.load(stream)
+        try:
+            with fs.open(path, "r") as stream:
+                summary = json.load(stream)
+        except ValueError:  # damaged: `newsflow check OUT --repair` replaces it; the other runs are listed
+            log.warning("%s is not a run record (not JSON): `newsflow check --repair` replaces it", path)
+            continue
+        if not isinstance(summary, dict):
+            continue
         row = {field.name: summary.get(field.name) for field in RUNS_SCHEMA}
         for name in ("started_at", "finished_at"):
             row[name] = row[name] and dt.datetime.fromisoformat(row[name])

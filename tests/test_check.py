@@ -82,6 +82,7 @@ DAMAGES = {
     "empty journal": lambda out: write(out / "_runs" / f"{STRANGER}{JOURNAL_SUFFIX}", ""),
     "garbled journal": lambda out: write(out / "_runs" / f"{STRANGER}{JOURNAL_SUFFIX}", '{"run_id": "2099'),
     "not Parquet in articles": lambda out: write(out / ARTICLES / "year=2024" / "month=3" / "notes.parquet", "hello"),
+    "garbled run record": lambda out: write(next((out / "_runs").glob("*.json")), '{"run_id": '),
 }
 
 
@@ -102,8 +103,10 @@ def test_a_damaged_output_stops_runs_until_check_repair_moves_it_aside(out, refe
     (quarantine,) = (out / QUARANTINE_FOLDER).iterdir()
     assert (quarantine / relative).read_bytes() == content  # moved, not deleted
     assert str(relative) in (quarantine / REPORT_FILE).read_text()
-    if damaged.exists():  # rebuilt: files are named after their content, and the rebuild equals the original
+    if damaged.suffix == ".parquet" and damaged.exists():  # rebuilt: named after its content, like the original
         assert pq.read_table(damaged).num_rows
+    if damage == "garbled run record":  # replaced by a minimal one: the run's files stay committed
+        assert json.loads(damaged.read_text())["run_id"] == damaged.stem
     assert newsflow("check", out).returncode == exits.OK
 
     run_cli(DUMP, "--output", out)
@@ -168,6 +171,9 @@ def journal(**changes) -> dict:
     {"moves": [["articles/x.parquet", "../victim/x.parquet"]]},
     {"moves": [["../../elsewhere", "articles/x.parquet"]]},
     {"state": ["_state/../../victim"]},
+    {"state": ["_runs/x.json"]},  # replay removes every other file of a state file's folder
+    {"deletes": [f"_runs/{STRANGER}.json"]},
+    {"moves": [["x.json", "_runs/20240101T000000Z-abcdef.json"]]},
     {"run_id": "../victim/run"},
     {"run_id": "20990101T000000Z-bbbbbb"},  # not the run id of the journal's name
     {"moves": "articles"},
