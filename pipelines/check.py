@@ -74,9 +74,8 @@ DATA_FOLDERS = {**{table: table for table in (*TABLES, ENTITIES, *INDEX_TABLES, 
 
 @dataclasses.dataclass(frozen=True)
 class Problem:
-    path: str  # relative to OUT ('' for the dataset as a whole)
+    path: str  # relative to OUT: the file, or the folder of an index or manifest that disagrees with the tables
     why: str
-    movable: bool = True  # --repair moves the file aside (False: fixed by the rebuild or a replay)
 
 
 def repair_hint(output: str) -> str:
@@ -332,18 +331,17 @@ def inconsistencies(fs, out_root: str, state) -> list[Problem]:
     have = {(row["source_uri"], row["doc_id"]) for row in read_folder(fs, out_root, INDEX_DOCUMENTS, committed)}
     if want != have:
         problems.append(Problem(INDEX_DOCUMENTS, f"the index lacks {len(want - have):,} documents of the tables and "
-                                                 f"lists {len(have - want):,} that are in no table", movable=False))
-    articles = {row["doc_id"] for row in tables.articles} | set(near_copies(tables))
+                                                 f"lists {len(have - want):,} that are in no table"))
+    kept = {row["doc_id"] for row in tables.articles}
     indexed = {row["doc_id"] for row in read_folder(fs, out_root, INDEX_ARTICLES, committed)}
-    if not {row["doc_id"] for row in tables.articles} <= indexed or not indexed <= articles:
-        problems.append(Problem(INDEX_ARTICLES, f"the index's articles differ from the tables' "
-                                                f"({len(articles - indexed):,} missing, {len(indexed - articles):,} "
-                                                f"of no table)", movable=False))
+    stray = indexed - kept - set(near_copies(tables))
+    if kept - indexed or stray:
+        problems.append(Problem(INDEX_ARTICLES, f"the index lacks {len(kept - indexed):,} articles of the tables and "
+                                                f"lists {len(stray):,} that are in no table"))
     listed = {row["uri"] for row in read_folder(fs, out_root, MANIFEST, committed)}
     files = {row["uri"] for _, row in rebuild_manifest(tables, [])}
     if not files <= listed:
-        problems.append(Problem(MANIFEST, f"the manifest lacks {len(files - listed):,} input files of the tables",
-                                movable=False))
+        problems.append(Problem(MANIFEST, f"the manifest lacks {len(files - listed):,} input files of the tables"))
     return problems
 
 
