@@ -32,8 +32,9 @@ locally on Beam's FnApiRunner on all cores.
 
 Exit status: 0 published (or nothing new), 1 the run failed, 2 usage error (nothing started), 65 too many
 rejects (--max-reject-share), 66 no input (or every input vanished: only their rejects are published),
-74 the output is damaged (run `newsflow check OUT --repair`), 75 another run holds the output, 130/143 stopped by SIGINT/SIGTERM (a run already publishing finishes
-first). Otherwise a run that does not exit 0 published nothing.
+74 the output is damaged (run `newsflow check OUT --repair`), 75 another run holds the output, 130/143
+stopped by SIGINT/SIGTERM (a run already publishing finishes first). Otherwise a run that does not exit 0
+published nothing.
 """
 
 
