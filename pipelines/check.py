@@ -82,6 +82,12 @@ def repair_hint(output: str) -> str:
     return f"run `newsflow check {output} --repair`"
 
 
+def refusal(damage: DamagedOutput, output: str) -> str:
+    """What a run (or a dry run) that met a damaged output says: the file, why, and what to do."""
+    return (f"not started: the output is damaged: {damage}. Nothing was done: {repair_hint(output)}, which moves "
+            "what cannot be used aside (OUT/_quarantine/) and rebuilds the index and the manifest from the tables.")
+
+
 # --- reading without trusting --------------------------------------------------------------------------
 
 

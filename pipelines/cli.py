@@ -348,6 +348,7 @@ def summary_shower(quiet: bool, log_format: str):
 
 def run_once(config: IngestConfig, beam_args: list[str], progress, show) -> int:
     """One ingest run; its exit status (pipelines/exits.py)."""
+    from pipelines.check import refusal
     from pipelines.commit import DamagedOutput, TooManyRejects
     from pipelines.ingest import run_ingest  # imports the stages
     from pipelines.plan import NoInput
@@ -364,9 +365,7 @@ def run_once(config: IngestConfig, beam_args: list[str], progress, show) -> int:
         log.error("nothing to read: %s. Nothing was written.", error)
         return exits.NO_INPUT
     except DamagedOutput as error:
-        log.error("not started: the output is damaged: %s. Nothing was done: run `newsflow check %s --repair`, "
-                  "which moves what cannot be used aside (OUT/_quarantine/) and rebuilds the index and the "
-                  "manifest from the tables.", error, config.output)
+        log.error("%s", refusal(error, config.output))
         return exits.DAMAGED_OUTPUT
     except TooManyRejects as error:
         log.error("the run failed: %s. %s", error, unchanged)

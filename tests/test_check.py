@@ -90,7 +90,7 @@ DAMAGES = {
 def test_a_damaged_output_stops_runs_until_check_repair_moves_it_aside(out, reference, damage):
     damaged = DAMAGES[damage](out)
     relative, content = damaged.relative_to(out), damaged.read_bytes()
-    for extra in ([], ["--reprocess", "all"]):
+    for extra in ([], ["--reprocess", "all"], ["--dry-run"]):
         refused = newsflow("ingest", DUMP, "--output", out, *extra)
         assert refused.returncode == exits.DAMAGED_OUTPUT, refused.stderr[-2000:]
         assert str(relative) in refused.stderr and f"newsflow check {out} --repair" in refused.stderr
