@@ -33,8 +33,9 @@ locally on Beam's FnApiRunner on all cores.
 
 Exit status: 0 published (or nothing new), 1 the run failed, 2 usage error (nothing started), 65 too many
 rejects (--max-reject-share), 66 no input (or every input vanished: only their rejects are published),
-75 another run holds the output, 130/143 stopped by SIGINT/SIGTERM (a run already publishing finishes
-first). Otherwise a run that does not exit 0 published nothing.
+74 the output is damaged (run `newsflow check OUT --repair`), 75 another run holds the output, 130/143
+stopped by SIGINT/SIGTERM (a run already publishing finishes first). Otherwise a run that does not exit 0
+published nothing.
 """
 
 
@@ -92,6 +93,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
                              "counts) for a log collector (default: %(default)s)")
     add_inspect_parser(commands)
     add_schema_parser(commands)
+    add_check_parser(commands)
     return parser, ingest
 
 
@@ -175,6 +177,40 @@ def schema_command(args: argparse.Namespace) -> int:
     return exits.OK
 
 
+def add_check_parser(commands) -> None:
+    check = commands.add_parser(
+        "check", allow_abbrev=False,
+        help="verify a dataset's tables, index, manifest and journals; --repair moves what cannot be read "
+             "aside and rebuilds the index and the manifest from the tables")
+    check.add_argument("output", metavar="OUT", help="dataset folder (local path or fsspec URL)")
+    check.add_argument("--repair", action="store_true",
+                       help="move damaged files into OUT/_quarantine/<id>/ (with a report; no row is deleted), "
+                            "complete interrupted runs, rebuild the index and the manifest")
+
+
+def check_command(args: argparse.Namespace) -> int:
+    """`newsflow check`: 0 when the dataset is sound (after --repair: once repaired), 74 when it is damaged,
+    75 when a run holds its lock, 2 when OUT is no folder."""
+    from pipelines.check import check_output, repair_hint, repair_output
+    from pipelines.ingest import new_run
+
+    logs.configure("warning", "plain")
+    if not input_exists(args.output):
+        print(f"newsflow: {args.output}: no such folder", file=sys.stderr)
+        return exits.USAGE
+    try:
+        report = repair_output(args.output, new_run().run_id) if args.repair else check_output(args.output)
+    except OutputLocked as error:
+        log.error("not started: %s.", error)
+        return exits.LOCKED
+    print(report.text(), flush=True)
+    if report.problems:
+        if not args.repair:
+            print(f"newsflow: the dataset is damaged: {repair_hint(args.output)}", file=sys.stderr)
+        return exits.DAMAGED_OUTPUT
+    return exits.OK
+
+
 def jsonl_fields(value: str) -> tuple[tuple[str, str], ...]:
     """'text=body,url=link' -> (('text', 'body'), ('url', 'link')); only newsflow's fields may be mapped."""
     pairs = []
@@ -251,6 +287,8 @@ def main(argv: list[str] | None = None) -> int:
         return inspect_command(parser.parse_args(argv))
     if argv[:1] == ["schema"]:
         return schema_command(parser.parse_args(argv))
+    if argv[:1] == ["check"]:
+        return check_command(parser.parse_args(argv))
     try:
         newsflow_args, beam_args = split_beam_args(argv, own_flags(parser, ingest_parser))
     except UsageError as error:
@@ -322,7 +360,8 @@ def summary_shower(quiet: bool, log_format: str):
 
 def run_once(config: IngestConfig, beam_args: list[str], progress, show) -> int:
     """One ingest run; its exit status (pipelines/exits.py)."""
-    from pipelines.commit import TooManyRejects
+    from pipelines.check import refusal
+    from pipelines.commit import DamagedOutput, TooManyRejects
     from pipelines.ingest import run_ingest  # imports the stages
     from pipelines.plan import NoInput
     from pipelines.signals import Stopped
@@ -337,6 +376,9 @@ def run_once(config: IngestConfig, beam_args: list[str], progress, show) -> int:
     except NoInput as error:
         log.error("nothing to read: %s. Nothing was written.", error)
         return exits.NO_INPUT
+    except DamagedOutput as error:
+        log.error("%s", refusal(error, config.output))
+        return exits.DAMAGED_OUTPUT
     except TooManyRejects as error:
         log.error("the run failed: %s. %s", error, unchanged)
         return exits.TOO_MANY_REJECTS

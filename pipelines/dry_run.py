@@ -6,6 +6,8 @@ and creates nothing: the plan can change before the real run starts.
 from __future__ import annotations
 
 from pipelines import exits, logs
+from pipelines.check import refusal
+from pipelines.commit import DamagedOutput
 from pipelines.ingest import pipeline_version
 from pipelines.options import IngestConfig
 from pipelines.plan import NoInput, Plan, check_input, plan_run
@@ -24,7 +26,11 @@ def plan_lines(plan: Plan, output: str) -> list[str]:
 
 
 def dry_run(config: IngestConfig) -> int:
-    plan = plan_run(config.inputs, config.output, pipeline_version(), config.reprocess)
+    try:
+        plan = plan_run(config.inputs, config.output, pipeline_version(), config.reprocess)
+    except DamagedOutput as error:
+        logs.EVENTS.error("%s", refusal(error, config.output))
+        return exits.DAMAGED_OUTPUT
     try:
         check_input(plan, config.inputs)
     except NoInput as error:

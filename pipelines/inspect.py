@@ -1,7 +1,8 @@
 """`newsflow inspect OUT [SQL]`: the dataset's tables as DuckDB views; a query's result or an overview, as text.
 
-The views are built over the files the dataset has committed, listed with fsspec (so any fsspec URL works,
-and a remote filesystem is handed to DuckDB), never over `_staging/` or a half-written `.tmp-*` file.
+The views are built over the files the dataset has committed (pipelines/commit.py `visible_files`: not
+those of a run killed mid-publish until its replay), listed with fsspec (so any fsspec URL works, and a
+remote filesystem is handed to DuckDB), never over `_staging/` or a half-written `.tmp-*` file.
 """
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import csv
 import datetime as dt
 import io
 import json
+import logging
 import numbers
 import posixpath
 
@@ -17,7 +19,7 @@ import pyarrow as pa
 from fsspec.core import url_to_fs
 from fsspec.implementations.local import LocalFileSystem
 
-from pipelines.commit import JOURNAL_SUFFIX, RUNS_FOLDER
+from pipelines.commit import JOURNAL_SUFFIX, RUNS_FOLDER, commit_state, visible_files
 from schemas.tables import (
     ARTICLES,
     ARTICLES_PARTITION_SCHEMA,
@@ -28,6 +30,8 @@ from schemas.tables import (
     SCHEMAS,
 )
 from transforms.templates import source_of
+
+log = logging.getLogger(__name__)
 
 VIEWS = (ARTICLES, DUPLICATES, REJECTS, ENTITIES)
 RUNS = "runs"  # the view over the committed runs' summaries, _runs/<run_id>.json
@@ -72,25 +76,13 @@ def open_dataset(output: str) -> duckdb.DuckDBPyConnection:
     remote = not isinstance(fs, LocalFileSystem)
     if remote:
         con.register_filesystem(fs)  # DuckDB reads `memory://`, `s3://`, ... through this very filesystem
+    state = commit_state(fs, root)
     for table in VIEWS:
-        files = [fs.unstrip_protocol(path) if remote else path for path in committed_files(fs, root, table)]
+        files = [fs.unstrip_protocol(path) if remote else path for path in visible_files(fs, root, table, state)]
         create_view(con, table, files)
     con.register(RUNS, committed_runs(fs, root))
     con.create_function("source_of", source_of, [duckdb.sqltype("VARCHAR")], duckdb.sqltype("VARCHAR"))
     return con
-
-
-def committed_files(fs, root: str, table: str) -> list[str]:
-    """A table's published Parquet files. Names starting with '.' or '_' are skipped, as pyarrow and Spark
-    skip them: a `.tmp-*` file being written is not part of the table."""
-    folder = posixpath.join(root, table)
-    if not fs.isdir(folder):
-        return []
-    return sorted(
-        path for path in fs.find(folder)
-        if path.endswith(".parquet")
-        and not any(part.startswith((".", "_")) for part in posixpath.relpath(path, folder).split("/"))
-    )
 
 
 def create_view(con: duckdb.DuckDBPyConnection, table: str, files: list[str]) -> None:
@@ -121,8 +113,14 @@ def committed_runs(fs, root: str) -> pa.Table:
     for path in paths:
         if path.endswith(JOURNAL_SUFFIX):
             continue
-        with fs.open(path, "r") as stream:
-            summary = json.load(stream)
+        try:
+            with fs.open(path, "r") as stream:
+                summary = json.load(stream)
+        except ValueError:  # damaged: `newsflow check OUT --repair` replaces it; the other runs are listed
+            log.warning("%s is not a run record (not JSON): `newsflow check --repair` replaces it", path)
+            continue
+        if not isinstance(summary, dict):
+            continue
         row = {field.name: summary.get(field.name) for field in RUNS_SCHEMA}
         for name in ("started_at", "finished_at"):
             row[name] = row[name] and dt.datetime.fromisoformat(row[name])

@@ -3,18 +3,30 @@
 The lock records who holds it (run id, host, pid) and until when. A live run renews it every third of
 its lifetime from a background thread; a run that was killed stops renewing, so its lock expires. On
 the same host a dead owner is seen at once (its pid is gone), so a re-run after `kill -9` need not
-wait. The file is created exclusively on local disks; object stores have no exclusive create, so there
-two runs starting within the same instant could both win (documented in the README).
+wait.
+
+On local disks the lock is created exclusively and whole (written under a temporary name, then linked
+to `_lock.json`, which fails if it exists): no run ever reads a half-written lock. A stale lock is taken
+over through a takeover record, `_lock.json.takeover-<hash of the stale lock>-<n>`, created exclusively:
+of the runs that found the same stale lock, only the one that created the record removes it, and only
+if the lock still is that stale one; it then creates its own lock exclusively like any run. A taker
+killed in those milliseconds leaves its record behind: the next takers see its owner is gone and use
+the next number. Object stores have no exclusive create, so there two runs starting within the same
+instant could both win (documented in the README).
 """
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import itertools
 import json
 import logging
 import os
 import posixpath
 import socket
 import threading
+import time
+import uuid
 
 from fsspec.core import url_to_fs
 from fsspec.implementations.local import LocalFileSystem
@@ -65,15 +77,18 @@ def is_stale(holder: dict, now: dt.datetime | None = None) -> bool:
 
 
 def _create_exclusive(fs, path: str, owner: dict) -> bool:
-    """Create the lock file unless it exists; whether this call created it."""
+    """Create the lock file, whole, unless it exists; whether this call created it."""
     data = json.dumps(owner).encode()
     if isinstance(fs, LocalFileSystem):
+        temporary = f"{path}.{uuid.uuid4().hex}.tmp"
+        with open(temporary, "wb") as stream:
+            stream.write(data)
         try:
-            descriptor = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            os.link(temporary, path)  # atomic, and fails if the lock exists: never seen half-written
         except FileExistsError:
             return False
-        with os.fdopen(descriptor, "wb") as stream:
-            stream.write(data)
+        finally:
+            os.unlink(temporary)
         return True
     if fs.exists(path):
         return False
@@ -81,13 +96,27 @@ def _create_exclusive(fs, path: str, owner: dict) -> bool:
     return True
 
 
-def _read_holder(fs, path: str) -> dict | None:
+def _read_bytes(fs, path: str) -> bytes | None:
     try:
-        return json.loads(fs.cat_file(path))
+        return fs.cat_file(path)
     except FileNotFoundError:
         return None
-    except (ValueError, OSError):
+
+
+def _parse_holder(data: bytes) -> dict:
+    try:
+        holder = json.loads(data)
+    except ValueError:
         return {}
+    return holder if isinstance(holder, dict) else {}
+
+
+def _read_holder(fs, path: str) -> dict | None:
+    try:
+        data = _read_bytes(fs, path)
+    except OSError:
+        return {}
+    return None if data is None else _parse_holder(data)
 
 
 class RunLock:
@@ -105,22 +134,53 @@ class RunLock:
         self._acquire(output)
 
     def _acquire(self, output: str) -> None:
-        for _ in range(3):
-            if _create_exclusive(self._fs, self._path, owner_record(self._run_id, self._seconds)):
+        for _ in range(200):
+            if _create_exclusive(self._fs, self._path, self._owner()):
                 self._renewer.start()
                 return
-            holder = _read_holder(self._fs, self._path)
-            if holder is None:
+            current = _read_bytes(self._fs, self._path)
+            if current is None:
                 continue  # released in between
+            holder = _parse_holder(current)
             if not is_stale(holder):
                 raise OutputLocked(
                     f"another newsflow run ({holder.get('run_id')}, pid {holder.get('pid')} on {holder.get('host')}) "
                     f"has been writing to {output} since {holder.get('since')}. Wait until it ends; if it died, "
                     f"its lock ({posixpath.basename(self._path)}) expires at {holder.get('expires_at')}"
                 )
-            log.warning("taking over the lock of run %s, whose owner is gone", holder.get("run_id"))
-            self._fs.rm_file(self._path)
+            taken = self._take_over(current)
+            if taken:
+                log.warning("took over the lock of run %s, whose owner is gone", holder.get("run_id"))
+                self._renewer.start()
+                return
+            if taken is None:
+                time.sleep(0.01)  # another run is taking the stale lock over: see who won
         raise OutputLocked(f"could not take the lock of {output}: other runs keep taking it")
+
+    def _owner(self) -> dict:
+        return owner_record(self._run_id, self._seconds)
+
+    def _take_over(self, stale: bytes) -> bool | None:
+        """Replace the stale lock whose bytes are `stale` (see the module docstring). True: this run
+        holds the lock now; False: another run took it over first; None: another run is doing so now."""
+        base = f"{self._path}.takeover-{hashlib.blake2b(stale, digest_size=8).hexdigest()}"
+        for number in itertools.count(1):
+            record = f"{base}-{number}"
+            if _create_exclusive(self._fs, record, self._owner()):
+                break
+            taker = _read_holder(self._fs, record)
+            if taker is None:
+                return False  # a taker finished and removed its record: the lock has changed
+            if not is_stale(taker):
+                return None
+            # that taker died mid-takeover: its record stays; try the next number
+        try:
+            if _read_bytes(self._fs, self._path) != stale:
+                return False
+            self._fs.rm_file(self._path)
+            return _create_exclusive(self._fs, self._path, self._owner())
+        finally:
+            self._fs.rm_file(record)
 
     def _renew(self) -> None:
         while not self._stop.wait(self._seconds / 3):

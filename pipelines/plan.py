@@ -17,6 +17,7 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 from fsspec.core import url_to_fs
 
+from pipelines.check import verify_output
 from schemas.tables import ARTICLES, INDEX_DOCUMENTS, MANIFEST, open_table
 from transforms.index import index_uri, source_file
 from transforms.read import InputFile, list_input
@@ -155,6 +156,8 @@ def reprocess_selection(
 
 
 def plan_run(inputs: tuple[str, ...], output: str, version: str, reprocess: Reprocess | None = None) -> Plan:
+    """The plan of a run into `output`; DamagedOutput (pipelines/check.py) when its state cannot be used."""
+    verify_output(output)
     listed, unlisted = list_inputs(inputs, exclude=output)
     known = latest_versions(read_manifest(output))
     again = reprocess_selection(reprocess, known, output, version) if reprocess else set()

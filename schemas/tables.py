@@ -256,13 +256,24 @@ def partition_path(table: str, row: dict) -> str:
 
 
 def open_table(output: str, table: str, filesystem=None) -> ds.Dataset:
-    """A pyarrow dataset over one output table (partition columns typed, undated rows as NULL)."""
+    """A pyarrow dataset over one output table (partition columns typed, undated rows as NULL): the files
+    of committed runs only (pipelines/commit.py `visible_files`), not those of a run killed mid-publish."""
+    from fsspec.core import url_to_fs
+    from fsspec.implementations.local import LocalFileSystem
+
+    from pipelines.commit import visible_files  # the commit protocol's rule; imported late (it imports this)
+
+    fs, root = (filesystem, output.rstrip("/")) if filesystem is not None else url_to_fs(output)
+    files = visible_files(fs, root, table)
     partitioning = ds.partitioning(ARTICLES_PARTITION_SCHEMA, flavor="hive") if table in DATE_PARTITIONED else None
+    schema = None if files else pa.schema([*SCHEMAS[table], *(ARTICLES_PARTITION_SCHEMA if partitioning else ())])
     return ds.dataset(
-        f"{output.rstrip('/')}/{table}",
+        files,
+        schema=schema,
         format="parquet",
         partitioning=partitioning,
-        filesystem=filesystem,
+        partition_base_dir=f"{root}/{table}",
+        filesystem=None if isinstance(fs, LocalFileSystem) else fs,  # pyarrow's own for local files
         exclude_invalid_files=False,
     )
 
