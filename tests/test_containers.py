@@ -4,22 +4,32 @@ Plain-function tests of `transforms.containers`, then one real pipeline run over
 container format, read back with pyarrow: every entry is in exactly one table, with its web address,
 fetch time and dates where the container says them.
 """
+import bz2
 import datetime as dt
 import gzip
 import io
 import json
 import tarfile
+import time
 import zipfile
 
 import pyarrow.compute as pc
 import pytest
 from cli_runs import ROOT, rows_by_name, run_cli
-from web_archive import warc_bytes
+from web_archive import gzip_members, raw_warc_record, warc_bytes
 
 from pipelines.cli import jsonl_fields
 from schemas.tables import ARTICLES, DUPLICATES, REJECTS, open_table
-from transforms.containers import container_kind, declared_date, read_entries, unsafe_member_path
+from transforms.containers import (
+    container_kind,
+    declared_date,
+    document_uri,
+    file_of,
+    read_entries,
+    unsafe_member_path,
+)
 from transforms.dates import extract_publication_date
+from transforms.index import source_file
 from transforms.read import read_documents
 
 LIMIT = 1 << 20
@@ -285,6 +295,169 @@ def test_dates_read_the_web_address_and_fall_back_to_the_fetch_day():
     later = extract_publication_date("Posted on 4 March 2024\n\n" + body, body, None, "x",
                                      fetched_at=dt.datetime(2024, 3, 2, tzinfo=dt.timezone.utc))
     assert later.published_date != dt.date(2024, 3, 4)
+
+
+# ---------------------------------------------------------------------------------------------
+# Broken containers: every entry named once, a bad entry costs only itself (issue 23)
+# ---------------------------------------------------------------------------------------------
+
+
+def ids(found) -> list[str]:
+    return [e.uri.split("#", 1)[1] if "#" in e.uri else "" for e in found]
+
+
+def appended_tar(*parts: dict[str, bytes]) -> bytes:
+    """Tar archives written one after the other into one file (`tar -A`, or `cat a.tar b.tar`, read with
+    end-of-archive blocks ignored): the same member name can come twice."""
+    members = {}
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as archive:
+        for part in parts:
+            for name, data in part.items():
+                info = tarfile.TarInfo(name)
+                info.size = len(data)
+                archive.addfile(info, io.BytesIO(data))
+                members[name] = data
+    return buffer.getvalue()
+
+
+@pytest.mark.filterwarnings("ignore:Duplicate name")
+def test_members_of_the_same_name_get_a_numbered_suffix_the_same_on_every_read(tmp_path):
+    tar = appended_tar({"a.txt": story("park").encode()}, {"a.txt": story("library").encode(), "a.txt~2": b"x"})
+    first, again = entries("appended.tar", tar, tmp_path), entries("appended.tar", tar, tmp_path)
+    assert ids(first) == ["a.txt", "a.txt~2", "a.txt~2~2"]  # the literal "a.txt~2" comes second: it moves on
+    assert [e.uri for e in first] == [e.uri for e in again]
+    assert b"Riverside Park" in first[0].data and b"city library" in first[1].data
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("news/a.txt", story("park"))
+        archive.writestr("news/a.txt", story("tram"))  # zipfile warns, and writes both
+    assert ids(entries("twice.zip", buffer.getvalue(), tmp_path)) == ["news/a.txt", "news/a.txt~2"]
+
+
+def _zip_sharing_one_local_entry(names: list[str]) -> bytes:
+    """A zip whose central directory lists `names`, every one pointing at the first local entry."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr(names[0], story("ferry"))
+    data = buffer.getvalue()
+    start = data.index(b"PK\x01\x02")
+    end_record = data[data.index(b"PK\x05\x06"):]
+    central = data[start:data.index(b"PK\x05\x06")]
+    fixed = central[:46]
+    name_length = int.from_bytes(central[28:30], "little")
+    entries_ = b"".join(fixed[:28] + len(n.encode()).to_bytes(2, "little") + fixed[30:46] + n.encode()
+                        for n in names)
+    assert name_length == len(names[0].encode())
+    end = (end_record[:8] + len(names).to_bytes(2, "little") * 2 + len(entries_).to_bytes(4, "little")
+           + start.to_bytes(4, "little") + end_record[20:])
+    return data[:start] + entries_ + end
+
+
+def test_a_zip_whose_directory_points_many_entries_at_one_local_entry(tmp_path):
+    same = entries("overlap.zip", _zip_sharing_one_local_entry(["a.txt"] * 5), tmp_path)
+    assert ids(same) == ["a.txt", "a.txt~2", "a.txt~3", "a.txt~4", "a.txt~5"]
+    named = entries("aliases.zip", _zip_sharing_one_local_entry(["a.txt", "b.txt", "c.txt"]), tmp_path)
+    assert ids(named) == ["a.txt", "b.txt", "c.txt"]
+    assert named[0].failure is None
+    # The others' local header names another file: each is a reject of its own, the first is kept.
+    assert all("could not be read" in e.failure.reason for e in named[1:])
+
+
+def test_warc_records_that_share_an_id_or_have_none_get_distinct_stable_names(tmp_path):
+    pages = [html_page(topic) for topic in ("harbour", "tram", "bridge")]
+    shared = gzip_members([raw_warc_record(f"https://gazette.example/{n}", page, record_id="<urn:uuid:same>")
+                           for n, page in enumerate(pages)])
+    found = entries("shared.warc.gz", shared, tmp_path)
+    assert ids(found) == ["<urn:uuid:same>", "<urn:uuid:same>~2", "<urn:uuid:same>~3"]
+    assert all(e.failure is None for e in found)
+    missing = gzip_members([raw_warc_record(f"https://gazette.example/{n}", page) for n, page in enumerate(pages)])
+    found = entries("no-ids.warc.gz", missing, tmp_path)
+    assert ids(found) == ["record-1", "record-2", "record-3"]
+    assert [e.uri for e in found] == [e.uri for e in entries("no-ids.warc.gz", missing, tmp_path)]
+
+
+def test_a_plain_file_named_like_a_member_keeps_a_name_of_its_own(tmp_path):
+    with zipfile.ZipFile(tmp_path / "x.zip", "w") as archive:
+        archive.writestr("a.txt", story("park"))
+    (tmp_path / "x.zip#a.txt").write_text(story("tram"))
+    member = [uri for uri, _ in read_documents(str(tmp_path / "x.zip"), LIMIT)]
+    [(plain, doc)] = list(read_documents(str(tmp_path / "x.zip#a.txt"), LIMIT))
+    assert member == [str(tmp_path / "x.zip") + "#a.txt"]
+    assert plain == doc.source_uri == str(tmp_path / "x.zip%23a.txt") and plain not in member
+    # The file of a document is found back from its URI, whatever its name holds.
+    assert source_file(plain) == file_of(plain) == str(tmp_path / "x.zip#a.txt")
+    assert source_file(member[0]) == str(tmp_path / "x.zip")
+
+
+@pytest.mark.parametrize("name", ["plain.txt", "a#b.txt", "a%23b.txt", "a%2523b#%25.txt", "%", "#", "%2%23#"])
+def test_document_uris_of_files_are_one_to_one_and_reversible(name):
+    uri = document_uri(f"file:///d/{name}")
+    assert "#" not in uri and file_of(uri) == f"file:///d/{name}"
+    assert file_of(document_uri(f"file:///d/{name}", "m#1")) == f"file:///d/{name}"
+    if "#" not in name and "%2" not in name:
+        assert uri == f"file:///d/{name}"  # an ordinary name is its own URI, as before
+
+
+def test_one_bad_json_line_is_one_reject_and_the_other_lines_are_read(tmp_path):
+    good = json.dumps({"text": story("park")})
+    lines = [good, '{"text": "lone \\ud800 surrogate"}', "[" * 100_000 + "]" * 100_000, good]
+    found = entries("hostile.jsonl", "\n".join(lines).encode(), tmp_path)
+    assert ids(found) == ["line-1", "line-2", "line-3", "line-4"]
+    assert found[0].failure is None and found[3].failure is None
+    assert "not valid Unicode" in found[1].failure.reason
+    assert "nested too deeply" in found[2].failure.reason
+
+
+def test_a_zip_member_with_a_zero_dos_date_is_read_with_its_neighbours(tmp_path):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("a.txt", story("park"))
+        archive.writestr(zipfile.ZipInfo("b.txt", date_time=(1980, 1, 1, 0, 0, 0)), story("tram"))
+        archive.writestr("c.txt", story("bridge"))
+    data = bytearray(buffer.getvalue())
+    # Zero the date and time of b.txt in its local header and its central directory entry: month 0, day 0.
+    for name_at in (at for at in range(len(data)) if data.startswith(b"b.txt", at)):
+        local, central = data.rfind(b"PK\x03\x04", 0, name_at), data.rfind(b"PK\x01\x02", 0, name_at)
+        time_at = local + 10 if local > central else central + 12
+        data[time_at:time_at + 4] = b"\0\0\0\0"
+    found = entries("zero-date.zip", bytes(data), tmp_path)
+    assert ids(found) == ["a.txt", "b.txt", "c.txt"] and all(e.failure is None for e in found)
+    assert found[1].modified_at is None and found[0].modified_at is not None
+
+
+def _tar_header(name: str, size: int) -> bytes:
+    info = tarfile.TarInfo(name)
+    info.size = size
+    return info.tobuf(format=tarfile.GNU_FORMAT)
+
+
+def test_a_member_too_large_to_skip_ends_the_tar_at_linear_cost(tmp_path):
+    # The header announces 4 GiB; 64 MiB of zeros follow in one bz2 stream (a few hundred bytes).
+    compressor = bz2.BZ2Compressor(9)
+    data = compressor.compress(_tar_header("zeros.txt", 4 << 30))
+    for _ in range(8):
+        data += compressor.compress(b"\0" * (8 << 20))
+    data += compressor.flush()
+    start = time.monotonic()
+    found = entries("bomb.tar.bz2", data, tmp_path)
+    assert time.monotonic() - start < 5
+    assert ids(found) == ["zeros.txt", ""]
+    assert "larger than the limit" in found[0].failure.reason
+    assert "not read past" in found[1].failure.reason and "zeros.txt" in found[1].failure.detail
+
+
+def test_members_over_the_limit_but_cheap_to_skip_keep_their_neighbours(tmp_path):
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:bz2") as archive:
+        for name, data in (("big.txt", b"\0" * (2 * LIMIT)), ("a.txt", story("park").encode())):
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    found = entries("big.tar.bz2", buffer.getvalue(), tmp_path)
+    assert ids(found) == ["big.txt", "a.txt"]
+    assert "larger than the limit" in found[0].failure.reason and found[1].failure is None
 
 
 # ---------------------------------------------------------------------------------------------

@@ -2,22 +2,39 @@
 
 Each container is read as a stream, entry by entry, through fsspec (so from any store), and never
 extracted to disk. Every entry becomes an `Entry`: its bytes and what the container says about them
-(web address, fetch time, a declared date), or a `Rejected` failure with a reason. An entry is named
-`container-uri#id`: the WARC-Record-ID, `line-N` for JSON Lines, the member path for archives.
+(web address, fetch time, a declared date), or a `Rejected` failure with a reason.
+
+Names (`source_uri`): every document has one name of its own, the same on every run over the same bytes.
+An entry is named `container-uri#id`: the WARC-Record-ID (`record-N`, its place among the file's page
+records, when it has none), `line-N` for JSON Lines, the member path for archives. An id met again in the
+same container (two members of one name in an appended tar, WARC records sharing an ID, zip directory
+entries pointing at one local entry) gets `~2`, `~3`... in reading order (`#a.txt~2`); a suffixed id that
+is taken too moves on (`#a.txt~2~2`). The first `#` of a name always starts the entry id: in the file's
+own URI `#` is written `%23`, and `%` is written `%25` where `23` or `25` follow it (nothing else changes),
+so a plain file named `x.zip#a.txt` is `x.zip%23a.txt` and never takes the name of `x.zip`'s member
+`a.txt`. `file_of` turns a name back into its file's URI.
 
 What is not a document is skipped and counted, not rejected: WARC request, metadata and warcinfo
 records, archive folders. What is a document but cannot be one is rejected with a reason: a WARC
 response that is not a page (an image), an HTTP error or redirect, an archive member that is a link,
-has an unsafe path or is larger than the limit (a zip bomb stops at the limit as it streams). A
-container that breaks mid-way keeps the entries read before the break and adds a reject for itself.
+has an unsafe path or is larger than the limit (a zip bomb stops at the limit as it streams). A bad
+entry is one reject and the rest of the container is read: a JSON line that cannot be decoded, a zip
+member that cannot be read (its date is kept only when it is a date). A container that breaks mid-way
+keeps the entries read before the break and adds a reject for itself; a tar member over the limit is
+skipped by reading through it, up to `SKIP_LIMIT_FACTOR` times the limit per archive, past which the
+archive is not read further (a reject says which member stopped it).
 """
 from __future__ import annotations
 
+import bz2
 import dataclasses
 import datetime as dt
 import functools
+import gzip
 import json
+import lzma
 import posixpath
+import re
 import stat
 import tarfile
 import zipfile
@@ -37,6 +54,9 @@ TAR_SUFFIXES = (".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz
 PAGE_MEDIA_TYPES = ("text/html", "application/xhtml+xml", "text/plain")
 READ_CHUNK = 1 << 20
 STREAM_COMPRESSIONS = frozenset({"gzip", "bz2", "xz", "lzma", "zstd"})
+# A tar member over the limit is skipped by reading (decompressing) through it: in all, at most this many
+# times the limit per archive. One more ends the archive: skipping 4 GiB of bz2 zeros is minutes of work.
+SKIP_LIMIT_FACTOR = 4
 # JSON Lines fields newsflow reads, and the field names it expects unless --jsonl-fields says otherwise.
 JSONL_DEFAULT_FIELDS = {"text": "text", "html": "html", "url": "url", "date": "date", "title": "title"}
 
@@ -73,27 +93,80 @@ def container_kind(uri: str) -> str | None:
     return None
 
 
+_FILE_URI_ESCAPES = re.compile(r"#|%(?=2[35])")
+_FILE_URI_ESCAPED = re.compile(r"%2[35]")
+
+
+def document_uri(file_uri: str, entry_id: str | None = None) -> str:
+    """The name of a file's document (`entry_id` None) or of one entry of a container file: the file's URI
+    with `#` written %23 (and a `%` before 23 or 25 written %25, so that no two files share a name), then
+    "#" and the entry's id. Most names have neither and are their file's URI unchanged."""
+    escaped = _FILE_URI_ESCAPES.sub(lambda match: "%23" if match[0] == "#" else "%25", file_uri)
+    return escaped if entry_id is None else f"{escaped}#{entry_id}"
+
+
+def file_of(uri: str) -> str:
+    """The URI of the file a document name (`document_uri`) comes from."""
+    return _FILE_URI_ESCAPED.sub(lambda match: "#" if match[0] == "%23" else "%", uri.split("#", 1)[0])
+
+
+class StopReading(Exception):
+    """A container that is not read further, for a reason a person understands (not a breakage)."""
+
+    def __init__(self, reason: str, detail: str):
+        super().__init__(reason)
+        self.rejected = Rejected(reason, detail)
+
+
 def read_entries(uri: str, openable: str, max_bytes: int, jsonl_fields: dict[str, str] | None = None) -> Iterator[Entry]:
-    """Every entry of a container file; a container that fails mid-way ends with a reject for itself."""
+    """Every entry of a container file, each under a name of its own; a container that fails mid-way ends
+    with a reject for itself."""
     kind = container_kind(uri)
+    name = document_uri(uri)
     fields = {**JSONL_DEFAULT_FIELDS, **(jsonl_fields or {})}
     readers = {"warc": _warc_entries, "arc": _arc_entries, "jsonl": functools.partial(_jsonl_entries, fields=fields),
                "zip": _zip_entries, "tar": _tar_entries}
     count = 0
     try:
         with fsspec.open(openable, "rb") as stream:
-            for entry in readers[kind](uri, stream, max_bytes):
+            for entry in _named_once(readers[kind](name, stream, max_bytes)):
                 count += 1
                 yield entry
+    except StopReading as stop:
+        yield Entry(name, failure=stop.rejected)
+        return
     except Exception as error:  # noqa: BLE001 - a broken container is a reject, whatever broke
-        yield Entry(uri, failure=Rejected(
+        yield Entry(name, failure=Rejected(
             f"{_KIND_NAMES[kind]} is corrupt or truncated, or the store failed while sending it: "
             f"{count} documents were read before the error",
             f"{type(error).__name__}: {error}"))
         return
     if count == 0:
-        yield Entry(uri, failure=Rejected(f"{_KIND_NAMES[kind]} holds no document",
-                                          "no page, line or file inside it could be a document"))
+        yield Entry(name, failure=Rejected(f"{_KIND_NAMES[kind]} holds no document",
+                                           "no page, line or file inside it could be a document"))
+
+
+def _named_once(entries: Iterator[Entry]) -> Iterator[Entry]:
+    """The entries, an id met before renamed `id~2`, `id~3`... (in reading order: the same on every run)."""
+    seen: set[str] = set()
+    for entry in entries:
+        name, copy = entry.uri, 1
+        while name in seen:
+            copy += 1
+            name = f"{entry.uri}~{copy}"
+        seen.add(name)
+        entry.uri = name
+        yield entry
+
+
+def _entry_or_reject(uri: str, make, reason: str) -> Entry:
+    """`make()`, or a reject of this one entry when it fails: its neighbours are still read."""
+    try:
+        return make()
+    except StopReading:
+        raise
+    except Exception as error:  # noqa: BLE001 - a bad entry is one reject, whatever broke in it
+        return Entry(uri, failure=Rejected(reason, f"{type(error).__name__}: {str(error)[:300]}"))
 
 
 _KIND_NAMES = {"warc": "WARC file", "arc": "ARC file", "jsonl": "JSON Lines file", "zip": "zip archive",
@@ -129,10 +202,11 @@ def _warc_entries(uri: str, stream, max_bytes: int) -> Iterator[Entry]:
 
     # Request, metadata and warcinfo records are not documents: the reader skips them in Rust.
     wanted = WarcRecordType.response | WarcRecordType.resource | WarcRecordType.revisit
-    for record in ArchiveIterator(stream, record_types=wanted, parse_http=True, auto_decode="all"):
+    for number, record in enumerate(ArchiveIterator(stream, record_types=wanted, parse_http=True,
+                                                    auto_decode="all"), start=1):
         is_http = record.is_http
         yield _web_entry(
-            uri=f"{uri}#{record.record_id}",
+            uri=f"{uri}#{record.record_id or f'record-{number}'}",
             kind="revisit" if record.record_type == WarcRecordType.revisit else "response",
             url=record.headers.get("WARC-Target-URI"),
             fetched_at=record.record_date,
@@ -148,14 +222,16 @@ def _arc_entries(uri: str, stream, max_bytes: int) -> Iterator[Entry]:
     """Records of a legacy ARC file (warcio reads ARC; FastWARC does not)."""
     from warcio.archiveiterator import ArchiveIterator
 
+    number = 0
     for record in ArchiveIterator(stream, arc2warc=True):
         if record.rec_type not in ("response", "resource", "revisit"):
             counter("read.warc_records_skipped").inc()
             continue
+        number += 1
         headers = record.http_headers
         fetched = record.rec_headers.get_header("WARC-Date")
         yield _web_entry(
-            uri=f"{uri}#{record.rec_headers.get_header('WARC-Record-ID')}",
+            uri=f"{uri}#{record.rec_headers.get_header('WARC-Record-ID') or f'record-{number}'}",
             kind=record.rec_type,
             url=record.rec_headers.get_header("WARC-Target-URI"),
             fetched_at=dt.datetime.fromisoformat(fetched.replace("Z", "+00:00")) if fetched else None,
@@ -198,7 +274,9 @@ def _jsonl_entries(uri: str, stream, max_bytes: int, fields: dict[str, str]) -> 
         if line is None:
             yield Entry(f"{uri}#line-{number}", failure=too_large(max_bytes))
         elif line.strip():
-            yield _jsonl_entry(f"{uri}#line-{number}", line, fields)
+            yield _entry_or_reject(f"{uri}#line-{number}", functools.partial(_jsonl_entry, f"{uri}#line-{number}",
+                                                                             line, fields),
+                                   "line could not be read as a document")
 
 
 def _bounded_lines(stream, max_bytes: int) -> Iterator[bytes | None]:
@@ -221,6 +299,9 @@ def _bounded_lines(stream, max_bytes: int) -> Iterator[bytes | None]:
 def _jsonl_entry(uri: str, line: bytes, fields: dict[str, str]) -> Entry:
     try:
         record = json.loads(line)
+    except RecursionError:
+        return Entry(uri, failure=Rejected("line is nested too deeply to read (arrays or objects inside each "
+                                           "other thousands of levels deep)", f"{len(line)} bytes"))
     except ValueError as error:
         return Entry(uri, failure=Rejected("line is not valid JSON", str(error)[:200]))
     if not isinstance(record, dict):
@@ -235,12 +316,16 @@ def _jsonl_entry(uri: str, line: bytes, fields: dict[str, str]) -> Entry:
         return Entry(uri, failure=Rejected(
             "line has no text: neither its text nor its html field is filled",
             f"expected a field {fields['text']!r} or {fields['html']!r} (map others with --jsonl-fields)"))
-    if html:
-        data, content_type = html.encode(), "html"
-    else:
-        # A text export's title goes first, as the title line of a text page.
-        title = field("title")
-        data, content_type = (f"{title}\n\n{text}" if title else text).encode(), "text"
+    try:
+        if html:
+            data, content_type = html.encode(), "html"
+        else:
+            # A text export's title goes first, as the title line of a text page.
+            title = field("title")
+            data, content_type = (f"{title}\n\n{text}" if title else text).encode(), "text"
+    except UnicodeEncodeError as error:  # JSON may escape half of a UTF-16 pair ("\ud800"): no character
+        return Entry(uri, failure=Rejected("line holds text that is not valid Unicode (a lone surrogate "
+                                           "escape such as \\ud800)", str(error)[:200]))
     return Entry(uri, data=data, content_type=content_type, url=field("url"), charset="utf-8",
                  declared_date=declared_date(record.get(fields["date"])))
 
@@ -315,14 +400,27 @@ def _zip_entries(uri: str, stream, max_bytes: int) -> Iterator[Entry]:
             elif info.flag_bits & 0x1:
                 yield Entry(member_uri, failure=Rejected("encrypted archive member: it cannot be read", ""))
             else:
-                modified = dt.datetime(*info.date_time, tzinfo=dt.timezone.utc)
-                yield _member_entry(member_uri, info.filename, info.file_size, lambda i=info: archive.open(i),
-                                    max_bytes, modified)
+                yield _entry_or_reject(member_uri, functools.partial(
+                    _member_entry, member_uri, info.filename, info.file_size, functools.partial(archive.open, info),
+                    max_bytes, _zip_time(info)), _UNREADABLE_MEMBER)
+
+
+_UNREADABLE_MEMBER = "archive member could not be read (damaged, or its header disagrees with the directory)"
+
+
+def _zip_time(info: zipfile.ZipInfo) -> dt.datetime | None:
+    """A member's modification time; None when its DOS date is no date (zero month or day)."""
+    try:
+        return dt.datetime(*info.date_time, tzinfo=dt.timezone.utc)
+    except ValueError:
+        return None
 
 
 def _tar_entries(uri: str, stream, max_bytes: int) -> Iterator[Entry]:
-    # "r|*": a forward-only stream (no seeks: works the same on object stores), compression detected.
-    with tarfile.open(fileobj=stream, mode="r|*") as archive:
+    # "r|": a forward-only stream (no seeks: works the same on object stores). The decompression is ours:
+    # tarfile's own ("r|*") copies its whole buffer on every block read, quadratic for a bomb's members.
+    skip_budget = SKIP_LIMIT_FACTOR * max_bytes
+    with tarfile.open(fileobj=_tar_decompressed(stream), mode="r|") as archive:
         for member in archive:
             if member.isdir():
                 continue
@@ -332,6 +430,50 @@ def _tar_entries(uri: str, stream, max_bytes: int) -> Iterator[Entry]:
             elif not member.isfile():
                 yield Entry(member_uri, failure=Rejected("special file inside an archive (device or pipe): not read", ""))
             else:
-                modified = dt.datetime.fromtimestamp(member.mtime, dt.timezone.utc) if member.mtime else None
-                yield _member_entry(member_uri, member.name, member.size, lambda m=member: archive.extractfile(m),
-                                    max_bytes, modified)
+                if member.size > max_bytes:
+                    skip_budget -= member.size
+                entry = _entry_or_reject(member_uri, functools.partial(
+                    _member_entry, member_uri, member.name, member.size, functools.partial(archive.extractfile, member),
+                    max_bytes, _tar_time(member)), _UNREADABLE_MEMBER)
+                yield entry
+                if skip_budget < 0:
+                    raise StopReading(
+                        f"tar archive not read past a member too large to skip (over {SKIP_LIMIT_FACTOR} times "
+                        f"--max-document-bytes in all): the members after it are not read",
+                        f"{member.name!r} holds {member.size} bytes")
+
+
+def _tar_time(member: tarfile.TarInfo) -> dt.datetime | None:
+    try:
+        return dt.datetime.fromtimestamp(member.mtime, dt.timezone.utc) if member.mtime else None
+    except (ValueError, OverflowError, OSError):
+        return None
+
+
+_TAR_COMPRESSIONS = ((b"\x1f\x8b", gzip.GzipFile), (b"BZh", bz2.BZ2File), (b"\xfd7zXZ\x00", lzma.LZMAFile))
+
+
+def _tar_decompressed(stream):
+    """The tar stream, decompressed (gzip, bz2 or xz, told by its first bytes) by readers that never
+    produce more than is asked of them."""
+    head = stream.read(6)
+    stream = _Rejoined(head, stream)  # no seek back: a store's stream may not seek
+    for magic, reader in _TAR_COMPRESSIONS:
+        if head.startswith(magic):
+            return reader(fileobj=stream) if reader is gzip.GzipFile else reader(stream)
+    return stream
+
+
+class _Rejoined:
+    """A stream whose first bytes were read already: they come first again."""
+
+    def __init__(self, head: bytes, stream):
+        self._head, self._stream = head, stream
+
+    def read(self, size: int = -1) -> bytes:
+        if not self._head:
+            return self._stream.read(size)
+        head = self._head if size < 0 else self._head[:size]
+        self._head = self._head[len(head):]
+        rest = self._stream.read(-1 if size < 0 else size - len(head)) if size < 0 or size > len(head) else b""
+        return head + rest
