@@ -427,6 +427,58 @@ def test_a_zip_member_with_a_zero_dos_date_is_read_with_its_neighbours(tmp_path)
     assert found[1].modified_at is None and found[0].modified_at is not None
 
 
+def _pages(count: int) -> list[bytes]:
+    topics = list(STORIES)
+    return [raw_warc_record(f"https://gazette.example/{n}", html_page(topics[n]), record_id=f"<urn:uuid:{n}>")
+            for n in range(count)]
+
+
+def _wrong_length(record: bytes, delta: int) -> bytes:
+    head, _, rest = record.partition(b"Content-Length: ")
+    length, _, block = rest.partition(b"\r\n")
+    return head + b"Content-Length: %d\r\n" % (int(length) + delta) + block
+
+
+def _page_ids(found) -> dict[str, str | None]:
+    return {e.uri.split("#", 1)[1]: e.failure and e.failure.reason for e in found}
+
+
+@pytest.mark.parametrize("compress", [gzip_members, b"".join], ids=["gzip", "plain"])
+@pytest.mark.parametrize("delta", [40, -40, 100_000])
+def test_a_warc_record_with_a_wrong_content_length_is_a_reject_and_the_next_records_are_read(tmp_path, compress,
+                                                                                                  delta):
+    records = _pages(4)
+    records[1] = _wrong_length(records[1], delta)
+    found = _page_ids(entries("lying.warc.gz" if compress is gzip_members else "lying.warc", compress(records),
+                              tmp_path))
+    assert found["<urn:uuid:0>"] is None and found["<urn:uuid:3>"] is None
+    assert "Content-Length does not match" in found["<urn:uuid:1>"]
+    if delta < 0 or compress is gzip_members:  # a record that swallowed the next one's start takes it along
+        assert found["<urn:uuid:2>"] is None
+    assert len(found) <= 5
+
+
+def test_a_corrupt_gzip_member_mid_warc_is_one_reject_and_the_records_after_it_are_read(tmp_path):
+    members = [gzip.compress(record) for record in _pages(5)]
+    members[2] = members[2][:12] + bytes(b ^ 0x5A for b in members[2][12:])  # its deflate data garbled
+    at = sum(map(len, members[:2]))
+    found = entries("garbled.warc.gz", b"".join(members), tmp_path)
+    assert ids(found) == ["<urn:uuid:0>", "<urn:uuid:1>", f"offset-{at}", "<urn:uuid:3>", "<urn:uuid:4>"]
+    assert "could not be read here" in found[2].failure.reason
+    assert all(e.failure is None for n, e in enumerate(found) if n != 2)
+
+
+@pytest.mark.parametrize("compress", [gzip_members, b"".join], ids=["gzip", "plain"])
+def test_a_warc_whose_last_record_is_cut_short_rejects_that_record(tmp_path, compress):
+    long_page = html_page("harbour") + b"<p>" + b" ".join(b"w%d" % n for n in range(20_000)) + b"</p>"
+    records = _pages(2) + [raw_warc_record("https://gazette.example/long", long_page, record_id="<urn:uuid:long>")]
+    data = compress(records)
+    found = _page_ids(entries("cut.warc.gz" if compress is gzip_members else "cut.warc",
+                              data[: len(data) - len(compress(records[-1:])) // 2], tmp_path))
+    assert found == {"<urn:uuid:0>": None, "<urn:uuid:1>": None, "<urn:uuid:long>": found["<urn:uuid:long>"]}
+    assert "cut short" in found["<urn:uuid:long>"]
+
+
 def _tar_header(name: str, size: int) -> bytes:
     info = tarfile.TarInfo(name)
     info.size = size

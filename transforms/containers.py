@@ -31,6 +31,7 @@ import dataclasses
 import datetime as dt
 import functools
 import gzip
+import itertools
 import json
 import lzma
 import posixpath
@@ -38,6 +39,7 @@ import re
 import stat
 import tarfile
 import zipfile
+import zlib
 from collections.abc import Iterator
 
 import fsspec
@@ -57,6 +59,10 @@ STREAM_COMPRESSIONS = frozenset({"gzip", "bz2", "xz", "lzma", "zstd"})
 # A tar member over the limit is skipped by reading (decompressing) through it: in all, at most this many
 # times the limit per archive. One more ends the archive: skipping 4 GiB of bz2 zeros is minutes of work.
 SKIP_LIMIT_FACTOR = 4
+# A WARC that breaks is read again from its next record; a file that breaks more often than this is
+# not read further (a file of nothing but false record starts would otherwise cost a pass each).
+WARC_MAX_RESTARTS = 1000
+WARC_MAX_HEADER = 64 << 10
 # JSON Lines fields newsflow reads, and the field names it expects unless --jsonl-fields says otherwise.
 JSONL_DEFAULT_FIELDS = {"text": "text", "html": "html", "url": "url", "date": "date", "title": "title"}
 
@@ -197,25 +203,200 @@ def too_large(max_bytes: int) -> Rejected:
 
 
 def _warc_entries(uri: str, stream, max_bytes: int) -> Iterator[Entry]:
-    """Response and resource records of a WARC file (FastWARC: gzip or zstd per record, detected)."""
+    """Response and resource records of a WARC file (FastWARC: gzip or zstd per record, detected).
+
+    A plain or gzipped WARC that breaks mid-way is read again from its next record: the next gzip member
+    (crawlers compress each record alone) or the next "WARC/1." line. A record whose Content-Length is
+    wrong, or which the file's end cuts short, is a reject; a stretch that cannot be read at all is one
+    reject named by its byte offset (`#offset-N`).
+    """
+    head = stream.read(6)
+    layout = "gzip" if head.startswith(b"\x1f\x8b") else "plain" if head.startswith(b"WARC/") else None
+    if layout is None or not stream.seekable():  # zstd, lz4: read once, a break ends the file
+        yield from _warc_pass(uri, _Rejoined(head, stream), None, max_bytes, itertools.count(1))
+        return
+    numbers, start, damaged, restarts = itertools.count(1), 0, False, 0
+    while start is not None:
+        restarts += 1
+        if restarts > WARC_MAX_RESTARTS:
+            raise StopReading(f"WARC file too damaged: read again from {WARC_MAX_RESTARTS} places, not further",
+                              f"the last at byte {start}")
+        stream.seek(start)
+        start, damaged = yield from _warc_pass(uri, stream, (layout, start, damaged), max_bytes, numbers)
+
+
+@dataclasses.dataclass
+class _Read:
+    """A record read, held back until the next one shows whether its length was right."""
+
+    entry: Entry
+    start: int  # where it begins in the file: its gzip member, or its first byte
+    declared: int  # its Content-Length
+
+
+def _warc_pass(uri: str, stream, where, max_bytes: int, numbers):
+    """The records from one place of the file; returns (where to read again or None, whether the pass
+    ended in damage)."""
+    from fastwarc.stream_io import GzipReader
     from fastwarc.warc import ArchiveIterator, WarcRecordType
 
+    layout, start, damaged = where or (None, 0, False)
+    reader = GzipReader(stream) if layout == "gzip" else stream
     # Request, metadata and warcinfo records are not documents: the reader skips them in Rust.
     wanted = WarcRecordType.response | WarcRecordType.resource | WarcRecordType.revisit
-    for number, record in enumerate(ArchiveIterator(stream, record_types=wanted, parse_http=True,
-                                                    auto_decode="all"), start=1):
-        is_http = record.is_http
-        yield _web_entry(
-            uri=f"{uri}#{record.record_id or f'record-{number}'}",
-            kind="revisit" if record.record_type == WarcRecordType.revisit else "response",
-            url=record.headers.get("WARC-Target-URI"),
-            fetched_at=record.record_date,
-            status=record.http_headers.status_code if is_http else 200,
-            media_type=(record.http_content_type if is_http else record.headers.get("Content-Type")) or "",
-            charset=record.http_charset if is_http else None,
-            payload=lambda r=record: read_limited(r.reader, max_bytes),
-            max_bytes=max_bytes,
-        )
+    records = ArchiveIterator(reader, record_types=wanted, parse_http=True, auto_decode="all")
+    held: _Read | None = None
+    while True:
+        try:
+            record = next(records)
+        except StopIteration:
+            if held and layout and _cut_off(stream, layout, held):
+                # Cut short by the file's end, or a Content-Length that swallowed the records after it.
+                after = _next_record(stream, layout, held.start) if layout == "plain" else None
+                yield _length_mismatch(held.entry) if after else _cut_short(held.entry)
+                return after, False
+            if held:
+                yield held.entry
+            return None, False
+        except Exception as error:
+            if layout is None:
+                if held:
+                    yield held.entry
+                raise
+            return (yield from _after_break(uri, stream, layout, start, held, reader, error, damaged))
+        if held:
+            yield held.entry
+        position = reader.frame_start_position() if layout == "gzip" else record.stream_pos
+        number = next(numbers)
+        entry_uri = f"{uri}#{record.record_id or f'record-{number}'}"
+        try:
+            entry = _warc_record_entry(entry_uri, record, max_bytes)
+        except Exception as error:  # its bytes are broken: this record is the reject
+            if layout is None:
+                raise
+            yield Entry(entry_uri, failure=Rejected("WARC record is damaged: its text cannot be read",
+                                                    f"{type(error).__name__}: {error}"))
+            return _next_record(stream, layout, position), True
+        if layout == "gzip" and reader.frame_start_position() != position:
+            # Its Content-Length took it into the next record's member: read again from that member.
+            yield _length_mismatch(entry)
+            return _next_record(stream, layout, position), False
+        held = _Read(entry, position, _content_length(record))
+
+
+def _after_break(uri, stream, layout, start, held, reader, error, damaged):
+    """What a break in a pass costs: the record before it when its length was wrong, or the stretch that
+    cannot be read; returns where to read again."""
+    broken_at = reader.frame_start_position() if layout == "gzip" else None
+    read_up_to = held.start if held else start
+    if broken_at is not None and broken_at > read_up_to:  # a later gzip member: read again from it
+        if held:
+            yield held.entry
+        return broken_at, False
+    framing = "decompress" not in str(error).lower()
+    if held and framing and not _ends_where_declared(stream, layout, held):
+        yield _length_mismatch(held.entry)
+        return _next_record(stream, layout, held.start), True
+    if held:
+        yield held.entry
+        broken_at = _block_end(stream, held) if layout == "plain" else held.start
+    broken_at = start if broken_at is None else broken_at
+    if not damaged:  # a stretch of damage is one reject, however many false starts it holds
+        yield Entry(f"{uri}#offset-{broken_at}", failure=Rejected(
+            "WARC data could not be read here (damaged): skipped to the next record",
+            f"from byte {broken_at}: {type(error).__name__}: {error}"))
+    return _next_record(stream, layout, broken_at), True
+
+
+def _warc_record_entry(uri: str, record, max_bytes: int) -> Entry:
+    from fastwarc.warc import WarcRecordType
+
+    is_http = record.is_http
+    return _web_entry(
+        uri=uri,
+        kind="revisit" if record.record_type == WarcRecordType.revisit else "response",
+        url=record.headers.get("WARC-Target-URI"),
+        fetched_at=record.record_date,
+        status=record.http_headers.status_code if is_http else 200,
+        media_type=(record.http_content_type if is_http else record.headers.get("Content-Type")) or "",
+        charset=record.http_charset if is_http else None,
+        payload=lambda: read_limited(record.reader, max_bytes),
+        max_bytes=max_bytes,
+    )
+
+
+def _content_length(record) -> int:
+    try:
+        return int(record.headers.get("Content-Length") or 0)
+    except ValueError:
+        return 0
+
+
+def _length_mismatch(entry: Entry) -> Entry:
+    return dataclasses.replace(entry, data=b"", failure=Rejected(
+        "WARC record's Content-Length does not match its content: its text ends early or runs into the next "
+        "record", "the records after it are read"))
+
+
+def _cut_short(entry: Entry) -> Entry:
+    return dataclasses.replace(entry, data=b"", failure=Rejected(
+        "WARC record is cut short: the file ends inside it (an interrupted download or copy?)",
+        "its text would be incomplete"))
+
+
+def _cut_off(stream, layout: str, held: _Read) -> bool:
+    """Whether the file ends inside the last record: its gzip member has no end, or the file ends before
+    its declared length."""
+    if layout == "plain":
+        return _block_end(stream, held) > stream.seek(0, 2)
+    stream.seek(held.start)
+    inflater = zlib.decompressobj(31)
+    while not inflater.eof:
+        chunk = inflater.unconsumed_tail or stream.read(READ_CHUNK)
+        if not chunk:
+            return True
+        try:
+            inflater.decompress(chunk, READ_CHUNK)  # bounded: the text itself is not needed
+        except zlib.error:
+            return True
+    return False
+
+
+def _block_end(stream, held: _Read) -> int:
+    """Where a plain WARC record's block ends by its Content-Length (after its header's blank line)."""
+    stream.seek(held.start)
+    head = stream.read(WARC_MAX_HEADER)
+    blank = head.find(b"\r\n\r\n")
+    return held.start + (len(head) if blank < 0 else blank + 4) + held.declared
+
+
+def _ends_where_declared(stream, layout: str, held: _Read) -> bool:
+    """Whether a record is followed, where its Content-Length says, by a blank line and the next record."""
+    if layout != "plain":
+        return False  # a gzip record that ran on is told by its member (`_warc_pass`)
+    stream.seek(_block_end(stream, held))
+    after = stream.read(9)
+    return after[:4] == b"\r\n\r\n" and (after[4:] == b"WARC/" or not after[4:])
+
+
+_RECORD_STARTS = {"gzip": b"\x1f\x8b\x08", "plain": b"WARC/1."}
+
+
+def _next_record(stream, layout: str, after: int) -> int | None:
+    """The offset of the next gzip member or "WARC/1." line after `after`; None when there is none."""
+    mark = _RECORD_STARTS[layout]
+    position = after + 1
+    stream.seek(position)
+    carry = b""
+    while True:
+        chunk = stream.read(READ_CHUNK)
+        if not chunk:
+            return None
+        found = (carry + chunk).find(mark)
+        if found >= 0:
+            return position - len(carry) + found
+        position += len(chunk)
+        carry = (carry + chunk)[-(len(mark) - 1):]
 
 
 def _arc_entries(uri: str, stream, max_bytes: int) -> Iterator[Entry]:
