@@ -4,7 +4,6 @@ Plain-function tests of `transforms.containers`, then one real pipeline run over
 container format, read back with pyarrow: every entry is in exactly one table, with its web address,
 fetch time and dates where the container says them.
 """
-import bz2
 import datetime as dt
 import gzip
 import io
@@ -16,6 +15,13 @@ import zipfile
 import pyarrow.compute as pc
 import pytest
 from cli_runs import ROOT, rows_by_name, run_cli
+from hostile_corpus import (
+    appended_tar,
+    tar_bz2_behind_a_huge_header,
+    wrong_content_length,
+    zip_sharing_one_local_entry,
+    zip_with_zero_date,
+)
 from web_archive import gzip_members, raw_warc_record, warc_bytes
 
 from pipelines.cli import jsonl_fields
@@ -306,21 +312,6 @@ def ids(found) -> list[str]:
     return [e.uri.split("#", 1)[1] if "#" in e.uri else "" for e in found]
 
 
-def appended_tar(*parts: dict[str, bytes]) -> bytes:
-    """Tar archives written one after the other into one file (`tar -A`, or `cat a.tar b.tar`, read with
-    end-of-archive blocks ignored): the same member name can come twice."""
-    members = {}
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w") as archive:
-        for part in parts:
-            for name, data in part.items():
-                info = tarfile.TarInfo(name)
-                info.size = len(data)
-                archive.addfile(info, io.BytesIO(data))
-                members[name] = data
-    return buffer.getvalue()
-
-
 @pytest.mark.filterwarnings("ignore:Duplicate name")
 def test_members_of_the_same_name_get_a_numbered_suffix_the_same_on_every_read(tmp_path):
     tar = appended_tar({"a.txt": story("park").encode()}, {"a.txt": story("library").encode(), "a.txt~2": b"x"})
@@ -336,29 +327,10 @@ def test_members_of_the_same_name_get_a_numbered_suffix_the_same_on_every_read(t
     assert ids(entries("twice.zip", buffer.getvalue(), tmp_path)) == ["news/a.txt", "news/a.txt~2"]
 
 
-def _zip_sharing_one_local_entry(names: list[str]) -> bytes:
-    """A zip whose central directory lists `names`, every one pointing at the first local entry."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr(names[0], story("ferry"))
-    data = buffer.getvalue()
-    start = data.index(b"PK\x01\x02")
-    end_record = data[data.index(b"PK\x05\x06"):]
-    central = data[start:data.index(b"PK\x05\x06")]
-    fixed = central[:46]
-    name_length = int.from_bytes(central[28:30], "little")
-    entries_ = b"".join(fixed[:28] + len(n.encode()).to_bytes(2, "little") + fixed[30:46] + n.encode()
-                        for n in names)
-    assert name_length == len(names[0].encode())
-    end = (end_record[:8] + len(names).to_bytes(2, "little") * 2 + len(entries_).to_bytes(4, "little")
-           + start.to_bytes(4, "little") + end_record[20:])
-    return data[:start] + entries_ + end
-
-
 def test_a_zip_whose_directory_points_many_entries_at_one_local_entry(tmp_path):
-    same = entries("overlap.zip", _zip_sharing_one_local_entry(["a.txt"] * 5), tmp_path)
+    same = entries("overlap.zip", zip_sharing_one_local_entry(["a.txt"] * 5, story("ferry").encode()), tmp_path)
     assert ids(same) == ["a.txt", "a.txt~2", "a.txt~3", "a.txt~4", "a.txt~5"]
-    named = entries("aliases.zip", _zip_sharing_one_local_entry(["a.txt", "b.txt", "c.txt"]), tmp_path)
+    named = entries("aliases.zip", zip_sharing_one_local_entry(["a.txt", "b.txt", "c.txt"], story("ferry").encode()), tmp_path)
     assert ids(named) == ["a.txt", "b.txt", "c.txt"]
     assert named[0].failure is None
     # The others' local header names another file: each is a reject of its own, the first is kept.
@@ -411,18 +383,9 @@ def test_one_bad_json_line_is_one_reject_and_the_other_lines_are_read(tmp_path):
 
 
 def test_a_zip_member_with_a_zero_dos_date_is_read_with_its_neighbours(tmp_path):
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("a.txt", story("park"))
-        archive.writestr(zipfile.ZipInfo("b.txt", date_time=(1980, 1, 1, 0, 0, 0)), story("tram"))
-        archive.writestr("c.txt", story("bridge"))
-    data = bytearray(buffer.getvalue())
-    # Zero the date and time of b.txt in its local header and its central directory entry: month 0, day 0.
-    for name_at in (at for at in range(len(data)) if data.startswith(b"b.txt", at)):
-        local, central = data.rfind(b"PK\x03\x04", 0, name_at), data.rfind(b"PK\x01\x02", 0, name_at)
-        time_at = local + 10 if local > central else central + 12
-        data[time_at:time_at + 4] = b"\0\0\0\0"
-    found = entries("zero-date.zip", bytes(data), tmp_path)
+    data = zip_with_zero_date({"a.txt": story("park").encode(), "b.txt": story("tram").encode(),
+                               "c.txt": story("bridge").encode()}, "b.txt")
+    found = entries("zero-date.zip", data, tmp_path)
     assert ids(found) == ["a.txt", "b.txt", "c.txt"] and all(e.failure is None for e in found)
     assert found[1].modified_at is None and found[0].modified_at is not None
 
@@ -431,12 +394,6 @@ def _pages(count: int) -> list[bytes]:
     topics = list(STORIES)
     return [raw_warc_record(f"https://gazette.example/{n}", html_page(topics[n]), record_id=f"<urn:uuid:{n}>")
             for n in range(count)]
-
-
-def _wrong_length(record: bytes, delta: int) -> bytes:
-    head, _, rest = record.partition(b"Content-Length: ")
-    length, _, block = rest.partition(b"\r\n")
-    return head + b"Content-Length: %d\r\n" % (int(length) + delta) + block
 
 
 def _page_ids(found) -> dict[str, str | None]:
@@ -448,7 +405,7 @@ def _page_ids(found) -> dict[str, str | None]:
 def test_a_warc_record_with_a_wrong_content_length_is_a_reject_and_the_next_records_are_read(tmp_path, compress,
                                                                                                   delta):
     records = _pages(4)
-    records[1] = _wrong_length(records[1], delta)
+    records[1] = wrong_content_length(records[1], delta)
     found = _page_ids(entries("lying.warc.gz" if compress is gzip_members else "lying.warc", compress(records),
                               tmp_path))
     assert found["<urn:uuid:0>"] is None and found["<urn:uuid:3>"] is None
@@ -479,19 +436,9 @@ def test_a_warc_whose_last_record_is_cut_short_rejects_that_record(tmp_path, com
     assert "cut short" in found["<urn:uuid:long>"]
 
 
-def _tar_header(name: str, size: int) -> bytes:
-    info = tarfile.TarInfo(name)
-    info.size = size
-    return info.tobuf(format=tarfile.GNU_FORMAT)
-
-
 def test_a_member_too_large_to_skip_ends_the_tar_at_linear_cost(tmp_path):
     # The header announces 4 GiB; 64 MiB of zeros follow in one bz2 stream (a few hundred bytes).
-    compressor = bz2.BZ2Compressor(9)
-    data = compressor.compress(_tar_header("zeros.txt", 4 << 30))
-    for _ in range(8):
-        data += compressor.compress(b"\0" * (8 << 20))
-    data += compressor.flush()
+    data = tar_bz2_behind_a_huge_header(4 << 30, 64 << 20)
     start = time.monotonic()
     found = entries("bomb.tar.bz2", data, tmp_path)
     assert time.monotonic() - start < 5

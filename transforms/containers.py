@@ -141,7 +141,9 @@ def read_entries(uri: str, openable: str, max_bytes: int, jsonl_fields: dict[str
     except StopReading as stop:
         yield Entry(name, failure=stop.rejected)
         return
-    except Exception as error:  # noqa: BLE001 - a broken container is a reject, whatever broke
+    except BaseException as error:  # a broken container is a reject, whatever broke (a Rust panic too)
+        if _not_breakage(error):
+            raise
         yield Entry(name, failure=Rejected(
             f"{_KIND_NAMES[kind]} is corrupt or truncated, or the store failed while sending it: "
             f"{count} documents were read before the error",
@@ -150,6 +152,12 @@ def read_entries(uri: str, openable: str, max_bytes: int, jsonl_fields: dict[str
     if count == 0:
         yield Entry(name, failure=Rejected(f"{_KIND_NAMES[kind]} holds no document",
                                            "no page, line or file inside it could be a document"))
+
+
+def _not_breakage(error: BaseException) -> bool:
+    """Whether an error is the process being stopped, not a file breaking. FastWARC's Rust panics
+    (pyo3's PanicException) are no Exception, so readers catch BaseException and let these through."""
+    return isinstance(error, (KeyboardInterrupt, SystemExit, GeneratorExit))
 
 
 def _named_once(entries: Iterator[Entry]) -> Iterator[Entry]:
@@ -171,7 +179,9 @@ def _entry_or_reject(uri: str, make, reason: str) -> Entry:
         return make()
     except StopReading:
         raise
-    except Exception as error:  # noqa: BLE001 - a bad entry is one reject, whatever broke in it
+    except BaseException as error:  # a bad entry is one reject, whatever broke in it
+        if _not_breakage(error):
+            raise
         return Entry(uri, failure=Rejected(reason, f"{type(error).__name__}: {str(error)[:300]}"))
 
 
@@ -213,7 +223,8 @@ def _warc_entries(uri: str, stream, max_bytes: int) -> Iterator[Entry]:
     head = stream.read(6)
     layout = "gzip" if head.startswith(b"\x1f\x8b") else "plain" if head.startswith(b"WARC/") else None
     if layout is None or not stream.seekable():  # zstd, lz4: read once, a break ends the file
-        yield from _warc_pass(uri, _Rejoined(head, stream), None, max_bytes, itertools.count(1))
+        stream = stream if _rewound(stream) else _Rejoined(head, stream)
+        yield from _warc_pass(uri, stream, None, max_bytes, itertools.count(1))
         return
     numbers, start, damaged, restarts = itertools.count(1), 0, False, 0
     while start is not None:
@@ -223,6 +234,13 @@ def _warc_entries(uri: str, stream, max_bytes: int) -> Iterator[Entry]:
                               f"the last at byte {start}")
         stream.seek(start)
         start, damaged = yield from _warc_pass(uri, stream, (layout, start, damaged), max_bytes, numbers)
+
+
+def _rewound(stream) -> bool:
+    if not stream.seekable():
+        return False
+    stream.seek(0)
+    return True
 
 
 @dataclasses.dataclass
@@ -258,8 +276,8 @@ def _warc_pass(uri: str, stream, where, max_bytes: int, numbers):
             if held:
                 yield held.entry
             return None, False
-        except Exception as error:
-            if layout is None:
+        except BaseException as error:
+            if layout is None or _not_breakage(error):
                 if held:
                     yield held.entry
                 raise
@@ -271,8 +289,8 @@ def _warc_pass(uri: str, stream, where, max_bytes: int, numbers):
         entry_uri = f"{uri}#{record.record_id or f'record-{number}'}"
         try:
             entry = _warc_record_entry(entry_uri, record, max_bytes)
-        except Exception as error:  # its bytes are broken: this record is the reject
-            if layout is None:
+        except BaseException as error:  # its bytes are broken: this record is the reject
+            if layout is None or _not_breakage(error):
                 raise
             yield Entry(entry_uri, failure=Rejected("WARC record is damaged: its text cannot be read",
                                                     f"{type(error).__name__}: {error}"))
@@ -345,36 +363,43 @@ def _cut_short(entry: Entry) -> Entry:
 
 
 def _cut_off(stream, layout: str, held: _Read) -> bool:
-    """Whether the file ends inside the last record: its gzip member has no end, or the file ends before
-    its declared length."""
+    """Whether the file ends inside the last record: before its declared length, or inside its gzip member."""
     if layout == "plain":
-        return _block_end(stream, held) > stream.seek(0, 2)
+        end = _block_end(stream, held)
+        return end is None or end > stream.seek(0, 2)
     stream.seek(held.start)
-    inflater = zlib.decompressobj(31)
+    inflater, head, size = zlib.decompressobj(31), b"", 0
     while not inflater.eof:
         chunk = inflater.unconsumed_tail or stream.read(READ_CHUNK)
         if not chunk:
             return True
         try:
-            inflater.decompress(chunk, READ_CHUNK)  # bounded: the text itself is not needed
+            text = inflater.decompress(chunk, READ_CHUNK)  # bounded: only its header and size are kept
         except zlib.error:
             return True
-    return False
+        head += text[:max(0, WARC_MAX_HEADER - len(head))]
+        size += len(text)
+    blank = head.find(b"\r\n\r\n")
+    return blank < 0 or size < blank + 4 + held.declared
 
 
-def _block_end(stream, held: _Read) -> int:
-    """Where a plain WARC record's block ends by its Content-Length (after its header's blank line)."""
+def _block_end(stream, held: _Read) -> int | None:
+    """Where a plain WARC record's block ends by its Content-Length (after its header's blank line); None
+    when its header has no end."""
     stream.seek(held.start)
     head = stream.read(WARC_MAX_HEADER)
     blank = head.find(b"\r\n\r\n")
-    return held.start + (len(head) if blank < 0 else blank + 4) + held.declared
+    return None if blank < 0 else held.start + blank + 4 + held.declared
 
 
 def _ends_where_declared(stream, layout: str, held: _Read) -> bool:
     """Whether a record is followed, where its Content-Length says, by a blank line and the next record."""
     if layout != "plain":
         return False  # a gzip record that ran on is told by its member (`_warc_pass`)
-    stream.seek(_block_end(stream, held))
+    end = _block_end(stream, held)
+    if end is None:
+        return False
+    stream.seek(end)
     after = stream.read(9)
     return after[:4] == b"\r\n\r\n" and (after[4:] == b"WARC/" or not after[4:])
 
