@@ -330,11 +330,23 @@ def test_members_of_the_same_name_get_a_numbered_suffix_the_same_on_every_read(t
 def test_a_zip_whose_directory_points_many_entries_at_one_local_entry(tmp_path):
     same = entries("overlap.zip", zip_sharing_one_local_entry(["a.txt"] * 5, story("ferry").encode()), tmp_path)
     assert ids(same) == ["a.txt", "a.txt~2", "a.txt~3", "a.txt~4", "a.txt~5"]
-    named = entries("aliases.zip", zip_sharing_one_local_entry(["a.txt", "b.txt", "c.txt"], story("ferry").encode()), tmp_path)
+    named = entries("aliases.zip", zip_sharing_one_local_entry(["a.txt", "b.txt", "c.txt"], story("ferry").encode()),
+                    tmp_path)
     assert ids(named) == ["a.txt", "b.txt", "c.txt"]
-    assert named[0].failure is None
-    # The others' local header names another file: each is a reject of its own, the first is kept.
-    assert all("could not be read" in e.failure.reason for e in named[1:])
+    # The bytes are read once: a zip bomb points thousands of entries at one entry of the limit's size.
+    for found in (same, named):
+        assert found[0].failure is None and b"night ferry" in found[0].data
+        assert all("shares its bytes with another entry" in e.failure.reason for e in found[1:])
+
+
+def test_zip_entries_whose_bytes_overlap_are_read_once(tmp_path):
+    data = bytearray(_zip_with({"a.txt": story("park").encode(), "b.txt": story("tram").encode()}))
+    # Make b.txt's central directory entry claim a compressed size reaching into the directory.
+    central = data.index(b"PK\x01\x02", data.index(b"PK\x01\x02", data.index(b"PK\x01\x02") + 1) + 1)
+    data[central + 20:central + 24] = (len(data)).to_bytes(4, "little")
+    found = {e.uri.rsplit("#", 1)[1]: e for e in entries("overlapping.zip", bytes(data), tmp_path)}
+    assert found["a.txt"].failure is None
+    assert "shares its bytes" in found["b.txt"].failure.reason
 
 
 def test_warc_records_that_share_an_id_or_have_none_get_distinct_stable_names(tmp_path):

@@ -596,19 +596,42 @@ def _link_failure(target: str) -> Rejected:
 
 def _zip_entries(uri: str, stream, max_bytes: int) -> Iterator[Entry]:
     with zipfile.ZipFile(stream) as archive:
+        data_ends = _zip_data_ends(archive)
+        read_at: set[int] = set()  # the local entries read: a directory may point many entries at one
         for info in archive.infolist():
             if info.is_dir():
                 continue
             member_uri = f"{uri}#{info.filename}"
-            if stat.S_ISLNK(info.external_attr >> 16):  # a link stores its target as its content
-                with archive.open(info) as link:
-                    yield Entry(member_uri, failure=_link_failure(link.read(200).decode(errors="replace")))
-            elif info.flag_bits & 0x1:
-                yield Entry(member_uri, failure=Rejected("encrypted archive member: it cannot be read", ""))
-            else:
-                yield _entry_or_reject(member_uri, functools.partial(
-                    _member_entry, member_uri, info.filename, info.file_size, functools.partial(archive.open, info),
-                    max_bytes, _zip_time(info)), _UNREADABLE_MEMBER)
+            yield _entry_or_reject(member_uri, functools.partial(
+                _zip_entry, archive, info, member_uri, max_bytes, data_ends, read_at), _UNREADABLE_MEMBER)
+
+
+def _zip_entry(archive, info: zipfile.ZipInfo, uri: str, max_bytes: int, data_ends: dict[int, int],
+               read_at: set[int]) -> Entry:
+    if info.header_offset in read_at or _zip_data_end(info) > data_ends[info.header_offset]:
+        # Entries sharing or overlapping their bytes: a zip bomb's trick to be many times the limit.
+        return Entry(uri, failure=Rejected("zip entry shares its bytes with another entry: not read again",
+                                           f"its data starts at byte {info.header_offset}"))
+    read_at.add(info.header_offset)
+    if stat.S_ISLNK(info.external_attr >> 16):  # a link stores its target as its content
+        with archive.open(info) as link:
+            return Entry(uri, failure=_link_failure(link.read(200).decode(errors="replace")))
+    if info.flag_bits & 0x1:
+        return Entry(uri, failure=Rejected("encrypted archive member: it cannot be read", ""))
+    return _member_entry(uri, info.filename, info.file_size, functools.partial(archive.open, info), max_bytes,
+                         _zip_time(info))
+
+
+def _zip_data_ends(archive: zipfile.ZipFile) -> dict[int, int]:
+    """Where each local entry's bytes must end: at the next entry's start, or the central directory."""
+    starts = sorted({info.header_offset for info in archive.infolist()} | {archive.start_dir})
+    return dict(zip(starts, starts[1:] + [archive.start_dir]))
+
+
+def _zip_data_end(info: zipfile.ZipInfo) -> int:
+    """The least end of an entry's bytes (its local header's extra field may make it longer)."""
+    name = info.orig_filename.encode("utf-8" if info.flag_bits & 0x800 else "cp437", errors="replace")
+    return info.header_offset + 30 + len(name) + info.compress_size
 
 
 _UNREADABLE_MEMBER = "archive member could not be read (damaged, or its header disagrees with the directory)"
