@@ -7,8 +7,8 @@ extracted to disk. Every entry becomes an `Entry`: its bytes and what the contai
 Names (`source_uri`): every document has one name of its own, the same on every run over the same bytes.
 An entry is named `container-uri#id`: the WARC-Record-ID (`record-N`, its place among the file's page
 records, when it has none), `line-N` for JSON Lines, the member path for archives. An id met again in the
-same container (two members of one name in an appended tar, WARC records sharing an ID, zip directory
-entries pointing at one local entry) gets `~2`, `~3`... in reading order (`#a.txt~2`); a suffixed id that
+same container (two members of one name in an appended tar, WARC records sharing an ID, a zip directory
+naming one entry twice) gets `~2`, `~3`... in reading order (`#a.txt~2`); a suffixed id that
 is taken too moves on (`#a.txt~2~2`). The first `#` of a name always starts the entry id: in the file's
 own URI `#` is written `%23`, and `%` is written `%25` where `23` or `25` follow it (nothing else changes),
 so a plain file named `x.zip#a.txt` is `x.zip%23a.txt` and never takes the name of `x.zip`'s member
@@ -17,12 +17,17 @@ so a plain file named `x.zip#a.txt` is `x.zip%23a.txt` and never takes the name 
 What is not a document is skipped and counted, not rejected: WARC request, metadata and warcinfo
 records, archive folders. What is a document but cannot be one is rejected with a reason: a WARC
 response that is not a page (an image), an HTTP error or redirect, an archive member that is a link,
-has an unsafe path or is larger than the limit (a zip bomb stops at the limit as it streams). A bad
-entry is one reject and the rest of the container is read: a JSON line that cannot be decoded, a zip
-member that cannot be read (its date is kept only when it is a date). A container that breaks mid-way
-keeps the entries read before the break and adds a reject for itself; a tar member over the limit is
-skipped by reading through it, up to `SKIP_LIMIT_FACTOR` times the limit per archive, past which the
-archive is not read further (a reject says which member stopped it).
+has an unsafe path or is larger than the limit (a zip bomb stops at the limit as it streams).
+
+A bad entry is one reject and the rest of the container is read: a JSON line that cannot be decoded (a
+lone surrogate escape, nesting thousands deep), a zip member that cannot be read or whose bytes are
+another entry's (read once: a zip bomb's trick), a WARC record whose Content-Length lies or that the
+file's end cuts short. A damaged stretch of a WARC is one reject named by its byte offset
+(`#offset-N`), and reading goes on at the next record (gzip member or "WARC/1." line). A zip member's
+date is kept only when it is a date. A container that breaks otherwise keeps the entries read before the
+break and adds a reject for itself; a tar member over the limit is skipped by reading through it, up to
+`SKIP_LIMIT_FACTOR` times the limit per archive, past which the archive is not read further (a reject
+says which member stopped it).
 """
 from __future__ import annotations
 
@@ -268,14 +273,7 @@ def _warc_pass(uri: str, stream, where, max_bytes: int, numbers):
         try:
             record = next(records)
         except StopIteration:
-            if held and layout and _cut_off(stream, layout, held):
-                # Cut short by the file's end, or a Content-Length that swallowed the records after it.
-                after = _next_record(stream, layout, held.start) if layout == "plain" else None
-                yield _length_mismatch(held.entry) if after else _cut_short(held.entry)
-                return after, False
-            if held:
-                yield held.entry
-            return None, False
+            return (yield from _at_the_end(stream, layout, held))
         except BaseException as error:
             if layout is None or _not_breakage(error):
                 if held:
@@ -298,8 +296,21 @@ def _warc_pass(uri: str, stream, where, max_bytes: int, numbers):
         if layout == "gzip" and reader.frame_start_position() != position:
             # Its Content-Length took it into the next record's member: read again from that member.
             yield _length_mismatch(entry)
-            return _next_record(stream, layout, position), False
+            return _record_after(stream, layout, position), False
         held = _Read(entry, position, _content_length(record))
+
+
+def _at_the_end(stream, layout: str | None, held: _Read | None):
+    """The last record of a pass: whole, cut short by the file's end, or (plain) with a Content-Length
+    that swallowed the records after it (read again from the next)."""
+    if held is None:
+        return None, False
+    if not layout or not _cut_off(stream, layout, held):
+        yield held.entry
+        return None, False
+    after = _next_record(stream, layout, held.start) if layout == "plain" else None
+    yield _length_mismatch(held.entry) if after else _cut_short(held.entry)
+    return after, False
 
 
 def _after_break(uri, stream, layout, start, held, reader, error, damaged):
@@ -314,7 +325,7 @@ def _after_break(uri, stream, layout, start, held, reader, error, damaged):
     framing = "decompress" not in str(error).lower()
     if held and framing and not _ends_where_declared(stream, layout, held):
         yield _length_mismatch(held.entry)
-        return _next_record(stream, layout, held.start), True
+        return _record_after(stream, layout, held.start), False
     if held:
         yield held.entry
         broken_at = _block_end(stream, held) if layout == "plain" else held.start
@@ -367,20 +378,41 @@ def _cut_off(stream, layout: str, held: _Read) -> bool:
     if layout == "plain":
         end = _block_end(stream, held)
         return end is None or end > stream.seek(0, 2)
-    stream.seek(held.start)
-    inflater, head, size = zlib.decompressobj(31), b"", 0
+    end, head, size = _gzip_member(stream, held.start)
+    blank = head.find(b"\r\n\r\n")
+    return end is None or blank < 0 or size < blank + 4 + held.declared
+
+
+def _gzip_member(stream, start: int) -> tuple[int | None, bytes, int]:
+    """The gzip member at `start`: where it ends (None when the file ends first or its data is broken),
+    the first bytes of its text (a record's header) and its text's size. Bounded memory: the text is
+    not kept."""
+    stream.seek(start)
+    inflater, head, size, read = zlib.decompressobj(31), b"", 0, 0
     while not inflater.eof:
-        chunk = inflater.unconsumed_tail or stream.read(READ_CHUNK)
+        chunk = inflater.unconsumed_tail
         if not chunk:
-            return True
+            chunk = stream.read(READ_CHUNK)
+            read += len(chunk)
+        if not chunk:
+            return None, head, size
         try:
-            text = inflater.decompress(chunk, READ_CHUNK)  # bounded: only its header and size are kept
+            text = inflater.decompress(chunk, READ_CHUNK)
         except zlib.error:
-            return True
+            return None, head, size
         head += text[:max(0, WARC_MAX_HEADER - len(head))]
         size += len(text)
-    blank = head.find(b"\r\n\r\n")
-    return blank < 0 or size < blank + 4 + held.declared
+    return start + read - len(inflater.unused_data) - len(inflater.unconsumed_tail), head, size
+
+
+def _record_after(stream, layout: str, start: int) -> int | None:
+    """Where the record after the one at `start` begins: the end of its gzip member when the member is
+    whole (a gzip header inside its data would be a false start), else the next record start found."""
+    if layout == "gzip":
+        end, _, _ = _gzip_member(stream, start)
+        if end is not None:
+            return end if end < stream.seek(0, 2) else None
+    return _next_record(stream, layout, start)
 
 
 def _block_end(stream, held: _Read) -> int | None:
