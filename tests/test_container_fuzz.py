@@ -21,6 +21,8 @@ from web_archive import gzip_members, raw_warc_record
 from schemas.tables import DUPLICATES, open_table
 from transforms.containers import document_uri, file_of, read_entries
 
+pytestmark = pytest.mark.filterwarnings("ignore:Duplicate name:UserWarning")  # zipfile, on names made twice
+
 LIMIT = 64 << 10
 FUZZ = settings(max_examples=int(__import__("os").environ.get("FUZZ_EXAMPLES", 40)), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
