@@ -199,6 +199,16 @@ def test_jsonl_lines_with_mapped_fields_bad_lines_and_a_line_over_the_limit(tmp_
     assert html.failure is None and html.content_type == "html"
 
 
+def _tar_with(members: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as archive:
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
 def _zip_with(members: dict[str, bytes], links: dict[str, str] | None = None) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
@@ -320,6 +330,11 @@ def test_members_of_the_same_name_get_a_numbered_suffix_the_same_on_every_read(t
     assert [e.uri for e in first] == [e.uri for e in again]
     assert b"Riverside Park" in first[0].data and b"city library" in first[1].data
 
+    # Archives joined with `cat`: each keeps its end blocks, which end a reader that does not look past them.
+    joined = b"".join(_tar_with({"a.txt": story(topic).encode()}) for topic in ("park", "tram", "bridge"))
+    found = entries("joined.tar.gz", gzip.compress(joined), tmp_path)
+    assert ids(found) == ["a.txt", "a.txt~2", "a.txt~3"] and b"Kelby river" in found[2].data
+
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr("news/a.txt", story("park"))
@@ -435,6 +450,10 @@ def test_a_corrupt_gzip_member_mid_warc_is_one_reject_and_the_records_after_it_a
     assert ids(found) == ["<urn:uuid:0>", "<urn:uuid:1>", f"offset-{at}", "<urn:uuid:3>", "<urn:uuid:4>"]
     assert "could not be read here" in found[2].failure.reason
     assert all(e.failure is None for n, e in enumerate(found) if n != 2)
+    # Damage from the first byte: the reject is the file's own, the records after it are read.
+    first = entries("garbled-first.warc.gz", members[2] + b"".join(members[3:]), tmp_path)
+    assert ids(first) == ["", "<urn:uuid:3>", "<urn:uuid:4>"]
+    assert "could not be read from its start" in first[0].failure.reason and first[1].failure is None
 
 
 @pytest.mark.parametrize("compress", [gzip_members, b"".join], ids=["gzip", "plain"])

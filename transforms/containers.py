@@ -331,10 +331,19 @@ def _after_break(uri, stream, layout, start, held, reader, error, damaged):
         broken_at = _block_end(stream, held) if layout == "plain" else held.start
     broken_at = start if broken_at is None else broken_at
     if not damaged:  # a stretch of damage is one reject, however many false starts it holds
-        yield Entry(f"{uri}#offset-{broken_at}", failure=Rejected(
-            "WARC data could not be read here (damaged): skipped to the next record",
-            f"from byte {broken_at}: {type(error).__name__}: {error}"))
+        yield _damaged_stretch(uri, broken_at, error)
     return _next_record(stream, layout, broken_at), True
+
+
+def _damaged_stretch(uri: str, offset: int, error: BaseException) -> Entry:
+    """The reject of a stretch of a WARC that cannot be read: named by its offset, or, from the file's
+    first byte, the file itself (the records found after it are read)."""
+    detail = f"from byte {offset}: {type(error).__name__}: {error}"
+    if offset == 0:
+        return Entry(uri, failure=Rejected("WARC file could not be read from its start (damaged, or not a "
+                                           "WARC file): the records found after the damage are read", detail))
+    return Entry(f"{uri}#offset-{offset}", failure=Rejected(
+        "WARC data could not be read here (damaged): skipped to the next record", detail))
 
 
 def _warc_record_entry(uri: str, record, max_bytes: int) -> Entry:
@@ -680,8 +689,9 @@ def _zip_time(info: zipfile.ZipInfo) -> dt.datetime | None:
 def _tar_entries(uri: str, stream, max_bytes: int) -> Iterator[Entry]:
     # "r|": a forward-only stream (no seeks: works the same on object stores). The decompression is ours:
     # tarfile's own ("r|*") copies its whole buffer on every block read, quadratic for a bomb's members.
+    # ignore_zeros: archives joined with `cat` are read whole (`tar -i`), not up to the first one's end.
     skip_budget = SKIP_LIMIT_FACTOR * max_bytes
-    with tarfile.open(fileobj=_tar_decompressed(stream), mode="r|") as archive:
+    with tarfile.open(fileobj=_tar_decompressed(stream), mode="r|", ignore_zeros=True) as archive:
         for member in archive:
             if member.isdir():
                 continue
