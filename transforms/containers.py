@@ -67,6 +67,8 @@ SKIP_LIMIT_FACTOR = 4
 # A WARC that breaks is read again from its next record; a file that breaks more often than this is
 # not read further (a file of nothing but false record starts would otherwise cost a pass each).
 WARC_MAX_RESTARTS = 1000
+# Zero bytes a tar may hold in a row beyond the document limit (its end blocks and record padding).
+TAR_PADDING = 1 << 20
 WARC_MAX_HEADER = 64 << 10
 # JSON Lines fields newsflow reads, and the field names it expects unless --jsonl-fields says otherwise.
 JSONL_DEFAULT_FIELDS = {"text": "text", "html": "html", "url": "url", "date": "date", "title": "title"}
@@ -691,7 +693,8 @@ def _tar_entries(uri: str, stream, max_bytes: int) -> Iterator[Entry]:
     # tarfile's own ("r|*") copies its whole buffer on every block read, quadratic for a bomb's members.
     # ignore_zeros: archives joined with `cat` are read whole (`tar -i`), not up to the first one's end.
     skip_budget = SKIP_LIMIT_FACTOR * max_bytes
-    with tarfile.open(fileobj=_tar_decompressed(stream), mode="r|", ignore_zeros=True) as archive:
+    stream = _ZeroRunLimit(_tar_decompressed(stream), max_bytes + TAR_PADDING)
+    with tarfile.open(fileobj=stream, mode="r|", ignore_zeros=True) as archive:
         for member in archive:
             if member.isdir():
                 continue
@@ -703,10 +706,9 @@ def _tar_entries(uri: str, stream, max_bytes: int) -> Iterator[Entry]:
             else:
                 if member.size > max_bytes:
                     skip_budget -= member.size
-                entry = _entry_or_reject(member_uri, functools.partial(
+                yield _entry_or_reject(member_uri, functools.partial(
                     _member_entry, member_uri, member.name, member.size, functools.partial(archive.extractfile, member),
                     max_bytes, _tar_time(member)), _UNREADABLE_MEMBER)
-                yield entry
                 if skip_budget < 0:
                     raise StopReading(
                         f"tar archive not read past a member too large to skip (over {SKIP_LIMIT_FACTOR} times "
@@ -733,6 +735,24 @@ def _tar_decompressed(stream):
         if head.startswith(magic):
             return reader(fileobj=stream) if reader is gzip.GzipFile else reader(stream)
     return stream
+
+
+class _ZeroRunLimit:
+    """A stream that stops (`StopReading`) after `limit` zero bytes in a row: past its end blocks a tar
+    is read on (archives joined with cat), and gigabytes of zeros there would be read 512 bytes at a time.
+    A member read is at most the document limit, below `limit`."""
+
+    def __init__(self, stream, limit: int):
+        self._stream, self._limit, self._zeros = stream, limit, 0
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._stream.read(size)
+        rest = data.rstrip(b"\0")
+        self._zeros = self._zeros + len(data) if not rest else len(data) - len(rest)
+        if self._zeros > self._limit:
+            raise StopReading("tar archive not read further: it goes on with a long run of zero bytes (padding "
+                              "past its end, or a bomb)", f"more than {self._limit} zero bytes in a row")
+        return data
 
 
 class _Rejoined:
