@@ -27,6 +27,7 @@ from web_archive import gzip_members, raw_warc_record, warc_bytes
 
 from pipelines.cli import jsonl_fields
 from schemas.tables import ARTICLES, DUPLICATES, REJECTS, open_table
+from transforms import containers
 from transforms.containers import (
     container_kind,
     declared_date,
@@ -466,6 +467,15 @@ def test_a_corrupt_gzip_member_mid_warc_is_one_reject_and_the_records_after_it_a
     first = entries("garbled-first.warc.gz", members[2] + b"".join(members[3:]), tmp_path)
     assert ids(first) == ["", "<urn:uuid:3>", "<urn:uuid:4>"]
     assert "could not be read from its start" in first[0].failure.reason and first[1].failure is None
+
+
+def test_a_warc_too_damaged_to_read_on_ends_with_a_reject_of_its_own_name(tmp_path, monkeypatch):
+    monkeypatch.setattr(containers, "WARC_MAX_RESTARTS", 1)
+    members = [gzip.compress(record) for record in _pages(2)]
+    garbled = members[0][:12] + bytes(b ^ 0x5A for b in members[0][12:])
+    found = entries("hopeless.warc.gz", garbled + members[1], tmp_path)
+    assert ids(found) == ["", "unread"]  # the file's own name is taken by the damage from its first byte
+    assert "too damaged" in found[1].failure.reason
 
 
 @pytest.mark.parametrize("compress", [gzip_members, b"".join], ids=["gzip", "plain"])

@@ -133,30 +133,29 @@ class StopReading(Exception):
 
 def read_entries(uri: str, openable: str, max_bytes: int, jsonl_fields: dict[str, str] | None = None) -> Iterator[Entry]:
     """Every entry of a container file, each under a name of its own; a container that fails mid-way ends
-    with a reject for itself."""
+    with a reject for itself (named `#unread` when a reader has given the file's own name already)."""
     kind = container_kind(uri)
     name = document_uri(uri)
     fields = {**JSONL_DEFAULT_FIELDS, **(jsonl_fields or {})}
     readers = {"warc": _warc_entries, "arc": _arc_entries, "jsonl": functools.partial(_jsonl_entries, fields=fields),
                "zip": _zip_entries, "tar": _tar_entries}
-    count = 0
+    seen: set[str] = set()
     try:
         with fsspec.open(openable, "rb") as stream:
-            for entry in _named_once(readers[kind](name, stream, max_bytes)):
-                count += 1
-                yield entry
+            for entry in readers[kind](name, stream, max_bytes):
+                yield _named_once(entry, seen)
     except StopReading as stop:
-        yield Entry(name, failure=stop.rejected)
+        yield _named_once(Entry(_rest_of(name, seen), failure=stop.rejected), seen)
         return
     except BaseException as error:  # a broken container is a reject, whatever broke (a Rust panic too)
         if _not_breakage(error):
             raise
-        yield Entry(name, failure=Rejected(
+        yield _named_once(Entry(_rest_of(name, seen), failure=Rejected(
             f"{_KIND_NAMES[kind]} is corrupt or truncated, or the store failed while sending it: "
-            f"{count} documents were read before the error",
-            f"{type(error).__name__}: {error}"))
+            f"{len(seen)} documents were read before the error",
+            f"{type(error).__name__}: {error}")), seen)
         return
-    if count == 0:
+    if not seen:
         yield Entry(name, failure=Rejected(f"{_KIND_NAMES[kind]} holds no document",
                                            "no page, line or file inside it could be a document"))
 
@@ -167,17 +166,22 @@ def _not_breakage(error: BaseException) -> bool:
     return isinstance(error, (KeyboardInterrupt, SystemExit, GeneratorExit))
 
 
-def _named_once(entries: Iterator[Entry]) -> Iterator[Entry]:
-    """The entries, an id met before renamed `id~2`, `id~3`... (in reading order: the same on every run)."""
-    seen: set[str] = set()
-    for entry in entries:
-        name, copy = entry.uri, 1
-        while name in seen:
-            copy += 1
-            name = f"{entry.uri}~{copy}"
-        seen.add(name)
-        entry.uri = name
-        yield entry
+def _named_once(entry: Entry, seen: set[str]) -> Entry:
+    """The entry, renamed `id~2`, `id~3`... when its id was met before in the container (in reading
+    order: the same on every run)."""
+    name, copy = entry.uri, 1
+    while name in seen:
+        copy += 1
+        name = f"{entry.uri}~{copy}"
+    seen.add(name)
+    entry.uri = name
+    return entry
+
+
+def _rest_of(name: str, seen: set[str]) -> str:
+    """The name of a container's own reject: the file's, unless a reader gave it already (a WARC damaged
+    from its first byte)."""
+    return f"{name}#unread" if name in seen else name
 
 
 def _entry_or_reject(uri: str, make, reason: str) -> Entry:
@@ -231,7 +235,7 @@ def _warc_entries(uri: str, stream, max_bytes: int) -> Iterator[Entry]:
     layout = "gzip" if head.startswith(b"\x1f\x8b") else "plain" if head.startswith(b"WARC/") else None
     if layout is None or not stream.seekable():  # zstd, lz4: read once, a break ends the file
         stream = stream if _rewound(stream) else _Rejoined(head, stream)
-        yield from _warc_pass(uri, stream, None, max_bytes, itertools.count(1))
+        yield from _warc_pass(uri, stream, max_bytes, itertools.count(1))
         return
     numbers, start, damaged, restarts = itertools.count(1), 0, False, 0
     while start is not None:
@@ -240,7 +244,7 @@ def _warc_entries(uri: str, stream, max_bytes: int) -> Iterator[Entry]:
             raise StopReading(f"WARC file too damaged: read again from {WARC_MAX_RESTARTS} places, not further",
                               f"the last at byte {start}")
         stream.seek(start)
-        start, damaged = yield from _warc_pass(uri, stream, (layout, start, damaged), max_bytes, numbers)
+        start, damaged = yield from _warc_pass(uri, stream, max_bytes, numbers, layout, start, damaged)
 
 
 def _rewound(stream) -> bool:
@@ -259,13 +263,13 @@ class _Read:
     declared: int  # its Content-Length
 
 
-def _warc_pass(uri: str, stream, where, max_bytes: int, numbers):
-    """The records from one place of the file; returns (where to read again or None, whether the pass
-    ended in damage)."""
+def _warc_pass(uri: str, stream, max_bytes: int, numbers, layout: str | None = None, start: int = 0,
+               damaged: bool = False):
+    """The records from `start` on (`layout` None: a stream read once, without reading again after a
+    break); returns (where to read again or None, whether the pass ended in damage)."""
     from fastwarc.stream_io import GzipReader
     from fastwarc.warc import ArchiveIterator, WarcRecordType
 
-    layout, start, damaged = where or (None, 0, False)
     reader = GzipReader(stream) if layout == "gzip" else stream
     # Request, metadata and warcinfo records are not documents: the reader skips them in Rust.
     wanted = WarcRecordType.response | WarcRecordType.resource | WarcRecordType.revisit
