@@ -12,7 +12,9 @@ naming one entry twice) gets `~2`, `~3`... in reading order (`#a.txt~2`); a suff
 is taken too moves on (`#a.txt~2~2`). The first `#` of a name always starts the entry id: in the file's
 own URI `#` is written `%23`, and `%` is written `%25` where `23` or `25` follow it (nothing else changes),
 so a plain file named `x.zip#a.txt` is `x.zip%23a.txt` and never takes the name of `x.zip`'s member
-`a.txt`. `file_of` turns a name back into its file's URI.
+`a.txt`. `file_of` turns a name back into its file's URI. A container's own reject is named by the file
+(`#unread` when a WARC damaged from its first byte took that name), a damaged stretch of a WARC by its
+byte offset (`#offset-N`).
 
 What is not a document is skipped and counted, not rejected: WARC request, metadata and warcinfo
 records, archive folders. What is a document but cannot be one is rejected with a reason: a WARC
