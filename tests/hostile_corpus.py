@@ -115,6 +115,135 @@ def write_archives(put, expected: dict, max_document_bytes: int) -> None:
     put("image-only.warc.gz", image, set())
     del expected["image-only.warc.gz"]
     expected["image-only.warc.gz#<record>"] = ({REJECTS}, "not a web page")
+    write_poison_containers(put, expected, max_document_bytes)
+
+
+# ---------------------------------------------------------------------------------------------
+# Poison containers (issue 23): names met twice, entries that break, a bomb behind a tar header
+# ---------------------------------------------------------------------------------------------
+
+DAYS = ("Monday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday", "in April", "in August", "in March")
+
+
+def story_of(n: int) -> str:
+    """The article, told on another day: distinct texts (the pipeline may still call some copies)."""
+    return ARTICLE.replace("Tuesday", DAYS[n % len(DAYS)])
+
+
+def page_of(n: int) -> bytes:
+    title, *paragraphs = story_of(n).split("\n\n")
+    body = "".join(f"<p>{p.strip()}</p>" for p in paragraphs)
+    return f"<html><head><title>{title}</title></head><body><article><h1>{title}</h1>{body}</article></body></html>".encode()
+
+
+def appended_tar(*parts: dict[str, bytes]) -> bytes:
+    """Tar archives joined into one (`tar -A`: the first one's end blocks dropped), so a member name can
+    come twice."""
+    return b"".join(_tar_without_end(part) for part in parts) + b"\0" * 1024
+
+
+def _tar_without_end(members: dict[str, bytes]) -> bytes:
+    out = b""
+    for name, data in members.items():
+        info = tarfile.TarInfo(name)
+        info.size = len(data)
+        out += info.tobuf(format=tarfile.GNU_FORMAT) + data + b"\0" * (-len(data) % 512)
+    return out
+
+
+def zip_sharing_one_local_entry(names: list[str], data: bytes) -> bytes:
+    """A zip whose central directory lists `names`, every entry pointing at the one local entry there is
+    (named `names[0]`): a directory-level bomb, or a damaged index."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr(names[0], data)
+    data = buffer.getvalue()
+    start, end = data.index(b"PK\x01\x02"), data.index(b"PK\x05\x06")
+    fixed = data[start:start + 46]
+    directory = b"".join(fixed[:28] + len(n.encode()).to_bytes(2, "little") + fixed[30:46] + n.encode() for n in names)
+    tail = data[end:]
+    count = len(names).to_bytes(2, "little")
+    return (data[:start] + directory + tail[:8] + count + count + len(directory).to_bytes(4, "little")
+            + start.to_bytes(4, "little") + tail[20:])
+
+
+def zip_with_zero_date(members: dict[str, bytes], zeroed: str) -> bytes:
+    """A zip whose member `zeroed` has a DOS date and time of zero (month 0, day 0: no date at all)."""
+    data = bytearray(_zip(members))
+    name = zeroed.encode()
+    for name_at in (at for at in range(len(data)) if data.startswith(name, at)):
+        local, central = data.rfind(b"PK\x03\x04", 0, name_at), data.rfind(b"PK\x01\x02", 0, name_at)
+        time_at = local + 10 if local > central else central + 12
+        data[time_at:time_at + 4] = b"\0\0\0\0"
+    return bytes(data)
+
+
+def tar_bz2_behind_a_huge_header(declared: int, zeros: int) -> bytes:
+    """A .tar.bz2 whose first member announces `declared` bytes, `zeros` of which follow (a few hundred
+    bytes of bz2): skipping it is what costs."""
+    info = tarfile.TarInfo("zeros.txt")
+    info.size = declared
+    compressor = bz2.BZ2Compressor(9)
+    data = compressor.compress(info.tobuf(format=tarfile.GNU_FORMAT))
+    chunk = b"\0" * (1 << 20)
+    for _ in range(zeros >> 20):
+        data += compressor.compress(chunk)
+    return data + compressor.flush()
+
+
+def wrong_content_length(record: bytes, delta: int) -> bytes:
+    head, _, rest = record.partition(b"Content-Length: ")
+    length, _, block = rest.partition(b"\r\n")
+    return head + b"Content-Length: %d\r\n" % (int(length) + delta) + block
+
+
+def write_poison_containers(put, expected: dict, max_document_bytes: int) -> None:
+    """Containers that once failed a whole run (issue 23): each entry is expected under its own name."""
+    from web_archive import gzip_members, raw_warc_record
+
+    def entries(container: str, data: bytes, members: dict[str, tuple[set[str], str]]) -> None:
+        put(container, data, set())
+        del expected[container]
+        expected.update({f"{container}#{name}" if name else container: want for name, want in members.items()})
+
+    article, rejected = ({ARTICLES}, ""), {REJECTS}
+    entries("appended.tar", appended_tar({"a.txt": story_of(0).encode()}, {"a.txt": story_of(1).encode()}),
+            {"a.txt": article, "a.txt~2": article})
+    entries("one-local-entry.zip", zip_sharing_one_local_entry(["a.txt"] * 3, story_of(2).encode()),
+            {"a.txt": article, "a.txt~2": (rejected, "shares its bytes"), "a.txt~3": (rejected, "shares its bytes")})
+    put("x.zip#a.txt", story_of(4), set())  # a plain file named like x.zip's member: its '#' is written %23
+    del expected["x.zip#a.txt"]
+    expected["x.zip%23a.txt"] = article
+    entries("x.zip", _zip({"a.txt": story_of(3).encode()}), {"a.txt": article})
+    records = [raw_warc_record(f"https://port.example/{n}", page_of(n), record_id=f"<urn:uuid:{n}>") for n in range(4)]
+    entries("shared-ids.warc.gz", gzip_members([raw_warc_record(f"https://port.example/s{n}", page_of(n),
+                                                                record_id="<urn:uuid:same>") for n in range(2)]),
+            {"<urn:uuid:same>": article, "<urn:uuid:same>~2": article})
+    entries("no-ids.warc.gz", gzip_members([raw_warc_record(f"https://port.example/i{n}", page_of(n))
+                                            for n in range(2)]),
+            {"record-1": article, "record-2": article})
+    lying = [*records[:1], wrong_content_length(records[1], -40), *records[2:]]
+    entries("lying-length.warc.gz", gzip_members(lying),
+            {"<urn:uuid:0>": article, "<urn:uuid:1>": (rejected, "Content-Length does not match"),
+             "<urn:uuid:2>": article, "<urn:uuid:3>": article})
+    members = [gzip.compress(record) for record in records]
+    garbled = members[1][:12] + bytes(b ^ 0x5A for b in members[1][12:])
+    entries("garbled-member.warc.gz", b"".join([members[0], garbled, *members[2:]]),
+            {"<urn:uuid:0>": article, f"offset-{len(members[0])}": (rejected, "could not be read here"),
+             "<urn:uuid:2>": article, "<urn:uuid:3>": article})
+    entries("cut-last.warc.gz", b"".join(members)[:-len(members[-1]) // 2],
+            {"<urn:uuid:0>": article, "<urn:uuid:1>": article, "<urn:uuid:2>": article,
+             "<urn:uuid:3>": (rejected, "cut short")})
+    good = json.dumps({"text": story_of(5)})
+    entries("bad-lines.jsonl", "\n".join([good, '{"text": "lone \\ud800"}', "[" * 100_000 + "]" * 100_000,
+                                          json.dumps({"text": story_of(6)})]).encode(),
+            {"line-1": article, "line-2": (rejected, "not valid Unicode"), "line-3": (rejected, "nested too deeply"),
+             "line-4": article})
+    entries("zero-date.zip", zip_with_zero_date({"a.txt": story_of(7).encode(), "b.txt": story_of(8).encode()},
+                                                "b.txt"),
+            {"a.txt": article, "b.txt": article})
+    entries("bomb.tar.bz2", tar_bz2_behind_a_huge_header(4 << 30, 16 << 20),
+            {"zeros.txt": (rejected, "larger than the limit"), "": (rejected, "not read past")})
 
 
 def write_corpus(folder: Path, max_document_bytes: int) -> dict[str, tuple[set[str], str]]:

@@ -4,22 +4,40 @@ Plain-function tests of `transforms.containers`, then one real pipeline run over
 container format, read back with pyarrow: every entry is in exactly one table, with its web address,
 fetch time and dates where the container says them.
 """
+import bz2
 import datetime as dt
 import gzip
 import io
 import json
 import tarfile
+import time
 import zipfile
 
 import pyarrow.compute as pc
 import pytest
 from cli_runs import ROOT, rows_by_name, run_cli
-from web_archive import warc_bytes
+from hostile_corpus import (
+    appended_tar,
+    tar_bz2_behind_a_huge_header,
+    wrong_content_length,
+    zip_sharing_one_local_entry,
+    zip_with_zero_date,
+)
+from web_archive import gzip_members, raw_warc_record, warc_bytes
 
 from pipelines.cli import jsonl_fields
 from schemas.tables import ARTICLES, DUPLICATES, REJECTS, open_table
-from transforms.containers import container_kind, declared_date, read_entries, unsafe_member_path
+from transforms import containers
+from transforms.containers import (
+    container_kind,
+    declared_date,
+    document_uri,
+    file_of,
+    read_entries,
+    unsafe_member_path,
+)
 from transforms.dates import extract_publication_date
+from transforms.index import source_file
 from transforms.read import read_documents
 
 LIMIT = 1 << 20
@@ -183,6 +201,16 @@ def test_jsonl_lines_with_mapped_fields_bad_lines_and_a_line_over_the_limit(tmp_
     assert html.failure is None and html.content_type == "html"
 
 
+def _tar_with(members: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as archive:
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
 def _zip_with(members: dict[str, bytes], links: dict[str, str] | None = None) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
@@ -285,6 +313,203 @@ def test_dates_read_the_web_address_and_fall_back_to_the_fetch_day():
     later = extract_publication_date("Posted on 4 March 2024\n\n" + body, body, None, "x",
                                      fetched_at=dt.datetime(2024, 3, 2, tzinfo=dt.timezone.utc))
     assert later.published_date != dt.date(2024, 3, 4)
+
+
+# ---------------------------------------------------------------------------------------------
+# Broken containers: every entry named once, a bad entry costs only itself (issue 23)
+# ---------------------------------------------------------------------------------------------
+
+
+def ids(found) -> list[str]:
+    return [e.uri.split("#", 1)[1] if "#" in e.uri else "" for e in found]
+
+
+@pytest.mark.filterwarnings("ignore:Duplicate name")
+def test_members_of_the_same_name_get_a_numbered_suffix_the_same_on_every_read(tmp_path):
+    tar = appended_tar({"a.txt": story("park").encode()}, {"a.txt": story("library").encode(), "a.txt~2": b"x"})
+    first, again = entries("appended.tar", tar, tmp_path), entries("appended.tar", tar, tmp_path)
+    assert ids(first) == ["a.txt", "a.txt~2", "a.txt~2~2"]  # the literal "a.txt~2" comes second: it moves on
+    assert [e.uri for e in first] == [e.uri for e in again]
+    assert b"Riverside Park" in first[0].data and b"city library" in first[1].data
+
+    # Archives joined with `cat`: each keeps its end blocks, which end a reader that does not look past them.
+    joined = b"".join(_tar_with({"a.txt": story(topic).encode()}) for topic in ("park", "tram", "bridge"))
+    found = entries("joined.tar.gz", gzip.compress(joined), tmp_path)
+    assert ids(found) == ["a.txt", "a.txt~2", "a.txt~3"] and b"Kelby river" in found[2].data
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("news/a.txt", story("park"))
+        archive.writestr("news/a.txt", story("tram"))  # zipfile warns, and writes both
+    assert ids(entries("twice.zip", buffer.getvalue(), tmp_path)) == ["news/a.txt", "news/a.txt~2"]
+
+
+def test_a_zip_whose_directory_points_many_entries_at_one_local_entry(tmp_path):
+    same = entries("overlap.zip", zip_sharing_one_local_entry(["a.txt"] * 5, story("ferry").encode()), tmp_path)
+    assert ids(same) == ["a.txt", "a.txt~2", "a.txt~3", "a.txt~4", "a.txt~5"]
+    named = entries("aliases.zip", zip_sharing_one_local_entry(["a.txt", "b.txt", "c.txt"], story("ferry").encode()),
+                    tmp_path)
+    assert ids(named) == ["a.txt", "b.txt", "c.txt"]
+    # The bytes are read once: a zip bomb points thousands of entries at one entry of the limit's size.
+    for found in (same, named):
+        assert found[0].failure is None and b"night ferry" in found[0].data
+        assert all("shares its bytes with another entry" in e.failure.reason for e in found[1:])
+
+
+def test_zip_entries_whose_bytes_overlap_are_read_once(tmp_path):
+    data = bytearray(_zip_with({"a.txt": story("park").encode(), "b.txt": story("tram").encode()}))
+    # Make b.txt's central directory entry claim a compressed size reaching into the directory.
+    central = data.index(b"PK\x01\x02", data.index(b"PK\x01\x02", data.index(b"PK\x01\x02") + 1) + 1)
+    data[central + 20:central + 24] = (len(data)).to_bytes(4, "little")
+    found = {e.uri.rsplit("#", 1)[1]: e for e in entries("overlapping.zip", bytes(data), tmp_path)}
+    assert found["a.txt"].failure is None
+    assert "shares its bytes" in found["b.txt"].failure.reason
+
+
+def test_warc_records_that_share_an_id_or_have_none_get_distinct_stable_names(tmp_path):
+    pages = [html_page(topic) for topic in ("harbour", "tram", "bridge")]
+    shared = gzip_members([raw_warc_record(f"https://gazette.example/{n}", page, record_id="<urn:uuid:same>")
+                           for n, page in enumerate(pages)])
+    found = entries("shared.warc.gz", shared, tmp_path)
+    assert ids(found) == ["<urn:uuid:same>", "<urn:uuid:same>~2", "<urn:uuid:same>~3"]
+    assert all(e.failure is None for e in found)
+    missing = gzip_members([raw_warc_record(f"https://gazette.example/{n}", page) for n, page in enumerate(pages)])
+    found = entries("no-ids.warc.gz", missing, tmp_path)
+    assert ids(found) == ["record-1", "record-2", "record-3"]
+    assert [e.uri for e in found] == [e.uri for e in entries("no-ids.warc.gz", missing, tmp_path)]
+
+
+def test_a_plain_file_named_like_a_member_keeps_a_name_of_its_own(tmp_path):
+    with zipfile.ZipFile(tmp_path / "x.zip", "w") as archive:
+        archive.writestr("a.txt", story("park"))
+    (tmp_path / "x.zip#a.txt").write_text(story("tram"))
+    member = [uri for uri, _ in read_documents(str(tmp_path / "x.zip"), LIMIT)]
+    [(plain, doc)] = list(read_documents(str(tmp_path / "x.zip#a.txt"), LIMIT))
+    assert member == [str(tmp_path / "x.zip") + "#a.txt"]
+    assert plain == doc.source_uri == str(tmp_path / "x.zip%23a.txt") and plain not in member
+    # The file of a document is found back from its URI, whatever its name holds.
+    assert source_file(plain) == file_of(plain) == str(tmp_path / "x.zip#a.txt")
+    assert source_file(member[0]) == str(tmp_path / "x.zip")
+
+
+@pytest.mark.parametrize("name", ["plain.txt", "a#b.txt", "a%23b.txt", "a%2523b#%25.txt", "%", "#", "%2%23#"])
+def test_document_uris_of_files_are_one_to_one_and_reversible(name):
+    uri = document_uri(f"file:///d/{name}")
+    assert "#" not in uri and file_of(uri) == f"file:///d/{name}"
+    assert file_of(document_uri(f"file:///d/{name}", "m#1")) == f"file:///d/{name}"
+    if "#" not in name and "%2" not in name:
+        assert uri == f"file:///d/{name}"  # an ordinary name is its own URI, as before
+
+
+def test_one_bad_json_line_is_one_reject_and_the_other_lines_are_read(tmp_path):
+    good = json.dumps({"text": story("park")})
+    lines = [good, '{"text": "lone \\ud800 surrogate"}', "[" * 100_000 + "]" * 100_000, good]
+    found = entries("hostile.jsonl", "\n".join(lines).encode(), tmp_path)
+    assert ids(found) == ["line-1", "line-2", "line-3", "line-4"]
+    assert found[0].failure is None and found[3].failure is None
+    assert "not valid Unicode" in found[1].failure.reason
+    assert "nested too deeply" in found[2].failure.reason
+
+
+def test_a_zip_member_with_a_zero_dos_date_is_read_with_its_neighbours(tmp_path):
+    data = zip_with_zero_date({"a.txt": story("park").encode(), "b.txt": story("tram").encode(),
+                               "c.txt": story("bridge").encode()}, "b.txt")
+    found = entries("zero-date.zip", data, tmp_path)
+    assert ids(found) == ["a.txt", "b.txt", "c.txt"] and all(e.failure is None for e in found)
+    assert found[1].modified_at is None and found[0].modified_at is not None
+
+
+def test_zeros_after_a_tar_end_are_not_read_block_by_block(tmp_path):
+    tar = _tar_with({"a.txt": story("park").encode()})
+    compressor = bz2.BZ2Compressor(9)
+    data = compressor.compress(tar) + b"".join(compressor.compress(b"\0" * (1 << 20)) for _ in range(256))
+    start = time.monotonic()
+    found = entries("trailing-zeros.tar.bz2", data + compressor.flush(), tmp_path)
+    assert time.monotonic() - start < 5
+    assert ids(found) == ["a.txt", ""] and found[0].failure is None
+    assert "long run of zero bytes" in found[1].failure.reason
+
+
+def _pages(count: int) -> list[bytes]:
+    topics = list(STORIES)
+    return [raw_warc_record(f"https://gazette.example/{n}", html_page(topics[n]), record_id=f"<urn:uuid:{n}>")
+            for n in range(count)]
+
+
+def _page_ids(found) -> dict[str, str | None]:
+    return {e.uri.split("#", 1)[1]: e.failure and e.failure.reason for e in found}
+
+
+@pytest.mark.parametrize("compress", [gzip_members, b"".join], ids=["gzip", "plain"])
+@pytest.mark.parametrize("delta", [40, -40, 100_000])
+def test_a_warc_record_with_a_wrong_content_length_is_a_reject_and_the_next_records_are_read(tmp_path, compress,
+                                                                                                  delta):
+    records = _pages(4)
+    records[1] = wrong_content_length(records[1], delta)
+    found = _page_ids(entries("lying.warc.gz" if compress is gzip_members else "lying.warc", compress(records),
+                              tmp_path))
+    assert found["<urn:uuid:0>"] is None and found["<urn:uuid:3>"] is None
+    assert "Content-Length does not match" in found["<urn:uuid:1>"]
+    if delta < 0 or compress is gzip_members:  # a record that swallowed the next one's start takes it along
+        assert found["<urn:uuid:2>"] is None
+    assert len(found) <= 5
+
+
+def test_a_corrupt_gzip_member_mid_warc_is_one_reject_and_the_records_after_it_are_read(tmp_path):
+    members = [gzip.compress(record) for record in _pages(5)]
+    members[2] = members[2][:12] + bytes(b ^ 0x5A for b in members[2][12:])  # its deflate data garbled
+    at = sum(map(len, members[:2]))
+    found = entries("garbled.warc.gz", b"".join(members), tmp_path)
+    assert ids(found) == ["<urn:uuid:0>", "<urn:uuid:1>", f"offset-{at}", "<urn:uuid:3>", "<urn:uuid:4>"]
+    assert "could not be read here" in found[2].failure.reason
+    assert all(e.failure is None for n, e in enumerate(found) if n != 2)
+    # Damage from the first byte: the reject is the file's own, the records after it are read.
+    first = entries("garbled-first.warc.gz", members[2] + b"".join(members[3:]), tmp_path)
+    assert ids(first) == ["", "<urn:uuid:3>", "<urn:uuid:4>"]
+    assert "could not be read from its start" in first[0].failure.reason and first[1].failure is None
+
+
+def test_a_warc_too_damaged_to_read_on_ends_with_a_reject_of_its_own_name(tmp_path, monkeypatch):
+    monkeypatch.setattr(containers, "WARC_MAX_RESTARTS", 1)
+    members = [gzip.compress(record) for record in _pages(2)]
+    garbled = members[0][:12] + bytes(b ^ 0x5A for b in members[0][12:])
+    found = entries("hopeless.warc.gz", garbled + members[1], tmp_path)
+    assert ids(found) == ["", "unread"]  # the file's own name is taken by the damage from its first byte
+    assert "too damaged" in found[1].failure.reason
+
+
+@pytest.mark.parametrize("compress", [gzip_members, b"".join], ids=["gzip", "plain"])
+def test_a_warc_whose_last_record_is_cut_short_rejects_that_record(tmp_path, compress):
+    long_page = html_page("harbour") + b"<p>" + b" ".join(b"w%d" % n for n in range(20_000)) + b"</p>"
+    records = _pages(2) + [raw_warc_record("https://gazette.example/long", long_page, record_id="<urn:uuid:long>")]
+    data = compress(records)
+    found = _page_ids(entries("cut.warc.gz" if compress is gzip_members else "cut.warc",
+                              data[: len(data) - len(compress(records[-1:])) // 2], tmp_path))
+    assert found == {"<urn:uuid:0>": None, "<urn:uuid:1>": None, "<urn:uuid:long>": found["<urn:uuid:long>"]}
+    assert "cut short" in found["<urn:uuid:long>"]
+
+
+def test_a_member_too_large_to_skip_ends_the_tar_at_linear_cost(tmp_path):
+    # The header announces 4 GiB; 64 MiB of zeros follow in one bz2 stream (a few hundred bytes).
+    data = tar_bz2_behind_a_huge_header(4 << 30, 64 << 20)
+    start = time.monotonic()
+    found = entries("bomb.tar.bz2", data, tmp_path)
+    assert time.monotonic() - start < 5
+    assert ids(found) == ["zeros.txt", ""]
+    assert "larger than the limit" in found[0].failure.reason
+    assert "not read past" in found[1].failure.reason and "zeros.txt" in found[1].failure.detail
+
+
+def test_members_over_the_limit_but_cheap_to_skip_keep_their_neighbours(tmp_path):
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:bz2") as archive:
+        for name, data in (("big.txt", story("tram").encode() * (2 * LIMIT // 300)), ("a.txt", story("park").encode())):
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    found = entries("big.tar.bz2", buffer.getvalue(), tmp_path)
+    assert ids(found) == ["big.txt", "a.txt"]
+    assert "larger than the limit" in found[0].failure.reason and found[1].failure is None
 
 
 # ---------------------------------------------------------------------------------------------

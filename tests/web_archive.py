@@ -28,3 +28,24 @@ def warc_bytes(records: list[dict]) -> bytes:
         writer.write_record(writer.create_warc_record(url, kind, payload=io.BytesIO(body), http_headers=http,
                                                       warc_headers_dict=warc_headers))
     return buffer.getvalue()
+
+
+def raw_warc_record(url: str, body: bytes, record_id: str | None = None, content_length: int | None = None,
+                    record_type: str = "response") -> bytes:
+    """One WARC record written by hand (uncompressed), for the records no writer makes: a chosen, shared or
+    missing WARC-Record-ID (None leaves the header out), a Content-Length that lies."""
+    http = b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n\r\n" + body
+    headers = [("WARC-Type", record_type), ("WARC-Target-URI", url), ("WARC-Date", "2024-03-02T10:00:00Z")]
+    if record_id is not None:
+        headers.append(("WARC-Record-ID", record_id))
+    headers += [("Content-Type", "application/http; msgtype=response"),
+                ("Content-Length", str(len(http) if content_length is None else content_length))]
+    head = "WARC/1.0\r\n" + "".join(f"{name}: {value}\r\n" for name, value in headers) + "\r\n"
+    return head.encode() + http + b"\r\n\r\n"
+
+
+def gzip_members(records: list[bytes]) -> bytes:
+    """Records compressed one gzip member each, as crawlers write .warc.gz files."""
+    import gzip
+
+    return b"".join(gzip.compress(record) for record in records)

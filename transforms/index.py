@@ -24,6 +24,7 @@ import pyarrow.parquet as pq
 from fsspec.core import url_to_fs
 
 from schemas.tables import INDEX_DOCUMENTS, INDEX_LOOKUP_COLUMN, index_shard, step_name
+from transforms.containers import file_of
 from transforms.routing import StageOutputs, counter
 
 # ---------------------------------------------------------------------------------------------
@@ -80,7 +81,7 @@ class _SeenInShardFn(beam.DoFn):
 
 def source_file(source_uri: str) -> str:
     """The input file of a document: itself, or the container of an entry ("file#entry")."""
-    return source_uri.split("#", 1)[0]
+    return file_of(source_uri)
 
 
 def _not_seen(item, seen: dict, again: frozenset[str] = frozenset()) -> bool:

@@ -27,6 +27,7 @@ from fsspec.core import url_to_fs
 from transforms.containers import (
     Entry,
     container_kind,
+    document_uri,
     read_entries,
     read_limited,
     stream_compression,
@@ -358,10 +359,11 @@ def modified_time(uri: str) -> dt.datetime | None:
 
 
 def read_document(uri: str, max_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES, location: str | None = None) -> Document:
-    """Read and decode one input file into a Document; raises Rejected with a reason if it cannot.
-    `location`: the address to open when it is not `uri` (a signed URL)."""
+    """Read and decode one input file into a Document named `document_uri(uri)` (its URI, unless the name
+    holds a `#`); raises Rejected with a reason if it cannot. `location`: the address to open when it is
+    not `uri` (a signed URL)."""
     location = location or uri
-    return document_from_bytes(uri, read_bytes(location, max_bytes), modified_at=modified_time(location))
+    return document_from_bytes(document_uri(uri), read_bytes(location, max_bytes), modified_at=modified_time(location))
 
 
 def document_from_bytes(uri: str, data: bytes, entry: Entry | None = None, modified_at=None) -> Document:
@@ -398,9 +400,9 @@ def read_documents(
     entry for a container (WARC, JSON Lines, zip, tar). `location`: see `read_document`."""
     if not container_kind(uri):
         try:
-            yield uri, read_document(uri, max_bytes, location)
+            yield document_uri(uri), read_document(uri, max_bytes, location)
         except Rejected as error:
-            yield uri, error
+            yield document_uri(uri), error
         return
     modified_at = modified_time(location or uri)
     for entry in read_entries(uri, openable_uri(location or uri), max_bytes, jsonl_fields):
@@ -457,8 +459,8 @@ class _ReadFn(beam.DoFn):
         if file.refused:
             documents.inc()
             counter("read.rejected").inc()
-            ids.append(f"reject:{uri}:{file.refused}")
-            yield beam.pvalue.TaggedOutput(REJECTS, reject_row(uri, STAGE, Rejected(file.refused)))
+            ids.append(f"reject:{document_uri(uri)}:{file.refused}")
+            yield beam.pvalue.TaggedOutput(REJECTS, reject_row(document_uri(uri), STAGE, Rejected(file.refused)))
             yield beam.pvalue.TaggedOutput(MANIFEST, manifest_row(file, ids))
             return
         try:
@@ -469,7 +471,7 @@ class _ReadFn(beam.DoFn):
                     counter(f"read.{doc.content_type}").inc()
                     if doc.encoding.endswith(MOJIBAKE_REPAIRED):
                         counter("read.mojibake_repaired").inc()
-                    yield doc if name == uri else beam.pvalue.TaggedOutput(FROM_CONTAINERS, doc)
+                    yield beam.pvalue.TaggedOutput(FROM_CONTAINERS, doc) if container_kind(uri) else doc
                 else:
                     ids.append(f"reject:{name}:{doc.reason}")
                     counter("read.rejected").inc()
@@ -477,8 +479,8 @@ class _ReadFn(beam.DoFn):
         except Exception as error:  # noqa: BLE001 - every other failure becomes a reject row of the file
             documents.inc()
             counter("read.rejected").inc()
-            row = reject_row(uri, STAGE, error)
-            ids.append(f"reject:{uri}:{row.reason}")
+            row = reject_row(document_uri(uri), STAGE, error)
+            ids.append(f"reject:{row.source_uri}:{row.reason}")
             yield beam.pvalue.TaggedOutput(REJECTS, row)
         counter("read.files").inc()  # live progress: files read of those the run has to read
         yield beam.pvalue.TaggedOutput(MANIFEST, manifest_row(file, ids))
