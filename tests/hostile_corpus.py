@@ -286,7 +286,7 @@ def write_corpus(folder: Path, max_document_bytes: int) -> dict[str, tuple[set[s
     put("bomb.txt.bz2", bz2.compress(b"\0" * (max_document_bytes + (2 << 20))), {REJECTS}, too_big)
     write_archives(put, expected, max_document_bytes)
     put("deep-nesting.html", "<html><body>" + "<div>" * 100_000 + "deep" + "</div>" * 100_000 + "</body></html>",
-        {REJECTS}, "no article body")
+        {REJECTS}, "more HTML elements than any news page")
     put("entity-expansion.html",
         '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;'
         '&lol;&lol;&lol;&lol;&lol;"><!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;'
@@ -312,4 +312,26 @@ def write_corpus(folder: Path, max_document_bytes: int) -> dict[str, tuple[set[s
     locked.chmod(0)
     # root reads anything: then the file is an article, as it should be
     expected["no-permission.txt"] = ({ARTICLES} if os.geteuid() == 0 else {REJECTS}, "" if os.geteuid() == 0 else "permission")
+    write_costly_and_unsafe(put, folder, expected)
     return expected
+
+
+def write_costly_and_unsafe(put, folder: Path, expected: dict) -> None:
+    """Inputs that once ran for minutes or for ever, or were read where they must not be (issue 23)."""
+    put("dashes-line.txt", ARTICLE + "\n" + "-" * 400_000 + "\n", {ARTICLES})
+    put("data-line.txt", "a" * 3_000_000, {REJECTS}, "no article body")  # the line of data is dropped
+    put("many-short-lines.txt", "".join(f"Line {n} of the notice - see the harbour office.\n" for n in range(25_000)),
+        {ARTICLES, REJECTS})
+    put("paragraphs.html", "<html><body>" + "<p>a b</p>" * 200_000 + "</body></html>", {REJECTS},
+        "more HTML elements than any news page")
+    os.mkfifo(folder / "pipe.txt")
+    expected["pipe.txt"] = ({REJECTS}, "not a regular file")
+    target = folder.parent / f"{folder.name}-outside.txt"  # a file beside the dump, not in it
+    target.write_text(ARTICLE.replace("Tuesday", "the day before"))
+    (folder / "outside-link.txt").symlink_to(target)
+    expected["outside-link.txt"] = ({REJECTS}, "outside the input")
+    put("a::b.txt", ARTICLE.replace("Tuesday", "New Year's Day"), {ARTICLES})  # not the file "a"
+    put("a", ARTICLE.replace("Tuesday", "Christmas Eve"), {ARTICLES})
+    put("literal-%E9.txt", ARTICLE.replace("Tuesday", "Midsummer"), set())  # and not the byte 0xE9
+    del expected["literal-%E9.txt"]
+    expected["literal-%2525E9.txt"] = ({ARTICLES}, "")
