@@ -24,6 +24,9 @@ def watch(config, beam_args: list[str], poll_seconds: float = DEFAULT_POLL_SECON
     """Run incremental ingests every `poll_seconds` until stopped (or `polls` times, for tests); `show`
     receives the summary of each batch that published something; `progress` (pipelines/progress.py)
     shows each run's progress. Returns the exit status."""
+    from pipelines import exits
+    from pipelines.check import refusal
+    from pipelines.commit import DamagedOutput
     from pipelines.ingest import run_ingest  # imports Beam and the stages
     from pipelines.lock import OutputLocked
     from pipelines.plan import NoInput
@@ -41,6 +44,9 @@ def watch(config, beam_args: list[str], poll_seconds: float = DEFAULT_POLL_SECON
                 (log.warning if error.vanished else log.debug)("nothing to read at this poll: %s", error)
             except OutputLocked as error:
                 log.warning("skipped this poll: %s", error)
+            except DamagedOutput as error:  # no later poll can get past it: stop, as a single run does
+                log.error("%s", refusal(error, config.output))
+                return exits.DAMAGED_OUTPUT
             except Exception as error:  # noqa: BLE001 - one failed batch must not end the watch
                 log.error("this batch failed and published nothing (retried at the next poll): %s", error)
             done += 1

@@ -220,3 +220,11 @@ def test_readers_see_no_half_published_run(out, reference, crash_at):
     run_cli(DUMP, "--output", out)  # completes it
     assert dataset_content(out) == dataset_content(reference)
     assert not list((out / "_runs").glob(f"*{JOURNAL_SUFFIX}"))
+
+
+def test_watch_mode_stops_on_a_damaged_output_as_a_run_does(out):
+    """No later poll can get past the damage: the watcher stops with 74 instead of failing every poll."""
+    damaged = DAMAGES["empty journal"](out)
+    watcher = newsflow("ingest", "--watch", "--poll-seconds", "0.2", DUMP, "--output", out)
+    assert watcher.returncode == exits.DAMAGED_OUTPUT, watcher.stderr[-2000:]
+    assert str(damaged.relative_to(out)) in watcher.stderr and "--repair" in watcher.stderr
