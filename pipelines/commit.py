@@ -24,12 +24,14 @@ removed after its record; until a replay has removed them, readers skip them.
 """
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import logging
 import os
 import posixpath
 import re
+import secrets
 from collections import Counter
 
 import pyarrow.parquet as pq
@@ -68,6 +70,11 @@ _PART_FILE = re.compile(rf"part-({RUN_ID.pattern})-[^/]*\.parquet")
 MOVE_FOLDERS = (*TABLES, ENTITIES, INDEX_FOLDER, STATE_FOLDER)
 REPLACEABLE_FOLDERS = (*TABLES, ENTITIES, INDEX_FOLDER, MANIFEST)
 WHOLE_STATE_FOLDERS = (f"{STATE_FOLDER}/{TEMPLATES}",)
+
+
+def new_run_id(now: dt.datetime) -> str:
+    """A run's id: its start time (so ids sort by time) and a random suffix."""
+    return f"{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
 
 
 class InvariantViolation(RuntimeError):

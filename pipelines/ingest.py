@@ -5,7 +5,6 @@ import dataclasses
 import datetime as dt
 import logging
 import posixpath
-import secrets
 import time
 from importlib.metadata import PackageNotFoundError, version
 from typing import NamedTuple
@@ -17,6 +16,7 @@ from pipelines.commit import (
     check_invariant,
     check_reject_share,
     discard,
+    new_run_id,
     publish,
     publishing_started,
     recover,
@@ -77,8 +77,7 @@ def pipeline_version() -> str:
 
 def new_run(now: dt.datetime | None = None) -> RunInfo:
     now = now or dt.datetime.now(dt.timezone.utc)
-    run_id = f"{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
-    return RunInfo(run_id=run_id, ingested_at=now, pipeline_version=pipeline_version())
+    return RunInfo(run_id=new_run_id(now), ingested_at=now, pipeline_version=pipeline_version())
 
 
 def forget_line_keys(doc):
