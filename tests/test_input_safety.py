@@ -159,3 +159,13 @@ def test_listing_normalises_dot_dot(tmp_path):
     (tmp_path / "b.txt").write_text("x")
     [file] = list_input(str(tmp_path / "sub" / ".." / "b.txt"))
     assert file.uri == f"file://{tmp_path}/b.txt"
+
+
+def test_a_link_named_on_the_command_line_is_followed_and_one_found_in_a_folder_is_not(tmp_path):
+    (tmp_path / "elsewhere.txt").write_text(_story("Harbour dues to rise", "Coll"))
+    (tmp_path / "dump").mkdir()
+    (tmp_path / "dump" / "link.txt").symlink_to(tmp_path / "elsewhere.txt")
+    [named] = list_input(str(tmp_path / "dump" / "link.txt"))
+    [found] = list_input(str(tmp_path / "dump"))
+    assert named.refused is None
+    assert found.refused == "symbolic link to a file outside the input: not followed"

@@ -123,7 +123,7 @@ def list_input(pattern: str, exclude: str | None = None) -> list[InputFile]:
             # A glob that matches a directory means the files inside it.
             found.update(fs.find(match, detail=True) if info.get("type") == "directory" else {match: info})
     elif fs.isfile(path):  # first: over HTTP, isdir() downloads the page to look for links
-        found = {path: fs.info(path)}
+        found, root = {path: fs.info(path)}, None  # a file named by the user is theirs, link or not
     elif fs.isdir(path):
         found = fs.find(path, detail=True)
     else:
@@ -135,7 +135,7 @@ def list_input(pattern: str, exclude: str | None = None) -> list[InputFile]:
     return files
 
 
-def _input_file(fs, path: str, info: dict, root: str) -> InputFile:
+def _input_file(fs, path: str, info: dict, root: str | None) -> InputFile:
     uri = portable_uri(fs.unstrip_protocol(path))
     public = public_uri(uri)
     refused = _refusal(path, info, root) if is_local(fs) else None
@@ -146,13 +146,13 @@ def is_local(fs) -> bool:
     return "file" in fs.protocol if isinstance(fs.protocol, tuple) else fs.protocol in ("file", "local")
 
 
-def _refusal(path: str, info: dict, root: str) -> str | None:
+def _refusal(path: str, info: dict, root: str | None) -> str | None:
     """Why a listed local file must not be opened: a named pipe or device (reading one may block for
     ever), or a symbolic link leading out of the folder the user named (its target is not theirs to
     ingest). None for a regular file, or a link to one inside the input."""
     if not os.path.exists(path):
         return None  # gone, or a broken link: reading it says so (FILE_DISAPPEARED)
-    if info.get("islink"):
+    if info.get("islink") and root is not None:
         target = os.path.realpath(path)
         inside = os.path.realpath(root if os.path.isdir(root) else os.path.dirname(root))
         if os.path.commonpath([target, inside]) != inside:
