@@ -86,6 +86,7 @@ DAMAGES = {
 }
 
 
+@pytest.mark.slow  # a real run per case: in test-all
 @pytest.mark.parametrize("damage", DAMAGES)
 def test_a_damaged_output_stops_runs_until_check_repair_moves_it_aside(out, reference, damage):
     damaged = DAMAGES[damage](out)
@@ -207,6 +208,7 @@ def test_a_run_refuses_a_journal_that_reaches_outside_and_touches_nothing_there(
 # --- readers see committed runs only ----------------------------------------------------------------------
 
 
+@pytest.mark.slow  # a real run per case: in test-all
 @pytest.mark.parametrize("crash_at", ["move:4", "record"])
 def test_readers_see_no_half_published_run(out, reference, crash_at):
     """A --reprocess run replaces published files: killed while publishing, before or after its record,

@@ -184,6 +184,7 @@ def test_file_names_map_to_document_names_one_to_one(first, second, entry):
 # ---------------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # a real run per case: in test-all
 def test_a_run_over_poison_containers_finishes_with_every_document_in_exactly_one_table(tmp_path):
     dump, out = tmp_path / "dump", tmp_path / "out"
     dump.mkdir()

@@ -59,6 +59,7 @@ def tricky_run(tmp_path_factory):
     return dump, out, result
 
 
+@pytest.mark.slow  # a real run per case: in test-all
 def test_every_file_is_in_exactly_one_table_under_one_normal_name(tricky_run):
     _, out, _ = tricky_run
     names = {uri.rsplit("/", 1)[1]: table for uri, table in _all_uris(out).items()}
@@ -67,6 +68,7 @@ def test_every_file_is_in_exactly_one_table_under_one_normal_name(tricky_run):
     assert not any("/../" in uri or "/out/" in uri for uri in _all_uris(out))  # not its own lock or tables
 
 
+@pytest.mark.slow  # a real run per case: in test-all
 def test_a_pipe_and_a_link_out_of_the_input_are_rejected_unopened(tricky_run):
     _, out, _ = tricky_run
     rejects = rows_by_name(out, REJECTS)
@@ -76,6 +78,7 @@ def test_a_pipe_and_a_link_out_of_the_input_are_rejected_unopened(tricky_run):
     assert "Skye" not in texts
 
 
+@pytest.mark.slow  # a real run per case: in test-all
 def test_names_that_used_to_alias_are_read_as_themselves(tricky_run):
     _, out, _ = tricky_run
     kept = {**rows_by_name(out, ARTICLES), **rows_by_name(out, "duplicates")}
@@ -129,6 +132,7 @@ class _SignedOnly(http.server.BaseHTTPRequestHandler):
         pass
 
 
+@pytest.mark.slow  # a real run per case: in test-all
 def test_a_signed_url_is_read_but_its_secrets_are_stored_nowhere(tmp_path):
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _SignedOnly)
     threading.Thread(target=server.serve_forever, daemon=True).start()
