@@ -35,10 +35,11 @@ mute_beam_noise()  # before Beam is imported
 
 from quality_dedupe import generated_set, seeds_of
 
+from schemas.records import Document
 from transforms import dedupe
 from transforms.clean import clean_document
 from transforms.clusters import connected_components
-from transforms.document import Document, content_id
+from transforms.identity import content_id
 from transforms.routing import Rejected
 from transforms.templates import apply_template, learn_templates, page_lines, source_of
 

@@ -276,9 +276,10 @@ def text_answers(pages: list[corpora.Page], root: Path, timer: Timer, with_htmld
 def html_answers(pages: list[corpora.Page], root: Path, timer: Timer, with_htmldate: bool) -> dict[str, list[Answer]]:
     """Each reader's answer on each page as HTML: newsflow through the pipeline's clean and dates functions
     (trafilatura's metadata date as a hint), htmldate on the same HTML."""
+    from schemas.records import Document
     from transforms.clean import clean_document
     from transforms.dates import date_document
-    from transforms.document import Document, content_id
+    from transforms.identity import content_id
     from transforms.routing import Rejected
 
     answers: dict[str, list[Answer]] = {}

@@ -25,12 +25,12 @@ sys.path.insert(0, str(REPO))
 
 from apache_beam.coders import registry
 
-from schemas.rows import RunInfo, article_row, entity_rows
+from schemas.records import Document, RunInfo
+from schemas.rows import article_row, entity_rows
 from transforms import entities
 from transforms.clean import clean_document
 from transforms.dates import date_document
 from transforms.dedupe import candidate_of
-from transforms.document import Document
 from transforms.gazetteer import places as gazetteer_places
 from transforms.mentions import mention_document
 from transforms.read import read_document

@@ -226,8 +226,8 @@ def rebuild_index(tables: Tables, salvaged_articles: list[dict], salvaged_keys: 
     the kept article, and is at worst kept as an article of its own. Every published document stays in
     `documents`, so no run ingests it again.
     """
+    from schemas.records import Document
     from transforms.dedupe import index_rows
-    from transforms.document import Document
 
     rebuilt: dict[str, list] = {INDEX_DOCUMENTS: [], INDEX_KEYS: [], INDEX_ARTICLES: []}
     rebuilt[INDEX_DOCUMENTS] = [(row["run_id"], row) for row in expected_documents(tables)]

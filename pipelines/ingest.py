@@ -40,7 +40,8 @@ from pipelines.summary import (
     report_data,
     step_seconds,
 )
-from schemas.rows import RunInfo, article_row, duplicate_row, entity_rows, reject_row
+from schemas.records import RunInfo
+from schemas.rows import article_row, duplicate_row, entity_rows, reject_row
 from schemas.tables import (
     ARTICLES,
     DUPLICATES,

@@ -7,7 +7,7 @@ from collections import Counter
 from apache_beam.metrics.metric import MetricsFilter
 
 from pipelines.options import IngestConfig
-from schemas.rows import RunInfo
+from schemas.records import RunInfo
 from schemas.tables import ARTICLES, DUPLICATES, REJECTS
 from transforms.read import VANISHED_REASONS, absolute_uri
 from transforms.redact import public_uri

@@ -2,27 +2,8 @@
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 
-from transforms.dedupe import Verdict
-from transforms.document import Document
-from transforms.routing import RejectRow
-
-
-@dataclasses.dataclass(frozen=True)
-class RunInfo:
-    """What every row records about the run that wrote it."""
-
-    run_id: str
-    ingested_at: dt.datetime
-    pipeline_version: str
-
-    def columns(self) -> dict:
-        return {
-            "ingested_at": self.ingested_at,
-            "run_id": self.run_id,
-            "pipeline_version": self.pipeline_version,
-        }
+from schemas.records import Document, RejectRow, RunInfo, Verdict
 
 
 def article_row(doc: Document, run: RunInfo) -> dict:

@@ -9,6 +9,7 @@ import pytest
 from apache_beam.testing import test_pipeline as beam_testing
 from apache_beam.testing.util import assert_that, equal_to
 
+from schemas.records import Document
 from transforms.clean import (
     CleanDocuments,
     clean_document,
@@ -19,7 +20,6 @@ from transforms.clean import (
     normalise,
     reflow,
 )
-from transforms.document import Document
 from transforms.routing import Rejected
 
 TITLE = "River dam upgrade finished ahead of schedule in Valdoria"

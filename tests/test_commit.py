@@ -10,9 +10,9 @@ from cli_runs import ROOT, run_cli
 from fsspec.core import url_to_fs
 
 from pipelines.commit import InvariantViolation, check_invariant, publish, staged_files
-from schemas.rows import RunInfo, reject_row
+from schemas.records import RejectRow, RunInfo
+from schemas.rows import reject_row
 from schemas.tables import REJECTS, open_table
-from transforms.routing import RejectRow
 from transforms.write import part_file_name, staging_uri, write_file_list, write_table_file
 
 SAMPLES = ROOT / "samples"

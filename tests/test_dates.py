@@ -11,6 +11,7 @@ import pytest
 from apache_beam.testing.test_pipeline import TestPipeline as BeamTestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
+from schemas.records import Document
 from transforms.dates import (
     CONFIDENCE_THRESHOLD,
     DateDocuments,
@@ -24,7 +25,6 @@ from transforms.dates import (
     resolve_year,
     stated_address,
 )
-from transforms.document import Document
 
 D = dt.date
 BODY = (

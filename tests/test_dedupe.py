@@ -2,6 +2,7 @@
 import dataclasses
 import datetime as dt
 
+from schemas.records import Document
 from transforms.dedupe import (
     MAX_BUCKET_FOR_ALL_PAIRS,
     band_keys,
@@ -18,7 +19,6 @@ from transforms.dedupe import (
     verified_pairs,
     with_cluster_date,
 )
-from transforms.document import Document
 
 WIRE = (
     "The regional water authority said on Tuesday it would raise reservoir releases after a dry winter "

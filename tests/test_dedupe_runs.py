@@ -16,10 +16,10 @@ from apache_beam.options.pipeline_options import PipelineOptions
 from apache_beam.testing.test_pipeline import TestPipeline as BeamTestPipeline
 from cli_runs import dataset_content, rows_by_name, run_cli
 
+from schemas.records import Document, RejectRow
 from schemas.tables import ARTICLES, DUPLICATES, REJECTS
 from transforms.dedupe import Deduplicate, garbled_marks
-from transforms.document import Document, page_key
-from transforms.routing import RejectRow
+from transforms.identity import page_key
 
 SENTENCES = (
     "The {a} council of {b} said on {c} that the {d} plan would help the {e} quay and its workers.",

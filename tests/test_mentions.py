@@ -7,7 +7,7 @@ import datetime as dt
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from transforms.document import Document
+from schemas.records import Document
 from transforms.mentions import DAY, MONTH, mention_document, mentioned_dates, nearest_year
 
 PUBLISHED = dt.date(2017, 11, 20)  # a Monday

@@ -3,7 +3,7 @@ import apache_beam as beam
 from apache_beam.testing.test_pipeline import TestPipeline as BeamTestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
-from transforms.document import Document
+from schemas.records import Document
 from transforms.routing import ApplyStage, Rejected, reject_row
 
 

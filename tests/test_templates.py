@@ -9,9 +9,10 @@ import pathlib
 import pytest
 from cli_runs import rows_by_name, run_cli
 
+from schemas.records import Document
 from schemas.tables import ARTICLES, REJECTS, open_table
 from transforms.clean import clean_html_page, clean_text_page, line_key
-from transforms.document import Document, content_id
+from transforms.identity import content_id
 from transforms.routing import Rejected
 from transforms.templates import (
     ALL_STORIES,

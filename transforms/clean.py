@@ -45,7 +45,8 @@ from itertools import pairwise
 import apache_beam as beam
 import numpy as np
 
-from transforms.document import Document, stable_hash
+from schemas.records import Document
+from transforms.identity import stable_hash
 from transforms.language import detect_language, stopwords_for
 from transforms.lexicon import MONTH_PATTERN, MONTHS, is_ticker
 from transforms.line_classifier import LineClassifier, line_classifier

@@ -74,8 +74,8 @@ from typing import NamedTuple
 
 import apache_beam as beam
 
+from schemas.records import Document
 from transforms.clean import line_key
-from transforms.document import Document
 from transforms.htmldates import htmldate_day, text_as_html
 from transforms.lexicon import MONTHS, is_ticker
 from transforms.routing import ApplyStage, check_time_limit

@@ -31,11 +31,12 @@ import apache_beam as beam
 from ftfy.badness import badness
 from rensa import RMinHash
 
+from schemas.records import Document, RejectRow, Verdict
 from schemas.tables import INDEX_ARTICLES, INDEX_KEYS, index_shard
 from transforms.clusters import connected_components
-from transforms.document import Document, page_key, stable_hash
+from transforms.identity import page_key, stable_hash
 from transforms.index import read_index
-from transforms.routing import RejectRow, counter
+from transforms.routing import counter
 from transforms.templates import source_of
 
 # Chosen by benchmarks/dedupe_parameters.py on dev/dedup (shingles 2-5 x thresholds 0.3-0.7): 3-grams
@@ -306,19 +307,6 @@ def verified_pairs(
     a, b = candidates[pair[0]], candidates[pair[1]]
     if is_near_duplicate(a, b):
         yield a, b
-
-
-@dataclasses.dataclass(frozen=True)
-class Verdict:
-    """The dedupe decision for a member of a cluster."""
-
-    duplicate_of: str | None  # doc_id of the kept article; None for the kept article itself
-    kind: str | None  # "exact" or "near"
-    similarity: float | None
-    copies: int = 0  # for the kept article: how many duplicates point at it
-    cluster_date: dt.date | None = None  # the earliest reliable publication date in the cluster...
-    cluster_date_confidence: float | None = None  # ...and its confidence: for members without a date
-    rejected: RejectRow | None = None  # another copy of the page was rejected before dedupe: so is this one
 
 
 def cluster_date(cluster: list[Candidate]) -> tuple[dt.date | None, float | None]:

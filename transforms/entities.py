@@ -41,8 +41,8 @@ from spacy.attrs import SENT_START
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
+from schemas.records import Document, Entity
 from transforms.casing import is_shouted, recased
-from transforms.document import Document, Entity
 from transforms.gazetteer import Place
 from transforms.gazetteer import places as gazetteer_places
 from transforms.routing import REJECTS, Rejected, busy, counter, reject_row

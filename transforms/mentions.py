@@ -22,8 +22,8 @@ import datetime as dt
 import functools
 import re
 
+from schemas.records import Document
 from transforms.dates import find_dates
-from transforms.document import Document
 from transforms.lexicon import MONTHS
 
 DAY, MONTH = "day", "month"

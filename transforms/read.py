@@ -24,6 +24,7 @@ import fsspec
 import ftfy
 from fsspec.core import url_to_fs
 
+from schemas.records import Document
 from transforms.containers import (
     Entry,
     container_kind,
@@ -33,7 +34,7 @@ from transforms.containers import (
     stream_compression,
     too_large,
 )
-from transforms.document import Document, content_id
+from transforms.identity import content_id
 from transforms.redact import public_uri, redact_text
 from transforms.routing import REJECTS, Rejected, counter, reject_row
 

@@ -8,7 +8,6 @@ that hit an unexpected error) to a tagged `rejects` output. No stage writes its 
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import functools
 import logging
 import threading
@@ -18,8 +17,9 @@ from typing import NamedTuple
 
 import apache_beam as beam
 
+from schemas.records import Document, RejectRow
 from transforms import progress
-from transforms.document import Document, page_key
+from transforms.identity import page_key
 
 REJECTS = "rejects"
 METRICS_NAMESPACE = "newsflow"
@@ -42,18 +42,6 @@ class Rejected(Exception):
         super().__init__(reason)
         self.reason = reason
         self.detail = detail
-
-
-@dataclasses.dataclass(frozen=True)
-class RejectRow:
-    source_uri: str
-    stage: str
-    reason: str
-    detail: str
-    doc_id: str | None = None
-    # The page's key (transforms.document.page_key) when the raw page was there: dedupe gives every
-    # other copy of the page this verdict. Not written.
-    page: str | None = None
 
 
 def reject_row(

@@ -32,10 +32,11 @@ import apache_beam as beam
 import pyarrow.parquet as pq
 from fsspec.core import url_to_fs
 
+from schemas.records import Document
 from schemas.tables import STATE_FOLDER, TEMPLATES
 from transforms.clean import clean_text_page, has_article, line_key
 from transforms.clusters import connected_components
-from transforms.document import Document, stable_hash
+from transforms.identity import stable_hash
 from transforms.routing import ApplyStage, Rejected, busy, counter
 from transforms.write import WriteRows
 

@@ -1,14 +1,16 @@
-"""The one record that flows through every stage of the pipeline.
+"""The records every layer shares: what flows between the stages, and what the driver keeps of a run.
 
 A `Document` is created by the read stage for every input document (a file, or a member of an
 archive) and is filled in stage by stage. Stages never drop a document: they return it, or raise
-`transforms.routing.Rejected` so that it lands in the `rejects` table with a reason.
+`transforms.routing.Rejected` so that it lands in the `rejects` table as a `RejectRow`. Dedupe gives
+each kept article and copy a `Verdict`; every output row records the `RunInfo` of the run that wrote it.
+
+This module is at the bottom: it imports nothing of newsflow, and every other module may import it.
 """
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import hashlib
 import zlib
 
 # Documents cross every stage boundary pickled, and the local runner holds a whole stage's output in
@@ -83,22 +85,42 @@ class Document:
         return self.url or self.source_uri
 
 
-def page_key(doc: Document) -> str:
-    """What makes two documents one page: the same bytes, or the same page once whitespace is ignored
-    (CRLF line ends, trailing spaces, blank lines, tabs). The doc_id when the page is gone."""
-    if not doc.raw:
-        return doc.doc_id
-    words = doc.raw.encode("utf-8", "surrogatepass").split()  # split as bytes: a third faster than as str
-    return hashlib.blake2b(b" ".join(words), digest_size=16).hexdigest()
+@dataclasses.dataclass(frozen=True)
+class RejectRow:
+    source_uri: str
+    stage: str
+    reason: str
+    detail: str
+    doc_id: str | None = None
+    # The page's key (transforms.identity.page_key) when the raw page was there: dedupe gives every
+    # other copy of the page this verdict. Not written.
+    page: str | None = None
 
 
-def stable_hash(value: str | bytes, signed: bool = False) -> int:
-    """A 64-bit hash that is the same on every machine and run (Python's hash() is salted per process):
-    for ids carried through shuffles, shards, and statistics persisted between runs."""
-    data = value.encode() if isinstance(value, str) else value
-    return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "little", signed=signed)
+@dataclasses.dataclass(frozen=True)
+class Verdict:
+    """The dedupe decision for a member of a cluster."""
+
+    duplicate_of: str | None  # doc_id of the kept article; None for the kept article itself
+    kind: str | None  # "exact" or "near"
+    similarity: float | None
+    copies: int = 0  # for the kept article: how many duplicates point at it
+    cluster_date: dt.date | None = None  # the earliest reliable publication date in the cluster...
+    cluster_date_confidence: float | None = None  # ...and its confidence: for members without a date
+    rejected: RejectRow | None = None  # another copy of the page was rejected before dedupe: so is this one
 
 
-def content_id(data: bytes) -> str:
-    """A stable id for a document: the first 128 bits of the SHA-256 of its bytes, in hex."""
-    return hashlib.sha256(data).hexdigest()[:32]
+@dataclasses.dataclass(frozen=True)
+class RunInfo:
+    """What every row records about the run that wrote it."""
+
+    run_id: str
+    ingested_at: dt.datetime
+    pipeline_version: str
+
+    def columns(self) -> dict:
+        return {
+            "ingested_at": self.ingested_at,
+            "run_id": self.run_id,
+            "pipeline_version": self.pipeline_version,
+        }
