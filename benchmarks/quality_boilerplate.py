@@ -55,6 +55,7 @@ import apache_beam as beam
 
 from pipelines.ingest import CleanDump, run_ingest
 from pipelines.options import IngestConfig, runner_and_options
+from transforms import metrics
 from transforms.clean import CleanedPage, clean_html_page, clean_text_page, has_article
 from transforms.line_classifier import line_classifier
 from transforms.read import ReadDump
@@ -358,12 +359,12 @@ def report_cost(corpus: Path) -> None:
             summary = run_ingest(IngestConfig(inputs=(pattern,), output=f"{scratch}/out-{len(name)}"))
             counters, wall = summary["counters"], summary["wall_seconds"]
             workers = os.cpu_count() or 1
-            busy = sum(counters.get(f"{stage}.busy_us", 0) for stage in CLEAN_COUNTERS) / 1e6
+            busy = sum(counters.get(metrics.busy_us(stage), 0) for stage in CLEAN_COUNTERS) / 1e6
             print(
                 f"  full run on {name}: {summary['documents']} pages, {wall:.1f} s wall on {workers} workers; "
                 f"cleaning busy {busy:.1f} s = {busy / (wall * workers):.1%} of the run's worker time"
             )
-            print("    " + ", ".join(f"{s} {counters.get(f'{s}.busy_us', 0) / 1e6:.2f} s" for s in CLEAN_COUNTERS))
+            print("    " + ", ".join(f"{s} {counters.get(metrics.busy_us(s), 0) / 1e6:.2f} s" for s in CLEAN_COUNTERS))
 
 
 def main(argv: list[str] | None = None) -> int:

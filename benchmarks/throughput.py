@@ -40,7 +40,7 @@ SAMPLE_SECONDS = 0.2
 BATCH_SIZE = 64  # as the pipeline's entities stage (transforms.entities.DEFAULT_BATCH_SIZE)
 TARGET_RATIO = 1.25
 sys.path.insert(0, str(REPO))
-
+from transforms import metrics
 
 # ------------------------------------------------------------------------------------- process tree
 
@@ -226,8 +226,8 @@ def report(source: Path, a: dict, b: dict, texts: list[str]) -> dict:
         "ratio_with_load": a["seconds"] / (b["seconds"] + b["load_seconds"]),
         "cpu_ratio": a["cpu_seconds"] / b["cpu_seconds"],
         "busy_seconds": {
-            name.removesuffix(".busy_us"): round(value / 1e6, 2)
-            for name, value in summary["counters"].items() if name.endswith(".busy_us")
+            name.removesuffix(metrics.BUSY_SUFFIX): round(value / 1e6, 2)
+            for name, value in summary["counters"].items() if name.endswith(metrics.BUSY_SUFFIX)
         },
     }
     gb = 1024**3

@@ -54,6 +54,7 @@ from schemas.tables import (
     TABLES,
     step_name,
 )
+from transforms import metrics
 from transforms.clean import CleanDocuments
 from transforms.dates import DateDocuments
 from transforms.dedupe import Deduplicate, index_rows
@@ -151,7 +152,7 @@ class IngestDump(beam.PTransform):
         rejected = (cleaned.rejects, dated.rejects) | "RejectsBeforeDedupe" >> beam.Flatten()
         deduped = dated.documents | "Dedupe" >> Deduplicate(
             config.output if self._indexed else None, self._forgotten, rejected)
-        mentioned = deduped.articles | "MentionedDates" >> ApplyStage("mentions", mention_document)
+        mentioned = deduped.articles | "MentionedDates" >> ApplyStage(metrics.MENTIONS, mention_document)
         annotated = mentioned.documents | "Entities" >> ExtractEntities(config.spacy_model)
         rejects = (
             (fresh.rejects, cleaned.rejects, dated.rejects, deduped.rejects, mentioned.rejects, annotated.rejects)

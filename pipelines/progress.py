@@ -18,6 +18,7 @@ from typing import TextIO
 
 from pipelines import logs
 from pipelines.lock import pid_alive
+from transforms import metrics
 from transforms.progress import PROGRESS_FOLDER_VARIABLE, read_tallies
 
 LIVE_SECONDS = 0.5  # redraw interval of the terminal line
@@ -39,35 +40,35 @@ def _rejected(tally: Mapping[str, int]) -> int:
 
 
 def _copies(tally: Mapping[str, int]) -> int:
-    return tally.get("dedupe.exact_duplicates", 0) + tally.get("dedupe.near_duplicates", 0)
+    return sum(tally.get(name, 0) for name in metrics.DUPLICATES_OF_KIND.values())
 
 
 def fraction_done(tally: Mapping[str, int], files_to_read: int) -> float | None:
     """How much of the run is done, 0..1, from the workers' counters; None before anything is known."""
     if files_to_read <= 0 or not tally:
         return None
-    read = min(1.0, tally.get("read.files", 0) / files_to_read)
-    documents = tally.get("read.documents", 0)
+    read = min(1.0, tally.get(metrics.READ_FILES, 0) / files_to_read)
+    documents = tally.get(metrics.READ_DOCUMENTS, 0)
     copies = _copies(tally)
-    deduped = copies + tally.get("dedupe.unique", 0) + tally.get("dedupe.kept_with_copies", 0)
+    deduped = copies + tally.get(metrics.DEDUPE_UNIQUE, 0) + tally.get(metrics.DEDUPE_KEPT_WITH_COPIES, 0)
     # Until every file is read, the number of articles NER will see is an estimate that firms up.
     articles_expected = max(1.0, (documents - _rejected(tally)) * (1 - copies / deduped if deduped else 1.0))
-    ner = min(1.0, tally.get("entities.documents", 0) / articles_expected) if read >= 1.0 else 0.0
+    ner = min(1.0, tally.get(metrics.ENTITIES_DOCUMENTS, 0) / articles_expected) if read >= 1.0 else 0.0
     return READ_SHARE * read + NER_SHARE * ner
 
 
 def status_line(tally: Mapping[str, int], files_to_read: int, elapsed: float) -> str:
     """One line: files and documents read, their rate, the stages' counts, elapsed and remaining time."""
-    documents = tally.get("read.documents", 0)
+    documents = tally.get(metrics.READ_DOCUMENTS, 0)
     parts = [f"{clock(elapsed)} elapsed"]
     if tally:
-        parts.append(f"files {tally.get('read.files', 0):,}/{files_to_read:,}")
+        parts.append(f"files {tally.get(metrics.READ_FILES, 0):,}/{files_to_read:,}")
         rate = f" ({documents / elapsed:,.1f}/s)" if elapsed > 0 else ""
         parts.append(f"documents {documents:,}{rate}")
-        parts.append(f"cleaned {tally.get('clean.ok', 0):,}")
-        parts.append(f"dated {tally.get('dates.ok', 0):,}")
+        parts.append(f"cleaned {tally.get(metrics.stage_ok(metrics.CLEAN), 0):,}")
+        parts.append(f"dated {tally.get(metrics.stage_ok(metrics.DATES), 0):,}")
         parts.append(f"copies {_copies(tally):,}")
-        parts.append(f"entities {tally.get('entities.documents', 0):,}")
+        parts.append(f"entities {tally.get(metrics.ENTITIES_DOCUMENTS, 0):,}")
         parts.append(f"rejects {_rejected(tally):,}")
     done = fraction_done(tally, files_to_read)
     if done is not None and done >= 0.02:

@@ -10,12 +10,12 @@ import pyarrow.parquet as pq
 from fsspec.core import url_to_fs
 
 from schemas.tables import ARTICLES, DUPLICATES, ENTITIES, SCHEMAS
+from transforms import metrics
 from transforms.samples import read_samples
 from transforms.templates import source_of
 
 TOP_ENTITIES = 25
 TOP_SOURCES = 50
-BUSY_SUFFIX = ".busy_us"
 
 
 def read_staged(staging: str, paths: list[str], table: str, columns: list[str]) -> pa.Table:
@@ -56,8 +56,8 @@ def stage_seconds(counters: dict[str, int], steps: dict[str, float] | None = Non
             busy[stage_of(step)] += seconds
         pairs = [[stage, round(seconds, 3)] for stage, seconds in busy.items()]  # to the ms: a small write takes a few
     else:
-        pairs = [[name[: -len(BUSY_SUFFIX)], round(value / 1e6, 3)]
-                 for name, value in counters.items() if name.endswith(BUSY_SUFFIX)]
+        pairs = [[name[: -len(metrics.BUSY_SUFFIX)], round(value / 1e6, 3)]
+                 for name, value in counters.items() if name.endswith(metrics.BUSY_SUFFIX)]
     return sorted(pairs, key=lambda item: -item[1])
 
 

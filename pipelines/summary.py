@@ -9,15 +9,15 @@ from apache_beam.metrics.metric import MetricsFilter
 from pipelines.options import IngestConfig
 from schemas.records import RunInfo
 from schemas.tables import ARTICLES, DUPLICATES, REJECTS
+from transforms import metrics
 from transforms.read import VANISHED_REASONS, absolute_uri
 from transforms.redact import public_uri
-from transforms.routing import METRICS_NAMESPACE
 
 
 def counters_of(result) -> dict[str, int]:
     """newsflow's Beam counters summed over steps; {} on runners that report no metrics."""
     try:
-        results = result.metrics().query(MetricsFilter().with_namespace(METRICS_NAMESPACE))
+        results = result.metrics().query(MetricsFilter().with_namespace(metrics.NAMESPACE))
     except Exception:  # noqa: BLE001 - some runners (Dask) have no metrics
         return {}
     totals: Counter[str] = Counter()
@@ -49,12 +49,12 @@ def documents_in(counters: dict[str, int]) -> int | None:
     None when the runner reports no metrics (then only the uniqueness half of the invariant is checked)."""
     if not counters:
         return None
-    return counters.get("read.documents", 0) + counters.get("read.inputs_unlisted", 0)
+    return counters.get(metrics.READ_DOCUMENTS, 0) + counters.get(metrics.READ_INPUTS_UNLISTED, 0)
 
 
 def already_ingested(counters: dict[str, int]) -> int:
     """Input documents an earlier run into the same output already wrote (not written again)."""
-    return counters.get("index.already_ingested", 0)
+    return counters.get(metrics.ALREADY_INGESTED, 0)
 
 
 def documents_to_write(counters: dict[str, int]) -> int | None:

@@ -46,12 +46,14 @@ import apache_beam as beam
 import numpy as np
 
 from schemas.records import Document
+from transforms import metrics
 from transforms.identity import stable_hash
 from transforms.language import detect_language, stopwords_for
 from transforms.lexicon import MONTH_PATTERN, MONTHS, is_ticker
 from transforms.line_classifier import LineClassifier, line_classifier
 from transforms.line_features import RuleVerdict, line_features
-from transforms.routing import ApplyStage, Rejected, check_time_limit, counter
+from transforms.metrics import counter
+from transforms.routing import ApplyStage, Rejected, check_time_limit
 
 # --- jusText's thresholds (its defaults, which held up on aeb-text) ------------------------------------
 LENGTH_LOW = 70  # characters: below this a line is "short" and judged by its neighbours
@@ -1131,13 +1133,13 @@ def _learned_body(
     if not verdict.furnished and len({line.key for line in lines}) * 2 >= len(lines):
         # Nothing of a site's, and different lines: a plain export of one story (a wire file, a corpus
         # document), whose datelines, tables and lists are the story's too.
-        counter("clean.plain_story").inc()
+        counter(metrics.CLEAN_PLAIN_STORY).inc()
         last = len(lines) - 1 if lines and _signs_off(lines, lines[-1]) else len(lines)
         return [index for index in range(last) if index != verdict.title]
     if len(lines) > CLASSIFIED_MAX_LINES:
         # No web page has this many lines: the rules' linear passes judge it, not the classifier's
         # page-sized arrays.
-        counter("clean.rules_long_page").inc()
+        counter(metrics.CLEAN_RULES_LONG_PAGE).inc()
         return sorted(verdict.body)
     is_article = classifier.is_article(line_features(lines, verdict))
     body = [
@@ -1148,7 +1150,7 @@ def _learned_body(
         and not (lines[index].chrome or lines[index].menu or _printed_twice_in_a_row(lines, index))
     ]
     if not _enough(lines, body) and _enough(lines, sorted(verdict.body)):
-        counter("clean.rules_fallback").inc()
+        counter(metrics.CLEAN_RULES_FALLBACK).inc()
         body = sorted(verdict.body)
     if body:
         body = _grown_to_rules_article(lines, verdict, body)
@@ -1327,7 +1329,7 @@ def clean_document(doc: Document) -> Document:
     else:
         raise Rejected("unsupported content type", detail=f"content_type={doc.content_type!r}")
     if not has_article(page.text):
-        counter("clean.no_body").inc()
+        counter(metrics.CLEAN_NO_BODY).inc()
         raise Rejected(
             "no article body found",
             detail=f"{len(page.text)} characters of body left after removing page chrome; "
@@ -1337,7 +1339,7 @@ def clean_document(doc: Document) -> Document:
         raise Rejected("no article body found: the text is a run of characters without word breaks",
                        f"{len(page.text):,} characters, of which {wordless_share(page.text):.0%} in runs over "
                        f"{MAX_WORD_CHARS} characters without a space")
-    counter(f"clean.{doc.content_type}").inc()
+    counter(metrics.cleaned_of_type(doc.content_type)).inc()
     # A new object: Beam elements must not be changed in place.
     return dataclasses.replace(
         doc, title=page.title, text=page.text, language=page.language, date_hint=page.date_hint,
@@ -1349,4 +1351,4 @@ class CleanDocuments(beam.PTransform):
     """Boilerplate removal for every document; returns a tuple with `.documents` and `.rejects`."""
 
     def expand(self, documents):
-        return documents | ApplyStage("clean", clean_document)
+        return documents | ApplyStage(metrics.CLEAN, clean_document)

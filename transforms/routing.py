@@ -18,11 +18,11 @@ from typing import NamedTuple
 import apache_beam as beam
 
 from schemas.records import Document, RejectRow
-from transforms import progress
+from transforms import metrics
 from transforms.identity import page_key
+from transforms.metrics import counter
 
 REJECTS = "rejects"
-METRICS_NAMESPACE = "newsflow"
 # One document in one stage: a news page takes milliseconds; past this it is a pathological input.
 DOCUMENT_SECONDS = 60.0
 log = logging.getLogger(__name__)
@@ -62,22 +62,6 @@ def reject_row(
     )
 
 
-class _Counter:
-    """A Beam counter that also feeds the live progress of a local run (transforms/progress.py)."""
-
-    def __init__(self, name: str):
-        self._name = name
-        self._beam = beam.metrics.Metrics.counter(METRICS_NAMESPACE, name)
-
-    def inc(self, n: int = 1) -> None:
-        self._beam.inc(n)
-        progress.tally(self._name, n)
-
-
-def counter(name: str) -> _Counter:
-    return _Counter(name)
-
-
 _limit = threading.local()  # each worker thread processes one document at a time
 
 
@@ -114,8 +98,8 @@ def busy(stage: str) -> Iterator[None]:
 
 
 @functools.cache
-def _busy_counter(stage: str) -> _Counter:
-    return counter(f"{stage}.busy_us")  # a delegating counter: it reports to whichever step runs it
+def _busy_counter(stage: str):
+    return counter(metrics.busy_us(stage))  # a delegating counter: it reports to whichever step runs it
 
 
 class _StageFn(beam.DoFn):
@@ -124,8 +108,8 @@ class _StageFn(beam.DoFn):
         self._fn = fn
 
     def setup(self):
-        self._done = counter(f"{self._stage}.ok")
-        self._rejected = counter(f"{self._stage}.rejected")
+        self._done = counter(metrics.stage_ok(self._stage))
+        self._rejected = counter(metrics.stage_rejected(self._stage))
 
     def process(self, doc: Document, *side_inputs):
         try:

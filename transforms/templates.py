@@ -34,13 +34,15 @@ from fsspec.core import url_to_fs
 
 from schemas.records import Document
 from schemas.tables import STATE_FOLDER, TEMPLATES
+from transforms import metrics
 from transforms.clean import clean_text_page, has_article, line_key
 from transforms.clusters import connected_components
 from transforms.identity import stable_hash
-from transforms.routing import ApplyStage, Rejected, busy, counter
+from transforms.metrics import counter
+from transforms.routing import ApplyStage, Rejected, busy
 from transforms.write import WriteRows
 
-STAGE = "templates"
+STAGE = metrics.TEMPLATES
 STORY_LINE_CHARS = 60  # lines this long are what tells one story from another
 SAME_STORY_JACCARD = 0.3  # long lines two copies share (different stories of one site share ~0.1)
 SITE_WIDE_SHARE = 0.5  # a long line on this share of a source's pages is the site's (a feed), not a story's
@@ -218,7 +220,7 @@ def apply_template(doc: Document, template: frozenset[int]) -> Document:
             detail="what looked like the article is text this site prints on many different stories "
             f"(its page template); title={doc.title!r}",
         )
-    counter("templates.recleaned").inc()
+    counter(metrics.TEMPLATES_RECLEANED).inc()
     return dataclasses.replace(doc, title=title, text=text, language=language)
 
 
@@ -253,7 +255,7 @@ def statistics_rows(source: str, persisted: dict[int, tuple[int, ...]]) -> list[
 
 
 def _source_and_lines(doc: Document) -> tuple[str, PageLines]:
-    with busy("templates.lines"):
+    with busy(metrics.TEMPLATES_PAGE_LINES_WORK):
         return source_of(doc.address), page_lines(doc)
 
 
@@ -265,10 +267,10 @@ class _LearnSourceFn(beam.DoFn):
     def process(self, element):
         source, grouped = element
         pages = list(grouped["pages"])
-        with busy("templates.learn"):
+        with busy(metrics.TEMPLATES_LEARN_WORK):
             template, persisted = learn_templates(pages, dict(grouped["prior"]))
-        counter("templates.sources").inc()
-        counter("templates.lines").inc(len(template))
+        counter(metrics.TEMPLATES_SOURCES).inc()
+        counter(metrics.TEMPLATES_LINES).inc(len(template))
         if template and pages:
             yield source, template
         for row in statistics_rows(source, persisted):

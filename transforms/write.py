@@ -30,7 +30,8 @@ from apache_beam.transforms.window import GlobalWindows
 from fsspec.core import url_to_fs
 
 from schemas.tables import SCHEMAS, partition_path, step_name
-from transforms.routing import counter
+from transforms import metrics
+from transforms.metrics import counter
 
 # A partition's buffer is written out as a file once it holds this many rows (20,000 news articles are
 # some 100 MB of text): it bounds what a worker holds of one partition without making small files. A
@@ -133,8 +134,8 @@ class _WriteBundleFn(beam.DoFn):
 
     def setup(self):
         self._fs, self._root = url_to_fs(self._staging)
-        self._rows = counter(f"write.{self._table}.rows")
-        self._files = counter(f"write.{self._table}.files")
+        self._rows = counter(metrics.rows_written(self._table))
+        self._files = counter(metrics.files_written(self._table))
 
     def start_bundle(self):
         self._buffers: dict[str, list[dict]] = collections.defaultdict(list)
