@@ -51,7 +51,7 @@ test-all: setup-all browser
 	$(PYTEST) -m slow
 
 lint: setup
-	$(BIN)/ruff check pipelines transforms schemas tests benchmarks
+	$(BIN)/ruff check pipelines transforms schemas storage tests benchmarks
 
 bench: setup
 	$(BIN)/python benchmarks/quality_boilerplate.py

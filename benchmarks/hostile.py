@@ -22,7 +22,8 @@ sys.path[:0] = [str(REPO), str(REPO / "tests"), str(REPO / "benchmarks")]
 from hostile_corpus import write_corpus
 from throughput import PeakRSS
 
-from schemas.tables import ARTICLES, DUPLICATES, REJECTS, open_table
+from schemas.tables import ARTICLES, DUPLICATES, REJECTS
+from storage.visible import open_table
 
 
 def main() -> int:

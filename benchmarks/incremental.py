@@ -30,8 +30,9 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from cli_runs import dataset_content
 
-from pipelines.lock import LOCK_FILE
-from schemas.tables import ARTICLES, DUPLICATES, REJECTS, open_table
+from schemas.tables import ARTICLES, DUPLICATES, REJECTS
+from storage.layout import LOCK_FILE
+from storage.visible import open_table
 
 REUTERS = ROOT.parent / "shared" / "corpus" / "dev" / "reuters"
 

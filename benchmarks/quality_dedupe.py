@@ -41,7 +41,8 @@ mute_beam_noise()  # before Beam is imported
 
 from pipelines.ingest import run_ingest
 from pipelines.options import IngestConfig
-from schemas.tables import ARTICLES, DUPLICATES, REJECTS, open_table
+from schemas.tables import ARTICLES, DUPLICATES, REJECTS
+from storage.visible import open_table
 
 SHARED = ROOT.parent / "shared"
 DEFAULT_CORPUS = SHARED / "corpus" / "dev" / "dedup"

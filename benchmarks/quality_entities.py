@@ -55,7 +55,8 @@ from pipelines.ingest import new_run, run_ingest
 from pipelines.options import IngestConfig
 from schemas.records import Document
 from schemas.rows import entity_rows
-from schemas.tables import ARTICLES, DUPLICATES, ENTITIES, REJECTS, open_table
+from schemas.tables import ARTICLES, DUPLICATES, ENTITIES, REJECTS
+from storage.visible import open_table
 from transforms.clean import clean_text_page
 from transforms.entities import (
     DEFAULT_BATCH_SIZE,

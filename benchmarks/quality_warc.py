@@ -31,7 +31,8 @@ from quality_dates import counted
 
 from pipelines.ingest import run_ingest
 from pipelines.options import IngestConfig
-from schemas.tables import ARTICLES, DUPLICATES, REJECTS, open_table
+from schemas.tables import ARTICLES, DUPLICATES, REJECTS
+from storage.visible import open_table
 from transforms.containers import read_entries
 
 

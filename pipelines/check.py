@@ -3,7 +3,7 @@ other; with --repair, move what cannot be read aside and rebuild the index and t
 
 What is verified:
 - every pending journal (`_runs/<run_id>.pending.json`) parses and names only paths inside the dataset
-  (pipelines/commit.py `check_journal`); every run record (`_runs/<run_id>.json`) parses;
+  (storage/publication.py `check_journal`); every run record (`_runs/<run_id>.json`) parses;
 - every file of the tables, the index and the state is Parquet with its table's columns, and was written
   by a run (named part-<run_id>-...): a file dropped in by hand is damage;
 - every data file's run committed (or is being published: its journal is pending);
@@ -29,21 +29,7 @@ import posixpath
 from collections import Counter, defaultdict
 
 import pyarrow.parquet as pq
-from fsspec.core import url_to_fs
 
-from pipelines.commit import (
-    JOURNAL_SUFFIX,
-    RUNS_FOLDER,
-    DamagedOutput,
-    _write_json,
-    commit_state,
-    folder_files,
-    pending_journals,
-    read_journal,
-    recover,
-    run_of_file,
-    visible_files,
-)
 from pipelines.lock import RunLock
 from schemas.tables import (
     ARTICLES,
@@ -56,20 +42,20 @@ from schemas.tables import (
     MANIFEST,
     REJECTS,
     SCHEMAS,
-    STATE_FOLDER,
     TABLES,
     TEMPLATES,
     partition_path,
 )
-from transforms.write import STAGING_FOLDER, write_part_file
+from storage.files import read_parquet, write_atomically, write_json
+from storage.layout import JOURNAL_SUFFIX, QUARANTINE_REPORT, RUNS_FOLDER, STAGING_FOLDER, Layout, run_of_file
+from storage.publication import DamagedOutput, pending_journals, read_journal, recover
+from storage.visible import commit_state, folder_files, visible_files
+from transforms.write import write_part_file
 
 log = logging.getLogger(__name__)
 
-QUARANTINE_FOLDER = "_quarantine"
-REPORT_FILE = "report.txt"
-TEMPLATES_FOLDER = f"{STATE_FOLDER}/{TEMPLATES}"
 # Every folder of Parquet files, with the schema its files must have.
-DATA_FOLDERS = {**{table: table for table in (*TABLES, ENTITIES, *INDEX_TABLES, MANIFEST)}, TEMPLATES_FOLDER: TEMPLATES}
+DATA_FOLDERS = (*TABLES, ENTITIES, *INDEX_TABLES, MANIFEST, TEMPLATES)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -106,11 +92,12 @@ def parquet_problem(fs, path: str, schema_name: str) -> tuple[str | None, int]:
     return None, footer.num_rows
 
 
-def unreadable(fs, out_root: str, rows: Counter | None = None) -> list[Problem]:
+def unreadable(layout: Layout, rows: Counter | None = None) -> list[Problem]:
     """Journals, run records and data files that cannot be used as they are. `rows`: the readable
     files' rows are added up in it, by folder."""
+    fs, out_root = layout.fs, layout.root
     problems = []
-    for path in pending_journals(fs, out_root):
+    for path in pending_journals(layout):
         try:
             read_journal(fs, path)
         except DamagedOutput as damage:
@@ -119,10 +106,10 @@ def unreadable(fs, out_root: str, rows: Counter | None = None) -> list[Problem]:
     for path in sorted(fs.glob(posixpath.join(runs, "*.json"))) if fs.isdir(runs) else []:
         if not path.endswith(JOURNAL_SUFFIX) and not _is_json_object(fs, path):
             problems.append(Problem(posixpath.relpath(path, out_root), "a run record that is not a JSON object"))
-    for folder, schema_name in DATA_FOLDERS.items():
-        for path in folder_files(fs, out_root, folder):
+    for folder in DATA_FOLDERS:
+        for path in folder_files(layout, folder):
             why, count = ("not a file of a newsflow run (its name is not part-<run_id>-...parquet)", 0) \
-                if run_of_file(path) is None else parquet_problem(fs, path, schema_name)
+                if run_of_file(path) is None else parquet_problem(fs, path, folder)
             if why:
                 problems.append(Problem(posixpath.relpath(path, out_root), why))
             elif rows is not None:
@@ -141,11 +128,12 @@ def _is_json_object(fs, path: str) -> bool:
 def verify_output(output: str) -> None:
     """What a run checks before it reads anything of OUT: DamagedOutput naming the first problem found
     (a damaged journal, an unreadable data file, an index that does not match the tables)."""
-    fs, out_root = url_to_fs(output)
+    layout = Layout(output)
+    fs, out_root = layout.fs, layout.root
     if not fs.isdir(out_root):
         return
     rows = Counter()
-    problems = unreadable(fs, out_root, rows)
+    problems = unreadable(layout, rows)
     if problems:
         raise DamagedOutput(posixpath.join(output.rstrip("/"), problems[0].path), problems[0].why)
     # One index row per row of the tables (transforms/index.py `written_documents`): without it, the
@@ -159,21 +147,21 @@ def verify_output(output: str) -> None:
 # --- the tables as the index and the manifest should see them ------------------------------------------
 
 
-def read_visible(fs, out_root: str, table: str, columns: list[str], state) -> list[dict]:
+def read_visible(layout: Layout, table: str, columns: list[str], state) -> list[dict]:
+    fs = layout.fs
     rows = []
-    for path in visible_files(fs, out_root, table, state):
-        with fs.open(path, "rb") as stream:
-            rows.extend(pq.read_table(stream, columns=columns).to_pylist())
+    for path in visible_files(layout, table, state):
+        rows.extend(read_parquet(fs, path, columns).to_pylist())
     return rows
 
 
-def read_folder(fs, out_root: str, folder: str, committed: set[str]) -> list[dict]:
+def read_folder(layout: Layout, folder: str, committed: set[str]) -> list[dict]:
     """The rows of a state folder's committed files (unreadable ones are checked for before)."""
+    fs = layout.fs
     rows = []
-    for path in folder_files(fs, out_root, folder):
+    for path in folder_files(layout, folder):
         if run_of_file(path) in committed:
-            with fs.open(path, "rb") as stream:
-                rows.extend(dict(row, _run_id=run_of_file(path)) for row in pq.read_table(stream).to_pylist())
+            rows.extend(dict(row, _run_id=run_of_file(path)) for row in read_parquet(fs, path).to_pylist())
     return rows
 
 
@@ -186,13 +174,13 @@ class Tables:
     rejects: list[dict]
 
     @classmethod
-    def read(cls, fs, out_root: str, state) -> Tables:
+    def read(cls, layout: Layout, state) -> Tables:
         return cls(
-            read_visible(fs, out_root, ARTICLES, ["doc_id", "source_uri", "url", "title", "text", "published_date",
+            read_visible(layout, ARTICLES, ["doc_id", "source_uri", "url", "title", "text", "published_date",
                                                   "encoding", "ingested_at", "run_id", "pipeline_version"], state),
-            read_visible(fs, out_root, DUPLICATES, ["doc_id", "source_uri", "kind", "duplicate_of", "ingested_at",
+            read_visible(layout, DUPLICATES, ["doc_id", "source_uri", "kind", "duplicate_of", "ingested_at",
                                                     "run_id", "pipeline_version"], state),
-            read_visible(fs, out_root, REJECTS, ["doc_id", "source_uri", "stage", "reason", "ingested_at", "run_id",
+            read_visible(layout, REJECTS, ["doc_id", "source_uri", "stage", "reason", "ingested_at", "run_id",
                                                  "pipeline_version"], state),
         )
 
@@ -280,14 +268,15 @@ def rebuild_manifest(tables: Tables, salvaged: list[dict]) -> list[tuple[str, di
     return kept
 
 
-def write_rebuilt(fs, out_root: str, table: str, rows: list[tuple[str, dict]]) -> set[str]:
+def write_rebuilt(layout: Layout, table: str, rows: list[tuple[str, dict]]) -> set[str]:
     """Write rebuilt rows as files of the runs that wrote them (so that they stay committed), per
     partition; the paths written. Named after their content, like every run's files: a rebuild that
     equals the old file rewrites the same file."""
+    out_root = layout.root
     groups: dict[tuple[str, str], list[dict]] = defaultdict(list)
     for run_id, row in rows:
         groups[run_id, partition_path(table, row)].append(row)
-    return {posixpath.join(out_root, write_part_file(fs, out_root, run_id, table, partition, group))
+    return {posixpath.join(out_root, write_part_file(layout.fs, layout.root, run_id, table, partition, group))
             for (run_id, partition), group in sorted(groups.items())}
 
 
@@ -316,11 +305,12 @@ class Report:
         return "\n".join(lines)
 
 
-def uncommitted(fs, out_root: str, committed: set[str], pending: set[str]) -> list[Problem]:
+def uncommitted(layout: Layout, committed: set[str], pending: set[str]) -> list[Problem]:
     """Data files whose run has no record and no journal: a run whose publication cannot be completed."""
+    out_root = layout.root
     problems = []
     for folder in DATA_FOLDERS:
-        for path in folder_files(fs, out_root, folder):
+        for path in folder_files(layout, folder):
             run_id = run_of_file(path)
             if run_id and run_id not in committed and run_id not in pending:
                 problems.append(Problem(posixpath.relpath(path, out_root),
@@ -328,23 +318,23 @@ def uncommitted(fs, out_root: str, committed: set[str], pending: set[str]) -> li
     return problems
 
 
-def inconsistencies(fs, out_root: str, state) -> list[Problem]:
+def inconsistencies(layout: Layout, state) -> list[Problem]:
     """How the index and the manifest differ from the committed tables (all files readable)."""
     committed = state[0]
-    tables = Tables.read(fs, out_root, state)
+    tables = Tables.read(layout, state)
     problems = []
     want = {(row["source_uri"], row["doc_id"]) for row in expected_documents(tables)}
-    have = {(row["source_uri"], row["doc_id"]) for row in read_folder(fs, out_root, INDEX_DOCUMENTS, committed)}
+    have = {(row["source_uri"], row["doc_id"]) for row in read_folder(layout, INDEX_DOCUMENTS, committed)}
     if want != have:
         problems.append(Problem(INDEX_DOCUMENTS, f"the index lacks {len(want - have):,} documents of the tables and "
                                                  f"lists {len(have - want):,} that are in no table"))
     kept = {row["doc_id"] for row in tables.articles}
-    indexed = {row["doc_id"] for row in read_folder(fs, out_root, INDEX_ARTICLES, committed)}
+    indexed = {row["doc_id"] for row in read_folder(layout, INDEX_ARTICLES, committed)}
     stray = indexed - kept - set(near_copies(tables))
     if kept - indexed or stray:
         problems.append(Problem(INDEX_ARTICLES, f"the index lacks {len(kept - indexed):,} articles of the tables and "
                                                 f"lists {len(stray):,} that are in no table"))
-    listed = {row["uri"] for row in read_folder(fs, out_root, MANIFEST, committed)}
+    listed = {row["uri"] for row in read_folder(layout, MANIFEST, committed)}
     files = {row["uri"] for _, row in rebuild_manifest(tables, [])}
     if not files <= listed:
         problems.append(Problem(MANIFEST, f"the manifest lacks {len(files - listed):,} input files of the tables"))
@@ -353,50 +343,52 @@ def inconsistencies(fs, out_root: str, state) -> list[Problem]:
 
 def check_output(output: str) -> Report:
     """Verify OUT (read only): its problems, for `newsflow check` without --repair."""
-    fs, out_root = url_to_fs(output)
-    report = Report(output, problems=unreadable(fs, out_root))
-    journals = [posixpath.basename(path)[: -len(JOURNAL_SUFFIX)] for path in pending_journals(fs, out_root)]
+    layout = Layout(output)
+    report = Report(output, problems=unreadable(layout))
+    journals = [posixpath.basename(path)[: -len(JOURNAL_SUFFIX)] for path in pending_journals(layout)]
     if journals:
         report.notes.append(f"{len(journals)} run(s) stopped while publishing ({', '.join(journals)}): the next run, "
                             "or check --repair, completes them")
     if report.problems or journals:
         return report  # the index can be compared with the tables once every file is readable and committed
-    state = commit_state(fs, out_root)
-    report.problems += uncommitted(fs, out_root, state[0], set())
+    state = commit_state(layout)
+    report.problems += uncommitted(layout, state[0], set())
     if not report.problems:
-        report.problems += inconsistencies(fs, out_root, state)
+        report.problems += inconsistencies(layout, state)
     return report
 
 
 def repair_output(output: str, run_id: str) -> Report:
     """`newsflow check OUT --repair` (see the module docstring), holding the output's lock as `run_id`."""
-    fs, out_root = url_to_fs(output)
-    quarantine = posixpath.join(out_root, QUARANTINE_FOLDER, run_id)
-    report = Report(output, quarantine=posixpath.join(output.rstrip("/"), QUARANTINE_FOLDER, run_id))
+    layout = Layout(output)
+    fs = layout.fs
+    quarantine = layout.quarantine(run_id)
+    report = Report(output, quarantine=layout.quarantine_uri(run_id))
     with RunLock(output, run_id):
-        found = unreadable(fs, out_root)
+        found = unreadable(layout)
         for problem in found:
-            move_aside(fs, out_root, quarantine, problem.path, problem.why, report)
+            move_aside(layout, quarantine, problem.path, problem.why, report)
             if problem.path.startswith(RUNS_FOLDER + "/"):
-                replace_run_file(fs, out_root, quarantine, problem.path, report)
-        report.done += [f"completed: {line}" for line in recover(output)]
-        state = commit_state(fs, out_root)
-        for problem in uncommitted(fs, out_root, state[0], set()):
-            move_aside(fs, out_root, quarantine, problem.path, problem.why, report)
-        problems = inconsistencies(fs, out_root, state)
+                replace_run_file(layout, quarantine, problem.path, report)
+        report.done += [f"completed: {line}" for line in recover(layout)]
+        state = commit_state(layout)
+        for problem in uncommitted(layout, state[0], set()):
+            move_aside(layout, quarantine, problem.path, problem.why, report)
+        problems = inconsistencies(layout, state)
         if found or report.moved or problems:
             report.problems = problems
             # A committed run's table file that cannot be read: its documents are out of the dataset.
             lost_rows = any(p.path.split("/")[0] in TABLES and run_of_file(p.path) in state[0] for p in found)
-            rebuild(fs, out_root, quarantine, state, report, lost_rows)
-            report.problems = inconsistencies(fs, out_root, commit_state(fs, out_root))
+            rebuild(layout, quarantine, state, report, lost_rows)
+            report.problems = inconsistencies(layout, commit_state(layout))
         if report.moved:
             write_quarantine_report(fs, quarantine, report)
     return report
 
 
-def move_aside(fs, out_root: str, quarantine: str, relative: str, why: str, report: Report) -> None:
+def move_aside(layout: Layout, quarantine: str, relative: str, why: str, report: Report) -> None:
     """Move a file (by its path relative to OUT) into the quarantine, keeping its relative path."""
+    fs, out_root = layout.fs, layout.root
     source, target = posixpath.join(out_root, relative), posixpath.join(quarantine, relative)
     if not fs.exists(source):
         return
@@ -405,37 +397,39 @@ def move_aside(fs, out_root: str, quarantine: str, relative: str, why: str, repo
     report.moved.append((relative, why))
 
 
-def replace_run_file(fs, out_root: str, quarantine: str, relative: str, report: Report) -> None:
+def replace_run_file(layout: Layout, quarantine: str, relative: str, report: Report) -> None:
     """After a damaged run file was moved aside: a garbled record becomes a minimal one (its run's files
     stay committed); a damaged journal's staged files go to the quarantine too (never replayed)."""
+    fs, out_root = layout.fs, layout.root
     name = posixpath.basename(relative)
     if name.endswith(JOURNAL_SUFFIX):
         run_id = name[: -len(JOURNAL_SUFFIX)]
         staging = posixpath.join(STAGING_FOLDER, run_id)
         if "/" not in run_id and run_id not in (".", "..") and fs.exists(posixpath.join(out_root, staging)):
-            move_aside(fs, out_root, quarantine, staging, "the staged files of that journal's run", report)
+            move_aside(layout, quarantine, staging, "the staged files of that journal's run", report)
         return
     run_id = name[: -len(".json")]
-    _write_json(fs, posixpath.join(out_root, relative),
+    write_json(fs, posixpath.join(out_root, relative),
                 {"run_id": run_id, "note": f"record rebuilt by newsflow check: the original was unreadable "
                                            f"(moved to {posixpath.join(quarantine, relative)})"})
     report.done.append(f"wrote a minimal record for run {run_id}")
 
 
-def rebuild(fs, out_root: str, quarantine: str, state, report: Report, lost_rows: bool) -> None:
+def rebuild(layout: Layout, quarantine: str, state, report: Report, lost_rows: bool) -> None:
     """Rebuild the index and the manifest from the committed tables; the old files go to the quarantine.
     `lost_rows`: table files were moved aside, so the manifest cannot be trusted to say which files'
     documents are all in the tables: no old manifest row is kept (every file is read again once)."""
+    out_root = layout.root
     committed = state[0]
-    tables = Tables.read(fs, out_root, state)
-    salvage = {folder: read_folder(fs, out_root, folder, committed) for folder in (INDEX_ARTICLES, INDEX_KEYS, MANIFEST)}
+    tables = Tables.read(layout, state)
+    salvage = {folder: read_folder(layout, folder, committed) for folder in (INDEX_ARTICLES, INDEX_KEYS, MANIFEST)}
     rebuilt = rebuild_index(tables, salvage[INDEX_ARTICLES], salvage[INDEX_KEYS])
     rebuilt[MANIFEST] = rebuild_manifest(tables, [] if lost_rows else salvage[MANIFEST])
     for folder, rows in rebuilt.items():
-        old = set(folder_files(fs, out_root, folder))
-        written = write_rebuilt(fs, out_root, folder, rows)
+        old = set(folder_files(layout, folder))
+        written = write_rebuilt(layout, folder, rows)
         for path in sorted(old - written):
-            move_aside(fs, out_root, quarantine, posixpath.relpath(path, out_root), "replaced by the rebuilt "
+            move_aside(layout, quarantine, posixpath.relpath(path, out_root), "replaced by the rebuilt "
                        f"{'manifest' if folder == MANIFEST else 'index'}", report)
         report.done.append(f"rebuilt {folder} from the tables: {len(rows):,} rows")
 
@@ -445,6 +439,4 @@ def write_quarantine_report(fs, quarantine: str, report: Report) -> None:
     heading = (f"newsflow check --repair, {now}: what was moved here, and why (paths relative to the dataset; "
                "nothing was deleted)")
     text = "\n".join([heading, "", *(f"{path}\t{why}" for path, why in report.moved), "", *report.done, ""])
-    fs.makedirs(quarantine, exist_ok=True)
-    with fs.open(posixpath.join(quarantine, REPORT_FILE), "w") as stream:
-        stream.write(text)
+    write_atomically(fs, posixpath.join(quarantine, QUARANTINE_REPORT), text.encode())

@@ -205,7 +205,7 @@ def check_command(args: argparse.Namespace) -> int:
     75 when a run holds its lock, 2 when OUT is no folder."""
     # Not pipelines.ingest: with spaCy loaded, the process sometimes aborted at exit (a C++ thread).
     from pipelines.check import check_output, repair_hint, repair_output
-    from pipelines.commit import new_run_id
+    from storage.layout import new_run_id
 
     logs.configure("warning", "plain")
     if not input_exists(args.output):
@@ -371,16 +371,28 @@ def summary_shower(quiet: bool, log_format: str):
     return show
 
 
+def what_was_published(error: BaseException, output: str) -> str:
+    """What a failed or stopped run left of its publication (pipelines/ingest.py marks the error)."""
+    published = getattr(error, "published_run", None)
+    if published:
+        return f"Run {published} finished publishing first."
+    pending = getattr(error, "publication_pending", None)
+    if pending:
+        return (f"Run {pending} had started publishing: its journal is written, so the next run into {output} "
+                f"(or `newsflow check {output} --repair`) completes the publication.")
+    return f"Nothing was published: the dataset in {output} is as it was before the run."
+
+
 def run_once(config: IngestConfig, beam_args: list[str], progress, show) -> int:
     """One ingest run; its exit status (pipelines/exits.py)."""
     from pipelines.check import refusal
-    from pipelines.commit import DamagedOutput, TooManyRejects
     from pipelines.ingest import run_ingest  # imports the stages
+    from pipelines.invariant import TooManyRejects
     from pipelines.plan import NoInput
     from pipelines.signals import Stopped
     from pipelines.summary import read_nothing
+    from storage.publication import DamagedOutput
 
-    unchanged = f"Nothing was published: the dataset in {config.output} is as it was before the run."
     try:
         summary = run_ingest(config, beam_args, progress)
     except OutputLocked as error:
@@ -393,15 +405,13 @@ def run_once(config: IngestConfig, beam_args: list[str], progress, show) -> int:
         log.error("%s", refusal(error, config.output))
         return exits.DAMAGED_OUTPUT
     except TooManyRejects as error:
-        log.error("the run failed: %s. %s", error, unchanged)
+        log.error("the run failed: %s. %s", error, what_was_published(error, config.output))
         return exits.TOO_MANY_REJECTS
     except Stopped as stop:
-        published = getattr(stop, "published_run", None)
-        log.error("stopped by %s. %s", stop.signal_name,
-                  f"Run {published} finished publishing first." if published else unchanged)
+        log.error("stopped by %s. %s", stop.signal_name, what_was_published(stop, config.output))
         return stop.exit_code
     except Exception as error:  # noqa: BLE001 - one clear line; the log above has the details
-        log.error("the run failed: %s. %s", failure_reason(error), unchanged)
+        log.error("the run failed: %s. %s", failure_reason(error), what_was_published(error, config.output))
         return exits.FAILED
     show(summary)
     if read_nothing(summary):

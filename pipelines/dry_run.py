@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from pipelines import exits, logs
 from pipelines.check import refusal
-from pipelines.commit import DamagedOutput
 from pipelines.ingest import pipeline_version
 from pipelines.options import IngestConfig
 from pipelines.plan import NoInput, Plan, check_input, plan_run
+from storage.publication import DamagedOutput
 
 
 def plan_lines(plan: Plan, output: str) -> list[str]:

@@ -12,18 +12,7 @@ from typing import NamedTuple
 import apache_beam as beam
 
 from pipelines import logs, signals
-from pipelines.commit import (
-    check_invariant,
-    check_reject_share,
-    discard,
-    new_run_id,
-    publish,
-    publishing_started,
-    recover,
-    report_uri,
-    staged_files,
-    staged_state,
-)
+from pipelines.invariant import check_invariant, check_reject_share
 from pipelines.lock import RunLock
 from pipelines.options import IngestConfig, runner_and_options
 from pipelines.plan import Plan, check_input, plan_run
@@ -52,8 +41,12 @@ from schemas.tables import (
     MANIFEST,
     REJECTS,
     TABLES,
+    TEMPLATES,
     step_name,
 )
+from storage.layout import STAGED_REPORT, Layout, new_run_id
+from storage.publication import discard, publish, publishing_started, recover, staged_files
+from storage.state import IndexReader, TemplateStatistics
 from transforms import metrics
 from transforms.clean import CleanDocuments
 from transforms.dates import DateDocuments
@@ -65,7 +58,7 @@ from transforms.read import ReadDump
 from transforms.routing import ApplyStage, StageOutputs
 from transforms.samples import SampleDocuments
 from transforms.templates import ApplyTemplates, LearnTemplates
-from transforms.write import WriteTables, staging_uri
+from transforms.write import WriteTables
 
 log = logging.getLogger(__name__)
 
@@ -92,26 +85,28 @@ class CleanOutputs(NamedTuple):
     documents: beam.PCollection
     rejects: beam.PCollection
     templates: beam.PCollection  # (source, line keys it prints on many different stories)
+    statistics: beam.PCollection  # the template statistics the run leaves for the next runs
 
 
 class CleanDump(beam.PTransform):
     """Boilerplate removal: each page on its own, then the templates learned across the whole dump (and
-    earlier runs into the same output) removed. Returns `.documents`, `.rejects` and `.templates`."""
+    earlier runs into the same output, `prior`) removed. Returns `.documents`, `.rejects`, `.templates`
+    and `.statistics`."""
 
-    def __init__(self, output: str, staging: str, run_id: str):
+    def __init__(self, prior: TemplateStatistics):
         super().__init__()
-        self._output, self._staging, self._run_id = output, staging, run_id
+        self._prior = prior
 
     def expand(self, documents):
         cleaned = documents | "Pages" >> CleanDocuments()
-        templates = cleaned.documents | "LearnTemplates" >> LearnTemplates(self._output, self._staging, self._run_id)
+        learned = cleaned.documents | "LearnTemplates" >> LearnTemplates(self._prior)
         untemplated = (
             cleaned.documents
             | "ForgetLineKeys" >> beam.Map(forget_line_keys)
-            | "ApplyTemplates" >> ApplyTemplates(templates)
+            | "ApplyTemplates" >> ApplyTemplates(learned.templates)
         )
         rejects = (cleaned.rejects, untemplated.rejects) | "CleanRejects" >> beam.Flatten()
-        return CleanOutputs(untemplated.documents, rejects, templates)
+        return CleanOutputs(untemplated.documents, rejects, learned.templates, learned.statistics)
 
 
 class IngestDump(beam.PTransform):
@@ -139,19 +134,20 @@ class IngestDump(beam.PTransform):
         # unless they are read again on request (--reprocess). A first run has nothing to look up.
         fresh = StageOutputs(read.documents, read.rejects)
         if self._indexed:
-            fresh = (read.documents, read.rejects) | "SkipIngested" >> SkipIngested(config.output, self._again)
-        staging = staging_uri(config.output, run.run_id)
-        cleaned = fresh.documents | "Clean" >> CleanDump(config.output, staging, run.run_id)
+            fresh = (read.documents, read.rejects) | "SkipIngested" >> SkipIngested(
+                IndexReader(config.output), self._again)
+        layout = Layout(config.output, run.run_id)
+        cleaned = fresh.documents | "Clean" >> CleanDump(TemplateStatistics(config.output))
         # A date on a line a source prints on many stories (a crawl date in its header) is no evidence.
         dated = cleaned.documents | "Date" >> DateDocuments(config.reference_date, cleaned.templates)
         # The run report shows a few pages with the lines cleaning removed: taken while the raw page is here.
-        dated.documents | "ReportSamples" >> SampleDocuments(staging)
+        dated.documents | "ReportSamples" >> SampleDocuments(layout)
         # Dedupe runs after dating (the earliest copy is kept) and before NER (only kept articles). It
         # groups copies of one page by the raw page, then drops it before documents wait for the verdicts.
         # A page rejected before dedupe (its site's template left no article) rejects its other copies.
         rejected = (cleaned.rejects, dated.rejects) | "RejectsBeforeDedupe" >> beam.Flatten()
         deduped = dated.documents | "Dedupe" >> Deduplicate(
-            config.output if self._indexed else None, self._forgotten, rejected)
+            IndexReader(config.output) if self._indexed else None, self._forgotten, rejected)
         mentioned = deduped.articles | "MentionedDates" >> ApplyStage(metrics.MENTIONS, mention_document)
         annotated = mentioned.documents | "Entities" >> ExtractEntities(config.spacy_model)
         rejects = (
@@ -173,6 +169,9 @@ class IngestDump(beam.PTransform):
             | "NearCopies" >> beam.Filter(lambda item: item[1].kind == "near")
             | "IndexNearCopies" >> beam.MapTuple(lambda doc, verdict: index_rows(doc, verdict.duplicate_of)),
         }
+        # The template statistics are written where they are learned: gathered in one place, a 100,000-page
+        # dump's millions of statistics rows took 3 GB of one worker.
+        tables[TEMPLATES] = cleaned.statistics
         tables[MANIFEST] = read.manifest | "ManifestRows" >> beam.Map(lambda row: {**row, **run.columns()})
         tables[INDEX_DOCUMENTS] = written_documents({table: tables[table] for table in TABLES}, run.run_id)
         for table in (INDEX_KEYS, INDEX_ARTICLES):
@@ -180,10 +179,7 @@ class IngestDump(beam.PTransform):
                 rows | f"{step_name(table)}Of{source}" >> beam.FlatMap(lambda rows, t=table: rows[t])
                 for source, rows in index_sources.items()
             )
-        return tables | "Write" >> WriteTables(staging, run.run_id, config.max_file_rows)
-
-
-REPORT_STAGED = "_report/report.html"  # in the staging folder; published as _runs/<run_id>.html
+        return tables | "Write" >> WriteTables(layout, config.max_file_rows)
 
 
 def run_ingest(config: IngestConfig, beam_args: list[str] | None = None, progress: Progress | None = None) -> dict:
@@ -196,7 +192,7 @@ def run_ingest(config: IngestConfig, beam_args: list[str] | None = None, progres
     logs.set_run(run.run_id)
     try:
         with RunLock(config.output, run.run_id, config.lock_seconds):
-            recover(config.output)
+            recover(Layout(config.output))
             plan = plan_run(config.inputs, config.output, run.pipeline_version, config.reprocess)
             check_input(plan, config.inputs)
             if plan.nothing_to_do:
@@ -211,7 +207,7 @@ def run_ingest(config: IngestConfig, beam_args: list[str] | None = None, progres
 
 def _run_plan(config: IngestConfig, run: RunInfo, plan: Plan, beam_args: list[str], started: float,
               progress: Progress) -> dict:
-    staging = staging_uri(config.output, run.run_id)
+    layout = Layout(config.output, run.run_id)
     runner, options = runner_and_options(beam_args)
     phases = {"plan": time.monotonic() - started}
     phase_started = time.monotonic()
@@ -223,7 +219,7 @@ def _run_plan(config: IngestConfig, run: RunInfo, plan: Plan, beam_args: list[st
 
     published = False
     try:
-        retraction = retract(config.output, staging, set(plan.reprocessed))
+        retraction = retract(layout, set(plan.reprocessed))
         phase_done("retract")
         pipeline = beam.Pipeline(runner=runner, options=options)
         pipeline | "Ingest" >> IngestDump(config, run, plan, retraction)
@@ -232,32 +228,32 @@ def _run_plan(config: IngestConfig, run: RunInfo, plan: Plan, beam_args: list[st
             result.wait_until_finish()
         phase_done("pipeline")
         counters = counters_of(result)
-        files = staged_files(staging)
-        rows, reject_reasons = check_invariant(staging, files, documents_to_write(counters))
+        files = staged_files(layout)
+        rows, reject_reasons = check_invariant(layout, files, documents_to_write(counters))
         check_reject_share(rows, reject_reasons, config.max_reject_share)
         phase_done("check")
         summary = build_summary(config, run, counters, rows, reject_reasons, time.monotonic() - started)
         summary.update(inputs_unchanged=plan.unchanged, reprocessed_files=len(plan.reprocessed),
                        rows_replaced=retraction.rows, rows_replaced_by_table=retraction.rows_by_table)
-        stats = run_stats(staging, files, counters, step_seconds(result))
+        stats = run_stats(layout, files, counters, step_seconds(result))
         phase_done("report")
         add_stats(summary, stats, phases)
-        summary["report"] = report_uri(config.output, run.run_id)
-        write_report(posixpath.join(staging, REPORT_STAGED), report_data(summary, stats))
+        summary["report"] = layout.report_uri()
+        write_report(posixpath.join(layout.staging_uri, STAGED_REPORT), report_data(summary, stats))
         with signals.deferred():  # a stop signal waits until the run is published
-            publish(staging, config.output, run.run_id, files, summary, staged_state(staging),
-                    retraction.replaced, retraction.deleted, report=REPORT_STAGED)
+            publish(layout, files, summary, retraction.replaced, retraction.deleted, report=STAGED_REPORT)
             published = True
     except BaseException as error:
         if published:  # a stop signal that waited for the publication: the run is complete
             error.published_run = run.run_id
-        elif publishing_started(config.output, run.run_id):
+        elif publishing_started(layout):
             # Its journal is written: the next run into this output completes the publication.
+            error.publication_pending = run.run_id
             log.error("run %s stopped while publishing: the next run completes it", run.run_id)
         else:
             ended = "was stopped" if isinstance(error, signals.Stopped) else "failed"
             log.error("run %s %s: nothing was published; the dataset is as it was before", run.run_id, ended)
-            discard(staging)
+            discard(layout)
         raise
     progress.say(f"run {run.run_id} published", "publish",
                  {table: summary[table] for table in ("documents", "articles", "duplicates", "rejects")})

@@ -1,6 +1,6 @@
 """`newsflow inspect OUT [SQL]`: the dataset's tables as DuckDB views; a query's result or an overview, as text.
 
-The views are built over the files the dataset has committed (pipelines/commit.py `visible_files`: not
+The views are built over the files the dataset has committed (storage/visible.py `visible_files`: not
 those of a run killed mid-publish until its replay), listed with fsspec (so any fsspec URL works, and a
 remote filesystem is handed to DuckDB), never over `_staging/` or a half-written `.tmp-*` file.
 """
@@ -16,10 +16,8 @@ import posixpath
 
 import duckdb
 import pyarrow as pa
-from fsspec.core import url_to_fs
 from fsspec.implementations.local import LocalFileSystem
 
-from pipelines.commit import JOURNAL_SUFFIX, RUNS_FOLDER, commit_state, visible_files
 from schemas.tables import (
     ARTICLES,
     ARTICLES_PARTITION_SCHEMA,
@@ -29,6 +27,8 @@ from schemas.tables import (
     REJECTS,
     SCHEMAS,
 )
+from storage.layout import JOURNAL_SUFFIX, RECORD_SUFFIX, RUNS_FOLDER, Layout
+from storage.visible import commit_state, visible_files
 from transforms.templates import source_of
 
 log = logging.getLogger(__name__)
@@ -65,8 +65,8 @@ class NotADataset(ValueError):
 def open_dataset(output: str) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB with a view per table (and `runs`), and `source_of(uri)`: the publisher of a
     page as the pipeline's template learning sees it (web host, else the outlet's folder)."""
-    fs, root = url_to_fs(output)
-    root = root.rstrip("/") or "/"
+    layout = Layout(output)
+    fs, root = layout.fs, layout.root
     if not fs.isdir(root):
         raise NotADataset(f"{output}: no such folder")
     if not any(fs.isdir(posixpath.join(root, name)) for name in (*VIEWS, RUNS_FOLDER)):
@@ -76,11 +76,11 @@ def open_dataset(output: str) -> duckdb.DuckDBPyConnection:
     remote = not isinstance(fs, LocalFileSystem)
     if remote:
         con.register_filesystem(fs)  # DuckDB reads `memory://`, `s3://`, ... through this very filesystem
-    state = commit_state(fs, root)
+    state = commit_state(layout)
     for table in VIEWS:
-        files = [fs.unstrip_protocol(path) if remote else path for path in visible_files(fs, root, table, state)]
+        files = [fs.unstrip_protocol(path) if remote else path for path in visible_files(layout, table, state)]
         create_view(con, table, files)
-    con.register(RUNS, committed_runs(fs, root))
+    con.register(RUNS, committed_runs(layout))
     con.create_function("source_of", source_of, [duckdb.sqltype("VARCHAR")], duckdb.sqltype("VARCHAR"))
     return con
 
@@ -104,11 +104,11 @@ def create_view(con: duckdb.DuckDBPyConnection, table: str, files: list[str]) ->
     )
 
 
-def committed_runs(fs, root: str) -> pa.Table:
+def committed_runs(layout: Layout) -> pa.Table:
     """One row per committed run: its summary `_runs/<run_id>.json` (a journal, `.pending.json`, is a run
     still publishing, or one that died doing so; it is not committed)."""
-    folder = posixpath.join(root, RUNS_FOLDER)
-    paths = sorted(fs.glob(posixpath.join(folder, "*.json"))) if fs.isdir(folder) else []
+    fs, folder = layout.fs, layout.runs_folder
+    paths = sorted(fs.glob(posixpath.join(folder, "*" + RECORD_SUFFIX))) if fs.isdir(folder) else []
     rows = []
     for path in paths:
         if path.endswith(JOURNAL_SUFFIX):

@@ -26,14 +26,14 @@ import posixpath
 import socket
 import threading
 import time
-import uuid
 
-from fsspec.core import url_to_fs
 from fsspec.implementations.local import LocalFileSystem
+
+from storage.files import temporary_path, write_atomically
+from storage.layout import Layout
 
 log = logging.getLogger(__name__)
 
-LOCK_FILE = "_lock.json"
 DEFAULT_LOCK_SECONDS = 300  # how long a lock outlives its owner's last sign of life
 
 
@@ -80,7 +80,7 @@ def _create_exclusive(fs, path: str, owner: dict) -> bool:
     """Create the lock file, whole, unless it exists; whether this call created it."""
     data = json.dumps(owner).encode()
     if isinstance(fs, LocalFileSystem):
-        temporary = f"{path}.{uuid.uuid4().hex}.tmp"
+        temporary = temporary_path(path)
         with open(temporary, "wb") as stream:
             stream.write(data)
         try:
@@ -123,8 +123,9 @@ class RunLock:
     """The held lock of one run; renews itself until released. Use as a context manager."""
 
     def __init__(self, output: str, run_id: str, seconds: float = DEFAULT_LOCK_SECONDS):
-        self._fs, root = url_to_fs(output)
-        self._path = posixpath.join(root, LOCK_FILE)
+        layout = Layout(output)
+        self._fs, root = layout.fs, layout.root
+        self._path = layout.lock
         self._run_id, self._seconds = run_id, seconds
         self._stop = threading.Event()
         self._renewer = threading.Thread(target=self._renew, name="newsflow-lock", daemon=True)
@@ -186,9 +187,7 @@ class RunLock:
         while not self._stop.wait(self._seconds / 3):
             try:
                 data = json.dumps(owner_record(self._run_id, self._seconds)).encode()
-                temporary = f"{self._path}.{self._run_id}.tmp"
-                self._fs.pipe_file(temporary, data)
-                self._fs.mv(temporary, self._path)
+                write_atomically(self._fs, self._path, data)
             except Exception:
                 log.warning("could not renew the lock %s", self._path, exc_info=True)
 

@@ -10,16 +10,16 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
-import posixpath
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.dataset as ds
-from fsspec.core import url_to_fs
 
 from pipelines.check import verify_output
-from schemas.tables import ARTICLES, INDEX_DOCUMENTS, MANIFEST, open_table
-from transforms.index import index_uri, source_file
+from schemas.tables import ARTICLES
+from storage.layout import Layout
+from storage.state import IndexReader, read_manifest
+from storage.visible import open_table
+from transforms.index import source_file
 from transforms.read import InputFile, list_input
 
 log = logging.getLogger(__name__)
@@ -84,16 +84,6 @@ def list_inputs(inputs: tuple[str, ...], exclude: str) -> tuple[list[InputFile],
     return sorted(files.values(), key=lambda file: file.uri), unlisted
 
 
-def read_manifest(output: str) -> pa.Table:
-    """The manifest: one row per file read by any committed run (the latest run's row last)."""
-    fs, root = url_to_fs(output)
-    folder = posixpath.join(root, MANIFEST)
-    if not fs.exists(folder):
-        return pa.table({"uri": pa.array([], pa.string())})
-    table = ds.dataset(folder, format="parquet", filesystem=fs).to_table()
-    return table.sort_by([("ingested_at", "ascending")])
-
-
 def latest_versions(manifest: pa.Table) -> dict[str, tuple]:
     """{uri: (size, version, pipeline_version)} of each file's latest manifest row."""
     if not manifest.num_rows:
@@ -131,8 +121,8 @@ def parse_reprocess(value: str) -> Reprocess:
 
 def files_with_articles_between(output: str, start: dt.date | None, end: dt.date | None) -> set[str]:
     """Input files (container files for their entries) whose articles are dated within [start, end]."""
-    fs, root = url_to_fs(output)
-    if not fs.exists(posixpath.join(root, ARTICLES)):
+    layout = Layout(output)
+    if not layout.fs.exists(layout.path(ARTICLES)):
         return set()
     dates = pc.field("published_date")
     condition = dates.is_valid()
@@ -159,7 +149,7 @@ def plan_run(inputs: tuple[str, ...], output: str, version: str, reprocess: Repr
     """The plan of a run into `output`; DamagedOutput (pipelines/check.py) when its state cannot be used."""
     verify_output(output)
     listed, unlisted = list_inputs(inputs, exclude=output)
-    known = latest_versions(read_manifest(output))
+    known = latest_versions(read_manifest(Layout(output)))
     again = reprocess_selection(reprocess, known, output, version) if reprocess else set()
     todo, unchanged, reprocessed, changed = [], 0, [], []
     for file in listed:
@@ -173,11 +163,4 @@ def plan_run(inputs: tuple[str, ...], output: str, version: str, reprocess: Repr
             if seen is not None:
                 changed.append(file.uri)
             todo.append(file)
-    return Plan(tuple(todo), tuple(unlisted), unchanged, tuple(reprocessed), has_index(output), tuple(changed))
-
-
-def has_index(output: str) -> bool:
-    """Whether an earlier run wrote the index: without it, no document can be a repeat or a copy of an
-    earlier one, and the lookups (shuffles of every document's keys) can be left out."""
-    fs, root = url_to_fs(index_uri(output, INDEX_DOCUMENTS))
-    return fs.exists(root)
+    return Plan(tuple(todo), tuple(unlisted), unchanged, tuple(reprocessed), IndexReader(output).exists(), tuple(changed))

@@ -31,11 +31,10 @@ from __future__ import annotations
 import datetime as dt
 import html
 import math
-import posixpath
-import uuid
 import zlib
 
-from fsspec.core import url_to_fs
+from storage.files import write_atomically
+from storage.layout import filesystem
 
 MAX_DAY_SLOTS = 120  # days shown as bars; articles dated outside the busiest such window are summed
 MAX_TICKS = 5  # steps of a count axis
@@ -614,13 +613,6 @@ def render_report(data: dict) -> str:
 
 
 def write_report(path_or_uri: str, data: dict) -> None:
-    """Render and write the report atomically: a temporary name in the same folder, then a rename."""
+    """Render and write the report, atomically."""
     document = render_report(data).encode("utf-8", errors="replace")  # lone surrogates from bad input
-    fs, path = url_to_fs(path_or_uri)
-    folder = posixpath.dirname(path)
-    if folder:
-        fs.makedirs(folder, exist_ok=True)
-    temporary = posixpath.join(folder, f".tmp-{uuid.uuid4().hex}.html")
-    with fs.open(temporary, "wb") as stream:
-        stream.write(document)
-    fs.mv(temporary, path)
+    write_atomically(*filesystem(path_or_uri), document)

@@ -9,13 +9,10 @@ lookups, so that a document is not taken for a copy of its own older version.
 from __future__ import annotations
 
 import dataclasses
-import posixpath
 from collections import Counter
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
-from fsspec.core import url_to_fs
 
 from schemas.tables import (
     ARTICLES,
@@ -27,10 +24,11 @@ from schemas.tables import (
     MANIFEST,
     REJECTS,
 )
+from storage.files import read_parquet, write_arrow
+from storage.layout import REPLACED_FOLDER, Layout
+from storage.visible import table_files
 from transforms.index import source_file
-from transforms.write import write_arrow_file
 
-REPLACED_FOLDER = "_replaced"  # in a run's staging folder: rewritten copies of published files
 # Each table's column that tells which input file (or which forgotten article) a row belongs to.
 BY_SOURCE = {ARTICLES: "source_uri", DUPLICATES: "source_uri", REJECTS: "source_uri", ENTITIES: "source_uri",
              INDEX_DOCUMENTS: "source_uri", MANIFEST: "uri"}
@@ -46,61 +44,48 @@ class Retraction:
     forgotten: frozenset[str] = frozenset()  # doc_ids this run's dedupe must not match
 
 
-def _parquet_files(fs, root: str, table: str) -> list[str]:
-    folder = posixpath.join(root, table)
-    if not fs.exists(folder):
-        return []
-    return sorted(path for path in fs.find(folder) if path.endswith(".parquet") and "/.tmp-" not in path)
-
-
-def _read(fs, path: str, columns: list[str] | None = None) -> pa.Table:
-    with fs.open(path, "rb") as stream:
-        return pq.read_table(stream, columns=columns)
-
-
-def _values(fs, root: str, table: str, columns: list[str]) -> list[tuple]:
+def _values(layout: Layout, table: str, columns: list[str]) -> list[tuple]:
     rows = []
-    for path in _parquet_files(fs, root, table):
-        part = _read(fs, path, columns)
+    for path in table_files(layout, table):
+        part = read_parquet(layout.fs, path, columns)
         rows.extend(zip(*(part.column(name).to_pylist() for name in columns)))
     return rows
 
 
-def forgotten_articles(fs, root: str, files: set[str]) -> tuple[set[str], set[str]]:
+def forgotten_articles(layout: Layout, files: set[str]) -> tuple[set[str], set[str]]:
     """(doc_ids of the files' articles and near copies, which leave the index; those plus the earlier
     near copies pointing at them, which this run's dedupe ignores)."""
-    kept = {doc for doc, uri in _values(fs, root, ARTICLES, ["doc_id", "source_uri"]) if source_file(uri) in files}
-    near = {doc for doc, uri, kind in _values(fs, root, DUPLICATES, ["doc_id", "source_uri", "kind"])
+    kept = {doc for doc, uri in _values(layout, ARTICLES, ["doc_id", "source_uri"]) if source_file(uri) in files}
+    near = {doc for doc, uri, kind in _values(layout, DUPLICATES, ["doc_id", "source_uri", "kind"])
             if kind == "near" and source_file(uri) in files}
     leaving = kept | near
-    pointing = {doc for doc, target in _values(fs, root, INDEX_ARTICLES, ["doc_id", "duplicate_of"]) if target in leaving}
+    pointing = {doc for doc, target in _values(layout, INDEX_ARTICLES, ["doc_id", "duplicate_of"]) if target in leaving}
     return leaving, leaving | pointing
 
 
-def retract(output: str, staging: str, files: set[str]) -> Retraction:
-    """Stage the dataset without the rows of `files` (input file URIs); see the module docstring."""
+def retract(run: Layout, files: set[str]) -> Retraction:
+    """Stage the dataset without the rows of `files` (input file URIs) into the run's staging folder;
+    see the module docstring."""
     if not files:
         return Retraction()
-    fs, root = url_to_fs(output)
-    _, staging_root = url_to_fs(staging)
-    leaving, ignored = forgotten_articles(fs, root, files)
+    leaving, ignored = forgotten_articles(run, files)
     replaced, deleted, removed = [], [], Counter()
     for table, column in {**BY_SOURCE, **BY_ARTICLE}.items():
-        for path in _parquet_files(fs, root, table):
-            keys = _read(fs, path, [column]).column(column).to_pylist()
+        for path in table_files(run, table):
+            keys = read_parquet(run.fs, path, [column]).column(column).to_pylist()
             if table in BY_SOURCE:
                 gone = [source_file(key) in files for key in keys]
             else:
                 gone = [key in leaving for key in keys]
             if not any(gone):
                 continue
-            relative = posixpath.relpath(path, root)
+            relative = run.relative(path)
             removed[table] += sum(gone)
             if all(gone):
                 deleted.append(relative)
                 continue
-            remaining = _read(fs, path).filter(pc.invert(pa.array(gone)))
-            write_arrow_file(fs, posixpath.join(staging_root, REPLACED_FOLDER, relative), remaining)
+            remaining = read_parquet(run.fs, path).filter(pc.invert(pa.array(gone)))
+            write_arrow(run.fs, run.staged(REPLACED_FOLDER, relative), remaining)
             replaced.append(relative)
     return Retraction(replaced=tuple(replaced), deleted=tuple(deleted), rows=sum(removed.values()),
                       rows_by_table=dict(removed), forgotten=frozenset(ignored))

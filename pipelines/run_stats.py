@@ -2,14 +2,13 @@
 and of the HTML report (pipelines/report.py). Read on the driver, from the few columns they need."""
 from __future__ import annotations
 
-import posixpath
 from collections import Counter, defaultdict
 
 import pyarrow as pa
-import pyarrow.parquet as pq
-from fsspec.core import url_to_fs
 
 from schemas.tables import ARTICLES, DUPLICATES, ENTITIES, SCHEMAS
+from storage.files import read_parquet
+from storage.layout import Layout
 from transforms import metrics
 from transforms.samples import read_samples
 from transforms.templates import source_of
@@ -18,13 +17,9 @@ TOP_ENTITIES = 25
 TOP_SOURCES = 50
 
 
-def read_staged(staging: str, paths: list[str], table: str, columns: list[str]) -> pa.Table:
+def read_staged(run: Layout, paths: list[str], table: str, columns: list[str]) -> pa.Table:
     """The given columns of a table's staged files, as one Arrow table (empty, typed, without files)."""
-    fs, root = url_to_fs(staging)
-    parts = []
-    for relative in paths:
-        with fs.open(posixpath.join(root, relative), "rb") as stream:
-            parts.append(pq.read_table(stream, columns=columns))
+    parts = [read_parquet(run.fs, run.staged(relative), columns) for relative in paths]
     if not parts:
         return pa.schema([SCHEMAS[table].field(name) for name in columns]).empty_table()
     return pa.concat_tables(parts)
@@ -95,14 +90,14 @@ def _fates(articles: pa.Table, duplicates: pa.Table, samples: list[dict]) -> lis
     return samples
 
 
-def run_stats(staging: str, files: dict[str, list[str]], counters: dict[str, int],
+def run_stats(run: Layout, files: dict[str, list[str]], counters: dict[str, int],
               steps: dict[str, float] | None = None) -> dict:
-    """The report's data (see pipelines/report.py) for a run whose checked output is in `staging`;
+    """The report's data (see pipelines/report.py) for a run (`run`) whose checked output is staged;
     `steps`: the runner's seconds per pipeline step (pipelines/summary.py `step_seconds`)."""
-    articles = read_staged(staging, files[ARTICLES], ARTICLES, [
+    articles = read_staged(run, files[ARTICLES], ARTICLES, [
         "doc_id", "source_uri", "url", "published_date", "date_source", "duplicate_count", "boilerplate_share"])
-    duplicates = read_staged(staging, files[DUPLICATES], DUPLICATES, ["doc_id", "kind"])
-    entities = read_staged(staging, files[ENTITIES], ENTITIES, ["canonical", "label"])
+    duplicates = read_staged(run, files[DUPLICATES], DUPLICATES, ["doc_id", "kind"])
+    entities = read_staged(run, files[ENTITIES], ENTITIES, ["canonical", "label"])
     days = [day for day in articles.column("published_date").to_pylist() if day is not None]
     copies = [count + 1 for count in articles.column("duplicate_count").to_pylist() if count > 0]
     return {
@@ -114,5 +109,5 @@ def run_stats(staging: str, files: dict[str, list[str]], counters: dict[str, int
         "date_sources": _counted(articles.column("date_source").to_pylist()),
         "top_entities": _top_entities(entities),
         "stage_seconds": stage_seconds(counters, steps),
-        "samples": _fates(articles, duplicates, read_samples(staging)),
+        "samples": _fates(articles, duplicates, read_samples(run)),
     }

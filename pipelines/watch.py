@@ -26,11 +26,11 @@ def watch(config, beam_args: list[str], poll_seconds: float = DEFAULT_POLL_SECON
     shows each run's progress. Returns the exit status."""
     from pipelines import exits
     from pipelines.check import refusal
-    from pipelines.commit import DamagedOutput
     from pipelines.ingest import run_ingest  # imports Beam and the stages
     from pipelines.lock import OutputLocked
     from pipelines.plan import NoInput
     from pipelines.signals import Stopped
+    from storage.publication import DamagedOutput
 
     logs.event(f"watching {', '.join(config.inputs)} every {poll_seconds:g} s (stop with Ctrl-C or SIGTERM)")
     done = 0

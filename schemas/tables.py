@@ -9,7 +9,6 @@ import hashlib
 import json
 
 import pyarrow as pa
-import pyarrow.dataset as ds
 
 ARTICLES = "articles"
 DUPLICATES = "duplicates"
@@ -139,7 +138,7 @@ REJECTS_SCHEMA = pa.schema(
 # --- state: what a run leaves for the next runs under OUT/_state/ (not tables users query) -------------
 
 STATE_FOLDER = "_state"
-TEMPLATES = "templates"  # per source, how many different stories print a line (transforms/templates.py)
+TEMPLATES = f"{STATE_FOLDER}/templates"  # per source, how many different stories print a line (transforms/templates.py)
 
 TEMPLATES_SCHEMA = pa.schema(
     [
@@ -253,29 +252,6 @@ def partition_path(table: str, row: dict) -> str:
         return f"year={NULL_PARTITION}/month={NULL_PARTITION}"
     # No zero padding: DuckDB reads "month=01" as text but "month=1" as a number, like pyarrow and Spark.
     return f"year={published.year}/month={published.month}"
-
-
-def open_table(output: str, table: str, filesystem=None) -> ds.Dataset:
-    """A pyarrow dataset over one output table (partition columns typed, undated rows as NULL): the files
-    of committed runs only (pipelines/commit.py `visible_files`), not those of a run killed mid-publish."""
-    from fsspec.core import url_to_fs
-    from fsspec.implementations.local import LocalFileSystem
-
-    from pipelines.commit import visible_files  # the commit protocol's rule; imported late (it imports this)
-
-    fs, root = (filesystem, output.rstrip("/")) if filesystem is not None else url_to_fs(output)
-    files = visible_files(fs, root, table)
-    partitioning = ds.partitioning(ARTICLES_PARTITION_SCHEMA, flavor="hive") if table in DATE_PARTITIONED else None
-    schema = None if files else pa.schema([*SCHEMAS[table], *(ARTICLES_PARTITION_SCHEMA if partitioning else ())])
-    return ds.dataset(
-        files,
-        schema=schema,
-        format="parquet",
-        partitioning=partitioning,
-        partition_base_dir=f"{root}/{table}",
-        filesystem=None if isinstance(fs, LocalFileSystem) else fs,  # pyarrow's own for local files
-        exclude_invalid_files=False,
-    )
 
 
 # --- what the tables a user queries are: `newsflow schema` and the README's tables print this ----------

@@ -5,7 +5,8 @@ import pathlib
 import subprocess
 import sys
 
-from schemas.tables import ARTICLES, DUPLICATES, ENTITIES, REJECTS, open_table
+from schemas.tables import ARTICLES, DUPLICATES, ENTITIES, REJECTS
+from storage.visible import open_table
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 

@@ -12,18 +12,14 @@ import sys
 import pyarrow.parquet as pq
 import pytest
 from cli_runs import ROOT, dataset_content, run_cli
-from fsspec.core import url_to_fs
 
 from pipelines import exits
 from pipelines.check import (
-    QUARANTINE_FOLDER,
-    REPORT_FILE,
     Tables,
     read_folder,
     rebuild_index,
     rebuild_manifest,
 )
-from pipelines.commit import CRASH_POINT_VARIABLE, JOURNAL_SUFFIX, DamagedOutput, check_journal, commit_state
 from pipelines.inspect import VIEWS, open_dataset
 from schemas.tables import (
     ARTICLES,
@@ -34,8 +30,10 @@ from schemas.tables import (
     INDEX_KEYS,
     MANIFEST,
     REJECTS,
-    open_table,
 )
+from storage.layout import JOURNAL_SUFFIX, QUARANTINE_FOLDER, QUARANTINE_REPORT, Layout
+from storage.publication import CRASH_POINT_VARIABLE, DamagedOutput, check_journal
+from storage.visible import commit_state, open_table
 
 DUMP = ROOT / "samples" / "dump"
 SAMPLE_DOCUMENTS = 16
@@ -103,7 +101,7 @@ def test_a_damaged_output_stops_runs_until_check_repair_moves_it_aside(out, refe
     assert repaired.returncode == exits.OK, repaired.stdout + repaired.stderr
     (quarantine,) = (out / QUARANTINE_FOLDER).iterdir()
     assert (quarantine / relative).read_bytes() == content  # moved, not deleted
-    assert str(relative) in (quarantine / REPORT_FILE).read_text()
+    assert str(relative) in (quarantine / QUARANTINE_REPORT).read_text()
     if damaged.suffix == ".parquet" and damaged.exists():  # rebuilt: named after its content, like the original
         assert pq.read_table(damaged).num_rows
     if damage == "garbled run record":  # replaced by a minimal one: the run's files stay committed
@@ -130,15 +128,15 @@ def test_a_lost_index_and_manifest_are_rebuilt_and_the_next_run_adds_no_article(
 
 
 def test_the_rebuilt_index_is_the_one_the_runs_wrote(reference):
-    fs, root = url_to_fs(str(reference))
-    state = commit_state(fs, root)
-    tables = Tables.read(fs, root, state)
+    layout = Layout(str(reference))
+    state = commit_state(layout)
+    tables = Tables.read(layout, state)
 
     def rows(folder: str) -> set:
         return {tuple(sorted((k, repr(v)) for k, v in row.items() if k != "_run_id"))
-                for row in read_folder(fs, root, folder, state[0])}
+                for row in read_folder(layout, folder, state[0])}
 
-    salvaged = {folder: read_folder(fs, root, folder, state[0]) for folder in (INDEX_ARTICLES, INDEX_KEYS)}
+    salvaged = {folder: read_folder(layout, folder, state[0]) for folder in (INDEX_ARTICLES, INDEX_KEYS)}
     rebuilt = rebuild_index(tables, salvaged[INDEX_ARTICLES], salvaged[INDEX_KEYS])
     for folder in (INDEX_DOCUMENTS, INDEX_KEYS, INDEX_ARTICLES):
         assert {tuple(sorted((k, repr(v)) for k, v in row.items())) for _, row in rebuilt[folder]} == rows(folder)
@@ -147,7 +145,7 @@ def test_the_rebuilt_index_is_the_one_the_runs_wrote(reference):
     near = {row["doc_id"] for row in tables.duplicates if row["kind"] == "near"}
     assert near and {row["doc_id"] for _, row in alone[INDEX_ARTICLES]} == {row["doc_id"] for row in tables.articles}
     assert len(alone[INDEX_DOCUMENTS]) == SAMPLE_DOCUMENTS
-    manifest = {row["uri"]: row for row in read_folder(fs, root, MANIFEST, state[0])}
+    manifest = {row["uri"]: row for row in read_folder(layout, MANIFEST, state[0])}
     for _, row in rebuild_manifest(tables, []):
         old = manifest[row["uri"]]
         assert (row["content_hash"], row["documents"], row["run_id"]) == (old["content_hash"], old["documents"],

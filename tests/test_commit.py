@@ -7,29 +7,31 @@ import subprocess
 
 import pytest
 from cli_runs import ROOT, run_cli
-from fsspec.core import url_to_fs
 
-from pipelines.commit import InvariantViolation, check_invariant, publish, staged_files
+from pipelines.invariant import InvariantViolation, check_invariant
 from schemas.records import RejectRow, RunInfo
 from schemas.rows import reject_row
-from schemas.tables import REJECTS, open_table
-from transforms.write import part_file_name, staging_uri, write_file_list, write_table_file
+from schemas.tables import REJECTS
+from storage.files import write_rows
+from storage.layout import Layout, part_file_name
+from storage.publication import publish, staged_files, write_file_list
+from storage.visible import open_table
 
 SAMPLES = ROOT / "samples"
 
 RUN = RunInfo("20240101T000000Z-abcdef", dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc), "0.1.0")
 
 
-def stage_rejects(staging: str, uris: list[str]) -> None:
-    fs, root = url_to_fs(staging)
+def stage_rejects(staging: Layout, uris: list[str]) -> None:
+    fs, root = staging.fs, staging.staging_root
     rows = [reject_row(RejectRow(uri, "read", "empty file", "0 bytes"), RUN) for uri in uris]
     relative = f"{REJECTS}/{part_file_name(RUN.run_id, 0)}"
-    write_table_file(fs, f"{root}/{relative}", REJECTS, rows)
+    write_rows(fs, f"{root}/{relative}", REJECTS, rows)
     write_file_list(staging, [relative])  # as the pipeline's last step does
 
 
 def test_invariant_accepts_each_document_once_and_counts_reasons(tmp_path):
-    staging = staging_uri(str(tmp_path), RUN.run_id)
+    staging = Layout(str(tmp_path), RUN.run_id)
     stage_rejects(staging, ["file:///a", "file:///b"])
     rows, reasons = check_invariant(staging, staged_files(staging), documents_in=2)
     assert rows[REJECTS] == 2
@@ -37,25 +39,25 @@ def test_invariant_accepts_each_document_once_and_counts_reasons(tmp_path):
 
 
 def test_invariant_refuses_lost_documents(tmp_path):
-    staging = staging_uri(str(tmp_path), RUN.run_id)
+    staging = Layout(str(tmp_path), RUN.run_id)
     stage_rejects(staging, ["file:///a"])
     with pytest.raises(InvariantViolation, match="2 input documents were read"):
         check_invariant(staging, staged_files(staging), documents_in=2)
 
 
 def test_invariant_refuses_a_document_written_twice(tmp_path):
-    staging = staging_uri(str(tmp_path), RUN.run_id)
+    staging = Layout(str(tmp_path), RUN.run_id)
     stage_rejects(staging, ["file:///a", "file:///a"])
     with pytest.raises(InvariantViolation, match="more than once"):
         check_invariant(staging, staged_files(staging), documents_in=2)
 
 
 def test_only_the_listed_files_count_not_those_a_failed_bundle_left(tmp_path):
-    staging = staging_uri(str(tmp_path), RUN.run_id)
+    staging = Layout(str(tmp_path), RUN.run_id)
     stage_rejects(staging, ["file:///a"])
-    fs, root = url_to_fs(staging)
+    fs, root = staging.fs, staging.staging_root
     stray = [reject_row(RejectRow("file:///a", "read", "empty file", "0 bytes"), RUN)]
-    write_table_file(fs, f"{root}/{REJECTS}/{part_file_name(RUN.run_id, 'failed')}", REJECTS, stray)
+    write_rows(fs, f"{root}/{REJECTS}/{part_file_name(RUN.run_id, 'failed')}", REJECTS, stray)
     assert staged_files(staging)[REJECTS] == [f"{REJECTS}/{part_file_name(RUN.run_id, 0)}"]
     rows, _ = check_invariant(staging, staged_files(staging), documents_in=1)
     assert rows[REJECTS] == 1
@@ -63,10 +65,10 @@ def test_only_the_listed_files_count_not_those_a_failed_bundle_left(tmp_path):
 
 def test_publish_moves_files_gives_every_table_a_file_and_writes_the_record_last(tmp_path):
     out = str(tmp_path / "out")
-    staging = staging_uri(out, RUN.run_id)
+    staging = Layout(out, RUN.run_id)
     stage_rejects(staging, ["file:///a"])
     files = staged_files(staging)
-    publish(staging, out, RUN.run_id, files, {"run_id": RUN.run_id})
+    publish(staging, files, {"run_id": RUN.run_id})
     assert not (tmp_path / "out" / "_staging").exists()
     assert json.loads((tmp_path / "out" / "_runs" / f"{RUN.run_id}.json").read_text()) == {"run_id": RUN.run_id}
     assert open_table(out, "rejects").to_table().num_rows == 1

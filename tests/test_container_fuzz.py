@@ -18,7 +18,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from web_archive import gzip_members, raw_warc_record
 
-from schemas.tables import DUPLICATES, open_table
+from schemas.tables import DUPLICATES
+from storage.visible import open_table
 from transforms.containers import document_uri, file_of, read_entries
 
 pytestmark = pytest.mark.filterwarnings("ignore:Duplicate name:UserWarning")  # zipfile, on names made twice

@@ -26,7 +26,8 @@ from hostile_corpus import (
 from web_archive import gzip_members, raw_warc_record, warc_bytes
 
 from pipelines.cli import jsonl_fields
-from schemas.tables import ARTICLES, DUPLICATES, REJECTS, open_table
+from schemas.tables import ARTICLES, DUPLICATES, REJECTS
+from storage.visible import open_table
 from transforms import containers
 from transforms.containers import (
     container_kind,

@@ -9,7 +9,8 @@ from apache_beam.testing.util import assert_that, equal_to
 from cli_runs import run_cli
 
 from schemas.records import Document
-from schemas.tables import ENTITIES, open_table
+from schemas.tables import ENTITIES
+from storage.visible import open_table
 from transforms.casing import recased, shouted_lines
 from transforms.entities import (
     TITLE_OFFSET,

@@ -13,7 +13,8 @@ import pytest
 from cli_runs import run_cli
 from hostile_corpus import ARTICLES, write_corpus
 
-from schemas.tables import DUPLICATES, REJECTS, open_table
+from schemas.tables import DUPLICATES, REJECTS
+from storage.visible import open_table
 
 pytestmark = pytest.mark.slow  # hostile inputs end to end, and 100,000 tiny files
 

@@ -14,11 +14,12 @@ import pyarrow.parquet as pq
 import pytest
 from cli_runs import ROOT, dataset_content, rows_by_name, run_cli
 
-from pipelines.commit import CRASH_POINT_VARIABLE
 from pipelines.inspect import open_dataset
-from pipelines.lock import LOCK_FILE, is_stale, owner_record
+from pipelines.lock import is_stale, owner_record
 from pipelines.plan import Reprocess, parse_reprocess, reprocess_selection
 from schemas.tables import ARTICLES, MANIFEST, REJECTS
+from storage.layout import LOCK_FILE
+from storage.publication import CRASH_POINT_VARIABLE
 
 DUMP = ROOT / "samples" / "dump"
 SAMPLE_DOCUMENTS = 16
@@ -172,6 +173,20 @@ def test_a_run_killed_while_publishing_is_completed_by_the_next(tmp_path, refere
     assert dataset_content(out) == dataset_content(reference)
     assert not (out / "_staging").exists() and not list((out / "_runs").glob("*.pending.json"))
     assert len(summaries(out)) == 1  # the killed run, completed; the re-run found nothing new
+
+
+@pytest.mark.slow
+def test_a_run_that_fails_while_publishing_says_the_next_run_completes_it_and_the_next_run_does(tmp_path, reference):
+    out = tmp_path / "out"
+    failed = subprocess.run([sys.executable, "-m", "pipelines.cli", "ingest", str(DUMP), "--output", str(out)],
+                            cwd=ROOT, capture_output=True, text=True, check=False,
+                            env={**os.environ, CRASH_POINT_VARIABLE: "fail:move:1"})
+    assert failed.returncode == 1
+    assert "had started publishing" in failed.stderr and "Nothing was published" not in failed.stderr
+    assert list((out / "_runs").glob("*.pending.json"))  # its journal, for the next run
+    run_cli(DUMP, "--output", out)
+    assert dataset_content(out) == dataset_content(reference)
+    assert len(summaries(out)) == 1  # the failed run, completed; the re-run found nothing new
 
 
 @pytest.mark.slow

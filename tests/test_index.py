@@ -21,11 +21,11 @@ from schemas.tables import (
     INDEX_KEYS,
     REJECTS,
     index_shard,
-    open_table,
 )
+from storage.files import write_rows
+from storage.state import IndexReader
+from storage.visible import open_table
 from transforms.dedupe import candidate_of, earlier_candidate, index_keys, index_rows, kept_order
-from transforms.index import read_index
-from transforms.write import write_table_file
 
 DAM = (
     "Engineers in the northern province of Valdoria said on Tuesday that the upgrade of the old river dam "
@@ -170,12 +170,12 @@ def test_read_index_reads_only_the_rows_asked_for(tmp_path):
     shard = index_shard(wanted)
     same_shard = [row for rows_ in keys for row in rows_[INDEX_KEYS] if index_shard(row["key"]) == shard]
     path = tmp_path / INDEX_KEYS / f"shard={shard}" / "part-run.parquet"
-    write_table_file(fsspec.filesystem("file"), str(path), INDEX_KEYS, same_shard)
-    found = read_index(str(tmp_path), INDEX_KEYS, shard, [wanted])
+    write_rows(fsspec.filesystem("file"), str(path), INDEX_KEYS, same_shard)
+    found = IndexReader(str(tmp_path)).lookup(INDEX_KEYS, shard, [wanted])
     assert found.column("key").to_pylist() == [wanted]
     assert found.column("doc_id").to_pylist() == ["id-dam"]
-    assert read_index(str(tmp_path), INDEX_KEYS, (shard + 1) % 16, [wanted]).num_rows == 0
-    assert read_index(str(tmp_path / "nothing"), INDEX_KEYS, shard, [wanted]) == pa.table({})
+    assert IndexReader(str(tmp_path)).lookup(INDEX_KEYS, (shard + 1) % 16, [wanted]).num_rows == 0
+    assert IndexReader(str(tmp_path / "nothing")).lookup(INDEX_KEYS, shard, [wanted]) == pa.table({})
 
 
 def paragraphs_about(topic: str, count: int) -> list[str]:

@@ -10,7 +10,8 @@ import pytest
 from cli_runs import rows_by_name, run_cli
 
 from pipelines import exits
-from schemas.tables import ARTICLES, REJECTS, open_table
+from schemas.tables import ARTICLES, REJECTS
+from storage.visible import open_table
 from transforms.read import list_input, openable_uri, portable_uri
 
 SENTENCES = {

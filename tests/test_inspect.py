@@ -21,9 +21,9 @@ from schemas.tables import (
     ENTITIES,
     REJECTS,
     SCHEMAS,
-    open_table,
 )
-from transforms.write import write_table_file
+from storage.files import write_rows
+from storage.visible import open_table
 
 EXPECTED = json.loads((ROOT / "samples" / "expected.json").read_text())["totals"]
 VIEWS = (ARTICLES, DUPLICATES, REJECTS, ENTITIES)
@@ -101,7 +101,7 @@ def test_a_table_without_rows_or_files_is_an_empty_view(copy):
     shutil.rmtree(copy / REJECTS)  # no file at all
     for path in (copy / DUPLICATES).glob("*.parquet"):
         path.unlink()
-    write_table_file(LocalFileSystem(), str(copy / DUPLICATES / "part-empty-00000.parquet"), DUPLICATES, [])
+    write_rows(LocalFileSystem(), str(copy / DUPLICATES / "part-empty-00000.parquet"), DUPLICATES, [])
     con = open_dataset(str(copy))
     assert count(con, REJECTS) == 0 and count(con, DUPLICATES) == 0
     assert con.sql("SELECT reason, count(*) FROM rejects GROUP BY reason").fetchall() == []

@@ -14,7 +14,8 @@ import sys
 import tempfile
 from collections import Counter
 
-from pipelines.lock import LOCK_FILE, OutputLocked, RunLock, owner_record
+from pipelines.lock import OutputLocked, RunLock, owner_record
+from storage.layout import LOCK_FILE
 
 RACERS = 6
 TRIALS = 30

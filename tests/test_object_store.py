@@ -14,7 +14,8 @@ import socket
 import pytest
 from cli_runs import ROOT, run_cli
 
-from schemas.tables import ARTICLES, DUPLICATES, REJECTS, open_table
+from schemas.tables import ARTICLES, DUPLICATES, REJECTS
+from storage.visible import open_table
 from transforms.read import expand_input
 
 pytestmark = pytest.mark.slow  # a local S3 server: moto and s3fs come with the slow extra (`make test-all`)

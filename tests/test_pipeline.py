@@ -18,7 +18,8 @@ import pyarrow.dataset as ds
 import pytest
 from cli_runs import run_cli
 
-from schemas.tables import ARTICLES, DUPLICATES, ENTITIES, REJECTS, open_table
+from schemas.tables import ARTICLES, DUPLICATES, ENTITIES, REJECTS
+from storage.visible import open_table
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 DUMP = ROOT / "samples" / "dump"

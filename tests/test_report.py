@@ -25,7 +25,8 @@ from pipelines.report import (
     top_with_other,
     write_report,
 )
-from schemas.tables import ARTICLES, REJECTS, open_table
+from schemas.tables import ARTICLES, REJECTS
+from storage.visible import open_table
 
 SAMPLE_DUMP = ROOT / "samples" / "dump"
 

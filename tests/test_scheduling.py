@@ -12,8 +12,9 @@ import time
 from cli_runs import ROOT, run_cli
 
 from pipelines import exits
-from pipelines.lock import LOCK_FILE
-from schemas.tables import ARTICLES, REJECTS, open_table
+from schemas.tables import ARTICLES, REJECTS
+from storage.layout import LOCK_FILE
+from storage.visible import open_table
 
 # Three sample stories that are no copies of one another (samples/README.md).
 STORIES = [ROOT / "samples" / "dump" / "2024-03" / name for name in (

@@ -10,7 +10,9 @@ import pytest
 from cli_runs import rows_by_name, run_cli
 
 from schemas.records import Document
-from schemas.tables import ARTICLES, REJECTS, open_table
+from schemas.tables import ARTICLES, REJECTS
+from storage.state import TemplateStatistics
+from storage.visible import open_table
 from transforms.clean import clean_html_page, clean_text_page, line_key
 from transforms.identity import content_id
 from transforms.routing import Rejected
@@ -22,10 +24,8 @@ from transforms.templates import (
     learn_templates,
     merge_sketches,
     page_lines,
-    read_statistics,
     sketch_count,
     source_of,
-    state_uri,
     stories_of,
 )
 
@@ -293,7 +293,7 @@ def test_pipeline_learns_a_site_template_and_the_next_run_reuses_it(tmp_path):
     for story, row in articles.items():
         assert ABOUT not in row["text"]
         assert row["text"].split("\n\n") == STORIES[story.removesuffix(".txt")][1]
-    statistics = dict(read_statistics(state_uri(str(out))))
+    statistics = dict(TemplateStatistics(str(out)).read())
     assert "courier" in statistics
 
     # The next night, one new page of the same site: alone it could not show its template.

@@ -2,6 +2,7 @@
 import datetime as dt
 
 from schemas.tables import ARTICLES
+from storage.layout import Layout
 from transforms import write
 
 
@@ -9,7 +10,7 @@ def test_a_worker_holds_fewer_than_max_file_rows_rows_across_all_partitions(monk
     written = []
     monkeypatch.setattr(write, "write_part_file", lambda fs, root, run, table, partition, rows: (
         written.append((partition, len(rows))) or f"{partition}/{len(written)}"))
-    writer = write._WriteBundleFn(str(tmp_path), "run", ARTICLES, max_file_rows=4)
+    writer = write._WriteBundleFn(Layout(str(tmp_path), "run"), ARTICLES, max_file_rows=4)
     writer.setup()
     writer.start_bundle()
     months = [1, 2, 1, 3, 2, 1, 4, 1, 5, 6]  # six partitions, none of which reaches 4 rows on its own

@@ -33,10 +33,10 @@ from rensa import RMinHash
 
 from schemas.records import Document, RejectRow, Verdict
 from schemas.tables import INDEX_ARTICLES, INDEX_KEYS, index_shard
+from storage.state import IndexReader
 from transforms import metrics
 from transforms.clusters import connected_components
 from transforms.identity import page_key, stable_hash
-from transforms.index import read_index
 from transforms.metrics import counter
 from transforms.templates import source_of
 
@@ -434,8 +434,8 @@ class _MatchIndexFn(beam.DoFn):
 
     SAME_BYTES = "same_bytes"
 
-    def __init__(self, output: str, forgotten: frozenset[str]):
-        self._output = output
+    def __init__(self, index: IndexReader, forgotten: frozenset[str]):
+        self._index = index
         self._forgotten = forgotten
 
     def process(self, element):
@@ -443,7 +443,7 @@ class _MatchIndexFn(beam.DoFn):
         sids_by_key: dict[bytes, list[int]] = {}
         for key, sid in keyed:
             sids_by_key.setdefault(key, []).append(sid)
-        found = read_index(self._output, INDEX_KEYS, shard, sids_by_key, ["key", "doc_id"])
+        found = self._index.lookup(INDEX_KEYS, shard, sids_by_key, ["key", "doc_id"])
         earlier_by_key: dict[bytes, list[str]] = {}
         for key, doc_id in zip(found.column("key").to_pylist(), found.column("doc_id").to_pylist()) if found.num_rows else ():
             if doc_id not in self._forgotten:
@@ -458,12 +458,12 @@ class _MatchIndexFn(beam.DoFn):
 class _FetchEarlierFn(beam.DoFn):
     """(shard, doc_ids) -> (short id, Candidate) of earlier articles, read from the index."""
 
-    def __init__(self, output: str):
-        self._output = output
+    def __init__(self, index: IndexReader):
+        self._index = index
 
     def process(self, element):
         shard, doc_ids = element
-        for row in read_index(self._output, INDEX_ARTICLES, shard, doc_ids).to_pylist():
+        for row in self._index.lookup(INDEX_ARTICLES, shard, doc_ids).to_pylist():
             candidate = earlier_candidate(row)
             yield short_id(candidate.key), candidate
 
@@ -476,9 +476,9 @@ class _EarlierPairs(beam.PTransform):
     """This run's representatives -> (candidate pairs with earlier articles, pairs with earlier files of
     the same bytes, those earlier Candidates)."""
 
-    def __init__(self, output: str, forgotten: frozenset[str]):
+    def __init__(self, index: IndexReader, forgotten: frozenset[str]):
         super().__init__()
-        self._output = output
+        self._index = index
         self._forgotten = forgotten
 
     def expand(self, representatives):
@@ -486,7 +486,7 @@ class _EarlierPairs(beam.PTransform):
             representatives
             | "IndexKeys" >> beam.FlatMapTuple(lambda sid, c: [(index_shard(k), (k, sid)) for k in index_keys(c)])
             | "KeysByShard" >> beam.GroupByKey()
-            | "MatchIndex" >> beam.ParDo(_MatchIndexFn(self._output, self._forgotten)).with_outputs(
+            | "MatchIndex" >> beam.ParDo(_MatchIndexFn(self._index, self._forgotten)).with_outputs(
                 _MatchIndexFn.SAME_BYTES, main="similar")
         )
         earlier = (
@@ -496,7 +496,7 @@ class _EarlierPairs(beam.PTransform):
             | "DistinctEarlier" >> beam.Distinct()
             | "EarlierByShard" >> beam.Map(lambda doc_id: (index_shard(doc_id), doc_id))
             | "GroupEarlier" >> beam.GroupByKey()
-            | "FetchEarlier" >> beam.ParDo(_FetchEarlierFn(self._output))
+            | "FetchEarlier" >> beam.ParDo(_FetchEarlierFn(self._index))
         )
         pairs = matches.similar | "EarlierPairs" >> beam.MapTuple(_with_earlier)
         same_bytes = matches[_MatchIndexFn.SAME_BYTES] | "SameBytesPairs" >> beam.MapTuple(_with_earlier)
@@ -560,10 +560,10 @@ class Deduplicate(beam.PTransform):
     buckets; the few documents that land in a candidate pair are looked up in a side input.
     """
 
-    def __init__(self, output: str | None = None, forgotten: frozenset[str] = frozenset(), rejected=None):
+    def __init__(self, index: IndexReader | None = None, forgotten: frozenset[str] = frozenset(), rejected=None):
         super().__init__()
         self._rejected = rejected  # a PCollection of RejectRows, or None
-        self._output = output  # the dataset whose index holds earlier runs' articles (None: this run only)
+        self._index = index  # the index of earlier runs' articles (None: this run only)
         # Earlier articles this run replaces (--reprocess): a document is no copy of its own older version.
         self._forgotten = forgotten
 
@@ -593,9 +593,9 @@ class Deduplicate(beam.PTransform):
             | "BucketPairs" >> beam.FlatMapTuple(lambda _, members: bucket_pairs(members))
         )
         earlier_candidates, same_bytes = [], []
-        if self._output:
+        if self._index:
             earlier_pairs, same_bytes_pairs, earlier = (
-                representatives | "Earlier" >> _EarlierPairs(self._output, self._forgotten)
+                representatives | "Earlier" >> _EarlierPairs(self._index, self._forgotten)
             )
             candidate_pairs = (candidate_pairs, earlier_pairs) | "WithEarlierPairs" >> beam.Flatten()
             earlier_candidates, same_bytes = [earlier], [same_bytes_pairs]

@@ -14,16 +14,10 @@ Dedupe (transforms/dedupe.py) joins a run's keys with `keys`, fetches the matchi
 """
 from __future__ import annotations
 
-import posixpath
-from collections.abc import Iterable
-
 import apache_beam as beam
-import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.parquet as pq
-from fsspec.core import url_to_fs
 
-from schemas.tables import INDEX_DOCUMENTS, INDEX_LOOKUP_COLUMN, index_shard, step_name
+from schemas.tables import INDEX_DOCUMENTS, index_shard, step_name
+from storage.state import IndexReader
 from transforms import metrics
 from transforms.containers import file_of
 from transforms.metrics import counter
@@ -32,23 +26,6 @@ from transforms.routing import StageOutputs
 # ---------------------------------------------------------------------------------------------
 # Plain functions (tested without Beam)
 # ---------------------------------------------------------------------------------------------
-
-
-def index_uri(output: str, table: str) -> str:
-    return posixpath.join(output.rstrip("/"), table)
-
-
-def read_index(output: str, table: str, shard: int, values: Iterable, columns: list[str] | None = None) -> pa.Table:
-    """Rows of one index shard whose lookup column is in `values` (an empty table when there is none)."""
-    fs, root = url_to_fs(posixpath.join(index_uri(output, table), f"shard={shard}"))
-    wanted = pa.array(sorted(set(values)))
-    tables = []
-    if len(wanted) and fs.exists(root):
-        for path in sorted(fs.glob(posixpath.join(root, "*.parquet"))):
-            with fs.open(path, "rb") as stream:
-                rows = pq.read_table(stream, columns=columns, filters=pc.field(INDEX_LOOKUP_COLUMN[table]).isin(wanted))
-            tables.append(rows)
-    return pa.concat_tables(tables) if tables else pa.table({})
 
 
 def document_key(source_uri: str, doc_id: str | None) -> tuple[str, str]:
@@ -68,13 +45,13 @@ def documents_index_row(source_uri: str, doc_id: str | None, run_id: str) -> dic
 class _SeenInShardFn(beam.DoFn):
     """(shard, document keys of this run) -> the keys an earlier run already wrote a row for."""
 
-    def __init__(self, output: str):
-        self._output = output
+    def __init__(self, index: IndexReader):
+        self._index = index
 
     def process(self, element):
         shard, keys = element
         keys = set(keys)
-        found = read_index(self._output, INDEX_DOCUMENTS, shard, [uri for uri, _ in keys], ["source_uri", "doc_id"])
+        found = self._index.lookup(INDEX_DOCUMENTS, shard, [uri for uri, _ in keys], ["source_uri", "doc_id"])
         if found.num_rows:
             for uri, doc_id in zip(found.column("source_uri").to_pylist(), found.column("doc_id").to_pylist()):
                 if (uri, doc_id) in keys:
@@ -94,15 +71,15 @@ def _not_seen(item, seen: dict, again: frozenset[str] = frozenset()) -> bool:
 
 
 class SkipIngested(beam.PTransform):
-    """(documents, read rejects) -> the same without what an earlier run into `output` already wrote.
+    """(documents, read rejects) -> the same without what an earlier run (its `index`) already wrote.
 
     Same URI and same bytes: the document is in the dataset already, in whichever table. A file whose
     bytes changed has a new doc_id and is ingested again; so are the files in `again` (--reprocess).
     """
 
-    def __init__(self, output: str, again: frozenset[str] = frozenset()):
+    def __init__(self, index: IndexReader, again: frozenset[str] = frozenset()):
         super().__init__()
-        self._output = output
+        self._index = index
         self._again = again
 
     def expand(self, inputs):
@@ -115,7 +92,7 @@ class SkipIngested(beam.PTransform):
             | "AllKeys" >> beam.Flatten()
             | "ByShard" >> beam.Map(lambda key: (index_shard(key[0]), key))
             | "GroupShards" >> beam.GroupByKey()
-            | "Seen" >> beam.ParDo(_SeenInShardFn(self._output))
+            | "Seen" >> beam.ParDo(_SeenInShardFn(self._index))
         )
         seen, again = beam.pvalue.AsDict(keys), self._again
         return StageOutputs(

@@ -15,6 +15,10 @@ import threading
 import time
 from collections import Counter
 
+from fsspec.implementations.local import LocalFileSystem
+
+from storage.files import is_temporary, write_atomically
+
 PROGRESS_FOLDER_VARIABLE = "NEWSFLOW_PROGRESS_FOLDER"
 FLUSH_SECONDS = 0.5
 
@@ -62,11 +66,8 @@ def _write_forever() -> None:
 
 
 def _write_atomically(path: str, tally_: dict[str, int]) -> None:
-    temporary = f"{path}.tmp"
     try:
-        with open(temporary, "w") as stream:
-            json.dump(tally_, stream)
-        os.replace(temporary, path)
+        write_atomically(LocalFileSystem(), path, json.dumps(tally_).encode(), make_folder=False)
     except OSError:  # the run ended and its folder is gone: nothing to report to
         pass
 
@@ -75,7 +76,7 @@ def read_tallies(folder: str) -> Counter[str]:
     """The sum of every worker's latest tally in `folder`."""
     total: Counter[str] = Counter()
     try:
-        names = [name for name in os.listdir(folder) if name.endswith(".json")]
+        names = [name for name in os.listdir(folder) if name.endswith(".json") and not is_temporary(name)]
     except OSError:
         return total
     for name in names:

@@ -8,13 +8,13 @@ from __future__ import annotations
 import apache_beam as beam
 
 from schemas.records import Document
+from storage.files import read_json, write_json
+from storage.layout import STAGED_SAMPLES, Layout
 from transforms.clean import normalise
 from transforms.dates import html_to_text
 from transforms.identity import stable_hash
-from transforms.write import read_staged_json, write_staged_json
 
 SAMPLE_SIZE = 6
-SAMPLES_FILE = "_report/samples.json"  # in the run's staging folder: not a table, never published
 
 
 def _squashed(text: str) -> str:
@@ -43,27 +43,28 @@ def _sample_order(doc: Document) -> int:
     return stable_hash(doc.doc_id)
 
 
-def write_samples(samples: list[dict], staging: str) -> None:
-    write_staged_json(staging, SAMPLES_FILE, samples)
+def write_samples(samples: list[dict], run: Layout) -> None:
+    """Into the run's staging folder: not a table, never published."""
+    write_json(run.fs, run.staged(STAGED_SAMPLES), samples, indent=0)
 
 
-def read_samples(staging: str) -> list[dict]:
+def read_samples(run: Layout) -> list[dict]:
     """The samples a run staged; [] when it staged none (no document reached dating)."""
-    return read_staged_json(staging, SAMPLES_FILE, [])
+    return read_json(run.fs, run.staged(STAGED_SAMPLES), [])
 
 
 class SampleDocuments(beam.PTransform):
     """Dated documents (with their raw page) -> the report's sample, written into the staging folder."""
 
-    def __init__(self, staging: str):
+    def __init__(self, run: Layout):
         super().__init__()
-        self._staging = staging
+        self._run = run
 
     def expand(self, documents):
-        staging = self._staging
+        run = self._run
         return (
             documents
             | "Lowest" >> beam.combiners.Top.Of(SAMPLE_SIZE, key=_sample_order, reverse=True)
             | "Entries" >> beam.Map(lambda docs: [sample_entry(doc) for doc in docs])
-            | "WriteSamples" >> beam.Map(write_samples, staging)
+            | "WriteSamples" >> beam.Map(write_samples, run)
         )

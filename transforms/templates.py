@@ -26,21 +26,19 @@ import posixpath
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable
+from typing import NamedTuple
 from urllib.parse import urlsplit
 
 import apache_beam as beam
-import pyarrow.parquet as pq
-from fsspec.core import url_to_fs
 
 from schemas.records import Document
-from schemas.tables import STATE_FOLDER, TEMPLATES
+from storage.state import TemplateStatistics
 from transforms import metrics
 from transforms.clean import clean_text_page, has_article, line_key
 from transforms.clusters import connected_components
 from transforms.identity import stable_hash
 from transforms.metrics import counter
 from transforms.routing import ApplyStage, Rejected, busy
-from transforms.write import WriteRows
 
 STAGE = metrics.TEMPLATES
 STORY_LINE_CHARS = 60  # lines this long are what tells one story from another
@@ -228,23 +226,6 @@ def apply_source_template(doc: Document, templates: dict[str, frozenset[int]]) -
     return apply_template(doc, templates.get(source_of(doc.address), frozenset()))
 
 
-def state_uri(output: str) -> str:
-    """Where the template statistics persist between runs."""
-    return posixpath.join(output.rstrip("/"), STATE_FOLDER, TEMPLATES)
-
-
-def read_statistics(folder: str) -> Iterable[tuple[str, tuple[int, tuple[int, ...]]]]:
-    """(source, (line key, story sketch)) from the statistics earlier runs left in `folder`."""
-    fs, root = url_to_fs(folder)
-    if not fs.exists(root):
-        return
-    for path in sorted(fs.glob(posixpath.join(root, "*.parquet"))):
-        with fs.open(path, "rb") as stream:
-            table = pq.read_table(stream)
-        for row in table.to_pylist():
-            yield row["source"], (row["line_key"], tuple(row["stories"]))
-
-
 def statistics_rows(source: str, persisted: dict[int, tuple[int, ...]]) -> list[dict]:
     return [{"source": source, "line_key": key, "stories": list(sketch)} for key, sketch in persisted.items()]
 
@@ -277,36 +258,32 @@ class _LearnSourceFn(beam.DoFn):
             yield beam.pvalue.TaggedOutput(self.STATISTICS, row)
 
 
+class LearnedTemplates(NamedTuple):
+    templates: beam.PCollection  # (source, template line keys): a side input of `ApplyTemplates`
+    statistics: beam.PCollection  # rows of the TEMPLATES state table: earlier and new statistics merged
+
+
 class LearnTemplates(beam.PTransform):
-    """Cleaned documents -> (source, template line keys); writes the statistics into the run's staging.
+    """Cleaned documents -> `.templates` (source, template line keys) and `.statistics`, the merged
+    statistics the run leaves for the next runs (`prior` holds what earlier runs left)."""
 
-    The result is meant as a side input (`beam.pvalue.AsDict`) of `ApplyTemplates`.
-    """
-
-    def __init__(self, output: str, staging: str, run_id: str):
+    def __init__(self, prior: TemplateStatistics):
         super().__init__()
-        self._prior = state_uri(output)
-        self._staging = staging
-        self._run_id = run_id
+        self._prior = prior
 
     def expand(self, documents):
         pages = documents | "PageLines" >> beam.Map(_source_and_lines)
         prior = (
             documents.pipeline
             | "PriorStatistics" >> beam.Create([self._prior])
-            | "ReadStatistics" >> beam.FlatMap(read_statistics)
+            | "ReadStatistics" >> beam.FlatMap(TemplateStatistics.read)
         )
         learned = (
             {"pages": pages, "prior": prior}
             | "BySource" >> beam.CoGroupByKey()
             | "Learn" >> beam.ParDo(_LearnSourceFn()).with_outputs(_LearnSourceFn.STATISTICS, main="templates")
         )
-        # Written where they are learned: gathered in one place, a 100,000-page dump's millions of
-        # statistics rows took 3 GB of one worker. A file a failed bundle left behind does no harm: the
-        # next run merges what it reads, and merging a source's sketches twice changes nothing.
-        _ = learned[_LearnSourceFn.STATISTICS] | "WriteStatistics" >> WriteRows(
-            posixpath.join(self._staging, STATE_FOLDER), self._run_id, TEMPLATES)
-        return learned.templates
+        return LearnedTemplates(learned.templates, learned[_LearnSourceFn.STATISTICS])
 
 
 class ApplyTemplates(beam.PTransform):
