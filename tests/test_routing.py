@@ -4,7 +4,8 @@ from apache_beam.testing.test_pipeline import TestPipeline as BeamTestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
 from schemas.records import Document
-from transforms.routing import ApplyStage, Rejected, reject_row
+from transforms.identity import page_key
+from transforms.routing import ApplyStage, Rejected, RejectRoute, reject_row
 
 
 def doc(name: str) -> Document:
@@ -37,3 +38,38 @@ def test_apply_stage_routes_every_document_to_exactly_one_output():
             ]),
             label="rejects",
         )
+
+
+def test_an_attempt_turns_a_failure_into_its_reject_row_and_the_work_goes_on():
+    route = RejectRoute("entities")
+    passed, rejected = [], []
+    for document in [doc("refused"), doc("buggy"), doc("after")]:
+        with route.attempt(document.source_uri, document.doc_id, page_of=document) as attempt:
+            passed.append(stage(document).doc_id)
+        if attempt.failed:
+            rejected.append(attempt.output)
+    assert passed == ["after"]
+    assert [output.tag for output in rejected] == ["rejects", "rejects"]
+    refused, buggy = (output.value for output in rejected)
+    assert (refused.source_uri, refused.stage, refused.reason, refused.detail) == (
+        "file:///refused", "entities", "no article body found", "0 letters")
+    assert refused.doc_id == "refused" and refused.page == page_key(doc("refused"))
+    assert buggy.reason.startswith("newsflow failed in its entities stage") and "ZeroDivisionError" in buggy.detail
+
+
+def test_an_input_that_fails_part_way_keeps_the_documents_it_yielded_and_adds_its_own_reject():
+    def two_then_broken():
+        yield doc("first")
+        yield doc("second")
+        raise OSError("the store hung up")
+
+    def read(uri):
+        with RejectRoute("read").attempt(uri, explain=lambda error: Rejected("file could not be read", str(error))) as attempt:
+            yield from two_then_broken()
+        if attempt.failed:
+            yield attempt.output
+
+    first, second, reject = read("file:///dump.tar")
+    assert (first.doc_id, second.doc_id) == ("first", "second")
+    assert (reject.value.source_uri, reject.value.stage, reject.value.reason, reject.value.detail) == (
+        "file:///dump.tar", "read", "file could not be read", "the store hung up")

@@ -38,6 +38,7 @@ from transforms import metrics
 from transforms.clusters import connected_components
 from transforms.identity import page_key, stable_hash
 from transforms.metrics import counter
+from transforms.routing import REJECTS, RejectRoute
 from transforms.templates import source_of
 
 # Chosen by benchmarks/dedupe_parameters.py on dev/dedup (shingles 2-5 x thresholds 0.3-0.7): 3-grams
@@ -530,11 +531,13 @@ def copy_reject(doc: Document, reject: RejectRow) -> RejectRow:
 class _SplitFn(beam.DoFn):
     """Send each document to `articles` or, with its verdict, to `duplicates` or `rejects`."""
 
+    def setup(self):
+        self._rejects = RejectRoute(metrics.DEDUPE, metrics.DEDUPE_REJECTED_COPIES)
+
     def process(self, doc: Document, verdicts: dict[str, Verdict]):
         verdict = verdicts.get(doc.source_uri)
         if verdict is not None and verdict.rejected is not None:
-            counter(metrics.DEDUPE_REJECTED_COPIES).inc()
-            yield beam.pvalue.TaggedOutput("rejects", copy_reject(doc, verdict.rejected))
+            yield self._rejects.send(copy_reject(doc, verdict.rejected))
         elif verdict is None:
             counter(metrics.DEDUPE_UNIQUE).inc()
             yield doc
@@ -630,7 +633,7 @@ class Deduplicate(beam.PTransform):
         clustered = (clustered, rejected_copies) | "AllVerdicts" >> beam.Flatten()
         split = documents | "ForgetRawPage" >> beam.Map(forget_raw_page) | "Split" >> beam.ParDo(
             _SplitFn(), verdicts=beam.pvalue.AsDict(clustered)
-        ).with_outputs("duplicates", "rejects", main="articles")
+        ).with_outputs("duplicates", REJECTS, main="articles")
         return split
 
 

