@@ -22,9 +22,9 @@ import apache_beam as beam
 import charset_normalizer
 import fsspec
 import ftfy
-from fsspec.core import url_to_fs
 
 from schemas.records import Document
+from storage.layout import filesystem
 from transforms import metrics
 from transforms.containers import (
     Entry,
@@ -229,7 +229,7 @@ def input_fs(location: str):
     local = location.removeprefix("file://")
     if "::" in location and "://" not in local and os.path.lexists(local):
         return fsspec.filesystem("file"), os.path.abspath(local)
-    return url_to_fs(location)
+    return filesystem(location)
 
 
 def absolute_uri(location: str) -> str:
