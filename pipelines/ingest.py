@@ -1,7 +1,6 @@
 """The newsflow ingest pipeline: read, clean, date, dedupe, entities, write; then check and publish."""
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import logging
 import posixpath
@@ -75,12 +74,6 @@ def new_run(now: dt.datetime | None = None) -> RunInfo:
     return RunInfo(run_id=new_run_id(now), ingested_at=now, pipeline_version=pipeline_version())
 
 
-def forget_line_keys(doc):
-    """Once template learning has read a page's line keys no stage needs them: the documents wait in
-    the runner's memory for the learned templates without them (a sixth of their size)."""
-    return dataclasses.replace(doc, line_keys=())
-
-
 class CleanOutputs(NamedTuple):
     documents: beam.PCollection
     rejects: beam.PCollection
@@ -100,11 +93,7 @@ class CleanDump(beam.PTransform):
     def expand(self, documents):
         cleaned = documents | "Pages" >> CleanDocuments()
         learned = cleaned.documents | "LearnTemplates" >> LearnTemplates(self._prior)
-        untemplated = (
-            cleaned.documents
-            | "ForgetLineKeys" >> beam.Map(forget_line_keys)
-            | "ApplyTemplates" >> ApplyTemplates(learned.templates)
-        )
+        untemplated = cleaned.documents | "ApplyTemplates" >> ApplyTemplates(learned.templates)
         rejects = (cleaned.rejects, untemplated.rejects) | "CleanRejects" >> beam.Flatten()
         return CleanOutputs(untemplated.documents, rejects, learned.templates, learned.statistics)
 
@@ -140,7 +129,8 @@ class IngestDump(beam.PTransform):
         cleaned = fresh.documents | "Clean" >> CleanDump(TemplateStatistics(config.output))
         # A date on a line a source prints on many stories (a crawl date in its header) is no evidence.
         dated = cleaned.documents | "Date" >> DateDocuments(config.reference_date, cleaned.templates)
-        # The run report shows a few pages with the lines cleaning removed: taken while the raw page is here.
+        # The run report shows a few pages with the lines cleaning removed (it reads the raw page, which
+        # dedupe releases).
         dated.documents | "ReportSamples" >> SampleDocuments(layout)
         # Dedupe runs after dating (the earliest copy is kept) and before NER (only kept articles). It
         # groups copies of one page by the raw page, then drops it before documents wait for the verdicts.

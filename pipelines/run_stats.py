@@ -31,7 +31,7 @@ def read_staged(run: Layout, paths: list[str], table: str, columns: list[str]) -
 STAGE_OF_STEP = {"Read": "read", "SkipIngested": "index lookups", "Clean": "clean", "Date": "dates",
                  "ReportSamples": "report samples", "Dedupe": "dedupe",
                  "MentionedDates": "mentions", "Entities": "entities"}
-TEMPLATE_STEPS = ("LearnTemplates", "ForgetLineKeys", "ApplyTemplates")
+TEMPLATE_STEPS = ("LearnTemplates", "ApplyTemplates")
 
 
 def stage_of(step: str) -> str:

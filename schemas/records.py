@@ -22,6 +22,11 @@ _PACK_MIN_CHARS = 1024
 _PACKED = "_packed"  # the pickled state's key for (characters of text, zlib of text + raw)
 
 
+class FieldReleased(RuntimeError):
+    """A stage read a working field of a Document after the stage that reads it last released it: the
+    pipeline puts that stage in the wrong place (a bug of ours, never of the input)."""
+
+
 @dataclasses.dataclass
 class Entity:
     text: str
@@ -37,7 +42,7 @@ class Document:
     source_uri: str  # absolute URI of the input; "uri#member" for a member of an archive
     content_type: str  # "text" or "html"
     encoding: str  # the encoding used to decode the bytes, and how it was chosen
-    raw: str = ""  # the decoded page, page chrome included; emptied once no stage needs it
+    raw: str | None = ""  # the decoded page, page chrome included; a working field (below)
     modified_at: dt.datetime | None = None  # modification time of the input, when the store has one
     url: str | None = None  # the web address of the page, when the input says (WARC, JSON Lines)
     fetched_at: dt.datetime | None = None  # when a crawler fetched the page (WARC-Date)
@@ -51,9 +56,27 @@ class Document:
     date_hint: dt.date | None = None  # a date found by the HTML extractor's metadata, if any
     entities: list[Entity] = dataclasses.field(default_factory=list)
     mentioned_dates: list = dataclasses.field(default_factory=list)  # transforms.mentions.MentionedDate
-    line_keys: tuple[int, ...] = ()  # hashes of a text page's lines, for template learning; emptied with raw
+    line_keys: tuple[int, ...] | None = ()  # hashes of a text page's lines, for template learning; a working field
     duplicate_count: int = 0  # how many other input documents are copies of this one
     page_chars: int = 0  # non-space characters of the page's visible text, page chrome included
+
+    # Working fields: what stages read of the page and no table keeps. The stage that reads one last
+    # releases it (`release`: set to None), so that documents wait in the runner's memory without it; a
+    # stage that reads one says so (`require`), and fails loudly if it ever runs after the release
+    # instead of silently working on nothing.
+    WORKING_FIELDS = ("raw", "line_keys")
+
+    def release(self, *fields: str) -> Document:
+        """A copy without the working `fields` (Beam elements must not be changed in place)."""
+        assert set(fields) <= set(self.WORKING_FIELDS), fields
+        return dataclasses.replace(self, **dict.fromkeys(fields))
+
+    def require(self, stage: str, *fields: str) -> None:
+        """Raise FieldReleased when a working field `stage` reads has been released."""
+        released = [name for name in fields if getattr(self, name) is None]
+        if released:
+            raise FieldReleased(f"the {stage} stage reads Document.{', '.join(released)}, which a stage before it "
+                                "released: it must run before that stage (pipelines/ingest.py)")
 
     def __getstate__(self) -> dict:
         state = self.__dict__.copy()

@@ -5,7 +5,11 @@ import random
 import string
 import zlib
 
-from schemas.records import Document, Entity
+import pytest
+
+from schemas.records import Document, Entity, FieldReleased
+from transforms.dedupe import page_candidate
+from transforms.samples import sample_entry
 
 
 def _page(paragraphs: int) -> str:
@@ -44,3 +48,17 @@ def test_the_text_costs_little_beside_the_page_it_was_cleaned_from():
     with_text = dataclasses.replace(page_only, text=text)
     assert pickle.loads(pickle.dumps(with_text)) == with_text
     assert len(pickle.dumps(with_text)) - len(pickle.dumps(page_only)) < len(zlib.compress(text.encode(), 1)) / 2
+
+
+def test_a_released_working_field_is_gone_and_a_stage_that_reads_it_later_fails_loudly():
+    doc = Document(doc_id="d4", source_uri="u", content_type="text", encoding="utf-8",
+                   raw=_page(30), text=_page(20), line_keys=(1, 2))
+    released = doc.release("raw", "line_keys")
+    assert (released.raw, released.line_keys, doc.raw) == (None, None, _page(30))  # a copy: doc is unchanged
+    assert pickle.loads(pickle.dumps(released)) == released
+    assert sample_entry(doc)["lines"] and page_candidate(doc).doc_id == "d4"
+    for stage in (sample_entry, page_candidate):  # placed after the release: an error, not an empty result
+        with pytest.raises(FieldReleased, match="must run before"):
+            stage(released)
+    empty = Document(doc_id="d5", source_uri="u", content_type="text", encoding="utf-8", raw="")
+    empty.require("dedupe", "raw")  # an empty page is a page, not a released one

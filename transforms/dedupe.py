@@ -209,7 +209,16 @@ class Candidate:
     frame: int = 0  # page_frame: what surrounds the text (0 for earlier runs)
 
 
+def page_candidate(doc: Document) -> Candidate:
+    """The candidate of a page as dedupe compares it: its copies are found by the raw page (`page`,
+    `frame`), which must still be there."""
+    doc.require(metrics.DEDUPE, "raw")
+    return candidate_of(doc)
+
+
 def candidate_of(doc: Document) -> Candidate:
+    """What comparing a document needs of it (without the raw page, as the index keeps it: no page key
+    beyond the doc_id, an empty frame)."""
     words = normalized_words(doc.text)  # once for the hash, the signature and the opening
     text_shingles = shingles(words)
     return Candidate(
@@ -225,7 +234,7 @@ def candidate_of(doc: Document) -> Candidate:
         source=source_of(doc.address),
         opening=opening_hashes(text_shingles),
         garbled=garbled_marks(f"{doc.title or ''}\n{doc.text}"),
-        frame=page_frame(doc.raw),
+        frame=page_frame(doc.raw or ""),
     )
 
 
@@ -424,11 +433,6 @@ def earlier_candidate(row: dict) -> Candidate:
 # ---------------------------------------------------------------------------------------------
 
 
-def forget_raw_page(doc: Document) -> Document:
-    """Once the page key is taken no stage needs the raw page: documents wait for the verdicts without it."""
-    return dataclasses.replace(doc, raw="")
-
-
 class _MatchIndexFn(beam.DoFn):
     """(shard, [(key, short id)] of this run) -> (short id, doc_id of an earlier article sharing a key);
     tagged SAME_BYTES when the key is the document's bytes: a copy without verification."""
@@ -573,7 +577,7 @@ class Deduplicate(beam.PTransform):
     def expand(self, documents):
         page_groups = (
             documents
-            | "Candidates" >> beam.Map(candidate_of)
+            | "Candidates" >> beam.Map(page_candidate)
             | "ByPage" >> beam.Map(lambda c: (c.page, c))
             | "GroupPages" >> beam.GroupByKey()
         )
@@ -631,7 +635,9 @@ class Deduplicate(beam.PTransform):
             | "Resolve" >> beam.FlatMapTuple(_resolve_items)
         )
         clustered = (clustered, rejected_copies) | "AllVerdicts" >> beam.Flatten()
-        split = documents | "ForgetRawPage" >> beam.Map(forget_raw_page) | "Split" >> beam.ParDo(
+        # Dedupe is the raw page's last reader (the page key, the frame): the documents wait for the
+        # verdicts without it.
+        split = documents | "ReleaseRawPage" >> beam.Map(Document.release, "raw") | "Split" >> beam.ParDo(
             _SplitFn(), verdicts=beam.pvalue.AsDict(clustered)
         ).with_outputs("duplicates", REJECTS, main="articles")
         return split

@@ -23,6 +23,7 @@ def _squashed(text: str) -> str:
 
 def page_lines(doc: Document) -> list[str]:
     """The page's visible lines, page chrome included, spaces squashed, blank lines left out."""
+    doc.require("report samples", "raw")
     page = html_to_text(doc.raw) if doc.content_type == "html" else normalise(doc.raw)
     return [line for line in map(_squashed, page.split("\n")) if line]
 

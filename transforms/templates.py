@@ -91,6 +91,7 @@ def page_lines(doc: Document) -> PageLines:
     page's long lines: a site's ticker headlines and captions are long too, and would make two different
     stories of one site look like copies.
     """
+    doc.require(STAGE, "line_keys")
     paragraphs = [paragraph for paragraph in doc.text.split("\n\n") if paragraph]
     keys = doc.line_keys if doc.content_type == "text" else sorted({line_key(p) for p in paragraphs})
     body = {line_key(paragraph) for paragraph in paragraphs if len(paragraph) >= STORY_LINE_CHARS}
@@ -208,6 +209,7 @@ def apply_template(doc: Document, template: frozenset[int]) -> Document:
     if not template or not any(line and line_key(line) in template for line in kept_lines):
         return doc
     if doc.content_type == "text":
+        doc.require(STAGE, "raw")
         page = clean_text_page(doc.raw, template)
         title, text, language = page.title, page.text, page.language
     else:  # HTML: the extractor's title comes from the page's metadata, not from its template
@@ -294,4 +296,10 @@ class ApplyTemplates(beam.PTransform):
         self._templates = templates
 
     def expand(self, documents):
-        return documents | ApplyStage(STAGE, apply_source_template, beam.pvalue.AsDict(self._templates))
+        # Learning the templates was the last use of the line keys: the documents wait for the learned
+        # templates without them (a sixth of their size).
+        return (
+            documents
+            | "ReleaseLineKeys" >> beam.Map(Document.release, "line_keys")
+            | ApplyStage(STAGE, apply_source_template, beam.pvalue.AsDict(self._templates))
+        )
