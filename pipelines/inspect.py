@@ -29,7 +29,7 @@ from schemas.tables import (
     REJECTS,
     SCHEMAS,
 )
-from transforms.templates import source_of
+from transforms.identity import source_of
 
 log = logging.getLogger(__name__)
 

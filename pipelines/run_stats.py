@@ -11,8 +11,8 @@ from fsspec.core import url_to_fs
 
 from schemas.tables import ARTICLES, DUPLICATES, ENTITIES, SCHEMAS
 from transforms import metrics
+from transforms.identity import source_of
 from transforms.samples import read_samples
-from transforms.templates import source_of
 
 TOP_ENTITIES = 25
 TOP_SOURCES = 50

@@ -16,10 +16,10 @@ from transforms.clean import (
     clean_html_page,
     clean_text_page,
     has_article,
-    line_key,
     normalise,
     reflow,
 )
+from transforms.identity import line_key
 from transforms.routing import Rejected
 
 TITLE = "River dam upgrade finished ahead of schedule in Valdoria"

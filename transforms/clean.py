@@ -47,9 +47,9 @@ import numpy as np
 
 from schemas.records import Document
 from transforms import metrics
-from transforms.identity import stable_hash
+from transforms.identity import hashed_words, line_key, words_key
 from transforms.language import detect_language, stopwords_for
-from transforms.lexicon import MONTH_PATTERN, MONTHS, is_ticker
+from transforms.lexicon import MONTH_PATTERN, MONTHS, WORD, is_ticker
 from transforms.line_classifier import LineClassifier, line_classifier
 from transforms.line_features import RuleVerdict, line_features
 from transforms.metrics import counter
@@ -121,9 +121,6 @@ MAX_WORDLESS_SHARE = 0.5  # ...and a body mostly made of such runs is no text
 _LINE_BREAKS = re.compile(r"\r\n?|[\u2028\u2029\x85]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u2060\ufeff\u00ad]")
 _SPACES = re.compile(r"[\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]")
-# A word: a run of anything but spaces and punctuation. Not \w+, which breaks Bengali or Hindi words
-# at their vowel signs (combining marks are not \w) and so hides their stopwords.
-_WORD = re.compile(r"[^\s!-/:-@\[-`{-~\u00a1-\u00bf\u2010-\u2027\u2030-\u205e\u3000-\u303f]+")
 _LETTERS = re.compile(r"[^\W\d_]")
 _CLAUSE_MARKS = re.compile(r"[,.;:!?\u3001\u3002\uff0c\uff0e\uff1b\uff1a\uff01\uff1f]")  # Latin and CJK
 _DIGIT = re.compile(r"\d")
@@ -452,11 +449,6 @@ class _Line:
     cls: str = BAD
 
 
-def _words_key(text: str) -> str:
-    """What copies of a line have in common: its words, lower-cased (quotes, dashes, case aside)."""
-    return "".join(_WORD.findall(text.lower()))
-
-
 def _page_language(paragraphs: list[str]) -> str | None:
     """The language of the page's prose, read from its longest sentences.
 
@@ -537,13 +529,13 @@ def _is_metadata(text: str, lower: str, tokens: list[str]) -> bool:
 def _ends_open(text: str, stoplists: tuple[frozenset[str], ...]) -> bool:
     """Whether the line stops on a lower-case stopword ("...said on"), as a sentence cut by a line break
     does ("...in May" is a headline's month)."""
-    words = _WORD.findall(text[-40:])
+    words = WORD.findall(text[-40:])
     return bool(words) and words[-1].islower() and any(words[-1] in stopwords for stopwords in stoplists)
 
 
 def _features(text: str, stoplists: tuple[frozenset[str], ...]) -> _Line:
     lower = text.lower()
-    tokens = _WORD.findall(lower)
+    tokens = WORD.findall(lower)
     words = len(tokens)
     furniture = _is_furniture(text, lower, tokens)
     return _Line(
@@ -599,15 +591,6 @@ def _mark_repeats(lines: list[_Line]) -> None:
                 lines[index].repeated = True
 
 
-def line_key(text: str) -> int:
-    """A line's words as a signed 64-bit hash (never 0): how template learning counts lines across pages."""
-    return _hashed(_words_key(text))
-
-
-def _hashed(words_key: str) -> int:
-    return stable_hash(words_key, signed=True) or 1  # signed: Parquet int64; never 0 (templates.ALL_STORIES)
-
-
 def _in_template(paragraph: str, template: frozenset[int]) -> bool:
     return bool(template) and line_key(paragraph) in template
 
@@ -625,7 +608,7 @@ def _lines_of(
     _mark_repeats(lines)
     if template:
         for line in lines:
-            if _hashed(line.key) in template:
+            if hashed_words(line.key) in template:
                 line.chrome = line.furniture = True
     return lines, bool(stoplists)
 
@@ -1108,7 +1091,7 @@ def _furnished(printed: list[str], lines: list[_Line]) -> bool:
     judged = {line.text for line in lines}
     joined = [text for text in map(str.strip, printed) if text and text not in judged]
     return any(
-        (_is_furniture(text, text.lower(), _WORD.findall(text.lower())) and not _SIGNOFF.match(text))
+        (_is_furniture(text, text.lower(), WORD.findall(text.lower())) and not _SIGNOFF.match(text))
         or _is_bulleted_link(text)
         for text in joined
     )
@@ -1144,7 +1127,7 @@ def _learned_body(
     is_article = classifier.is_article(line_features(lines, verdict))
     body = [
         index for index in np.flatnonzero(is_article).tolist()
-        if index != verdict.title and not (template and _hashed(lines[index].key) in template)
+        if index != verdict.title and not (template and hashed_words(lines[index].key) in template)
         # What the rules know for sure is never the story, wherever it stands: the site's furniture and
         # menus, metadata (dates, bylines, credits), a caption printed twice.
         and not (lines[index].chrome or lines[index].menu or _printed_twice_in_a_row(lines, index))
@@ -1233,7 +1216,7 @@ def clean_text_page(
         text="\n\n".join(lines[i].text for i in body),
         language=language if body else None,
         removed_lines=[line.text for i, line in enumerate(lines) if i not in kept],
-        line_keys=tuple(sorted({_hashed(line.key) for line in lines if line.key})),
+        line_keys=tuple(sorted({hashed_words(line.key) for line in lines if line.key})),
     )
 
 
@@ -1274,7 +1257,7 @@ def clean_html_page(html: str, url: str | None = None) -> CleanedPage:
         return CleanedPage(None, "", None, [])
     title = " ".join(normalise(result.title).split()) if result.title else None
     paragraphs = [line.strip() for line in normalise(result.text or "").split("\n") if line.strip()]
-    if title and paragraphs and _words_key(paragraphs[0]) == _words_key(title):
+    if title and paragraphs and words_key(paragraphs[0]) == words_key(title):
         paragraphs = paragraphs[1:]  # the headline is `title`, not the body's first line
     text = "\n\n".join(paragraphs)
     language = detect_language(text[:LANGUAGE_SAMPLE_CHARS]) if text else None

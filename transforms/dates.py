@@ -76,11 +76,10 @@ import apache_beam as beam
 
 from schemas.records import Document
 from transforms import metrics
-from transforms.clean import line_key
 from transforms.htmldates import htmldate_day, text_as_html
+from transforms.identity import line_key, source_of
 from transforms.lexicon import MONTHS, is_ticker
 from transforms.routing import ApplyStage, check_time_limit
-from transforms.templates import source_of
 
 STAGE = metrics.DATES
 
@@ -910,7 +909,7 @@ def page_candidates(
 ) -> list[Candidate]:
     """Dates written in the page: datelines, bylines, header lines, date lines, dates in text.
 
-    Not from a line in `site_lines` (`clean.line_key`s of lines the page's source prints on many
+    Not from a line in `site_lines` (`identity.line_key`s of lines the page's source prints on many
     different stories): the same date on every page of a site is the day it was crawled. The dates of
     other stories (a listing, teasers under a "Related" heading) lose `PENALTY_LISTING`.
     """

@@ -35,10 +35,9 @@ from schemas.records import Document, RejectRow, Verdict
 from schemas.tables import INDEX_ARTICLES, INDEX_KEYS, index_shard
 from transforms import metrics
 from transforms.clusters import connected_components
-from transforms.identity import page_key, stable_hash
+from transforms.identity import page_key, source_of, stable_hash
 from transforms.index import read_index
 from transforms.metrics import counter
-from transforms.templates import source_of
 
 # Chosen by benchmarks/dedupe_parameters.py on dev/dedup (shingles 2-5 x thresholds 0.3-0.7): 3-grams
 # give the best band recall (0.963 of gold pairs become candidates) and F1 (0.964 at 0.5, 0.966 at 0.4);

@@ -1,4 +1,4 @@
-"""Words and line shapes that more than one stage recognises: month names and headline tickers.
+"""Words and line shapes that more than one stage recognises: what a word is, month names, headline tickers.
 
 Kept in one place so that the clean stage (which removes chrome) and the dates stage (which must not
 read dates from chrome) agree on what a month and a ticker are.
@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import re
 
+# A word: a run of anything but spaces and punctuation. Not \w+, which breaks Bengali or Hindi words
+# at their vowel signs (combining marks are not \w) and so hides their stopwords.
+WORD = re.compile(r"[^\s!-/:-@\[-`{-~\u00a1-\u00bf\u2010-\u2027\u2030-\u205e\u3000-\u303f]+")
 _MONTH_NAMES = {
     1: "january jan januar jänner jaenner janvier janv enero ene janeiro gennaio gen januari "
     "января январе январь янв",

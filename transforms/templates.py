@@ -23,10 +23,8 @@ from __future__ import annotations
 
 import dataclasses
 import posixpath
-import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from urllib.parse import urlsplit
 
 import apache_beam as beam
 import pyarrow.parquet as pq
@@ -35,9 +33,9 @@ from fsspec.core import url_to_fs
 from schemas.records import Document
 from schemas.tables import STATE_FOLDER, TEMPLATES
 from transforms import metrics
-from transforms.clean import clean_text_page, has_article, line_key
+from transforms.clean import clean_text_page, has_article
 from transforms.clusters import connected_components
-from transforms.identity import stable_hash
+from transforms.identity import line_key, source_of, stable_hash
 from transforms.metrics import counter
 from transforms.routing import ApplyStage, Rejected, busy
 from transforms.write import WriteRows
@@ -51,7 +49,6 @@ MIN_STORY_SHARE = 0.2  # ...and on this share of the source's stories: a wire ba
 SKETCH_SIZE = 64  # k of the k-minimum-values sketch: exact counts up to 64 stories, ~12 % error beyond
 LEARNING_ROUNDS = 3  # lines learned in one round stop gluing pages into one story in the next
 ALL_STORIES = 0  # the line key under which a source's sketch of all its stories is kept (line keys are never 0)
-_DATE_FOLDER = re.compile(r"^\d{4}(?:[-_.]?\d{2}){0,2}$")  # a delivery folder: 2024-03, 20240301
 
 
 @dataclasses.dataclass(frozen=True)
@@ -66,23 +63,6 @@ class PageLines:
 # ---------------------------------------------------------------------------------------------
 # Plain functions (tested without Beam)
 # ---------------------------------------------------------------------------------------------
-
-
-def source_of(source_uri: str) -> str:
-    """The publisher a page belongs to: its web host, else the folder of its file.
-
-    Delivery folders named by date are skipped (`dumps/2024-03-02/site/x.txt` -> `site`, flat
-    `dumps/2024-03-02/x.txt` -> `dumps`), so the next night's dump of a site finds this night's counts.
-    """
-    uri, _, member = source_uri.partition("#")
-    split = urlsplit(uri)
-    if split.scheme in ("http", "https"):
-        return split.netloc.lower()
-    path = posixpath.join(split.path, member) if member else split.path
-    folders = [part for part in posixpath.dirname(path).split("/") if part]
-    while folders and _DATE_FOLDER.match(folders[-1]):
-        folders.pop()
-    return folders[-1] if folders else ""
 
 
 def page_lines(doc: Document) -> PageLines:
