@@ -49,7 +49,7 @@ from schemas.records import Document
 from transforms import metrics
 from transforms.identity import hashed_words, line_key, words_key
 from transforms.language import detect_language, stopwords_for
-from transforms.lexicon import MONTH_PATTERN, MONTHS, WORD, is_ticker
+from transforms.lexicon import BYLINE, COPYRIGHT_LINE, END_OF_ARTICLE, MONTH_PATTERN, MONTHS, WORD, is_ticker
 from transforms.line_classifier import LineClassifier, line_classifier
 from transforms.line_features import RuleVerdict, line_features
 from transforms.metrics import counter
@@ -170,22 +170,6 @@ _CHROME_LINE = re.compile(
     )[\W_]*$""",
     re.VERBOSE,
 )
-# Lines that announce what follows an article: the article does not go on past them.
-_END_OF_ARTICLE = re.compile(
-    r"""^[\W_]*+(?:
-        related(?:\ (?:articles?|stories|posts|news|content|coverage))?
-      | more\ on\ (?:the|this)\ (?:topic|story)|more\ stories|most\ (?:viewed|read|popular|shared)
-      | recommended(?:\ for\ you)?|you\ (?:may|might)\ also\ like
-      | comments?|leave\ a\ (?:comment|reply)|post\ a\ comment|read\ next|latest\ news(?:\ and\ articles)?
-      | \d+\ (?:comments?|responses?|replies|reactions?)|(?:comments|responses|replies)\ \(\d+\)
-      | \d+\ thoughts?\ on\ .{1,120}|(?:join|start)\ the\ (?:discussion|conversation)|discussion
-      | (?:add|write|submit)\ (?:a|your)\ (?:comment|reply)|reader\ comments|(?:show|view|read)\ (?:all\ )?comments
-      | das\ könnte\ sie\ auch\ interessieren|lesen\ sie\ auch|mehr\ zum\ thema|kommentare
-      | noticias\ relacionadas|(?:también\ )?te\ puede\ interesar|comentarios|à\ lire\ aussi|commentaires
-      | articles\ similaires|leggi\ anche|commenti
-    )[\W_]*$""",
-    re.VERBOSE,
-)
 # Cookie walls: a line about cookies that speaks to the reader. An article about cookie rules uses the
 # same words, but not as "we use cookies" / "you accept".
 _CONSENT = re.compile(
@@ -193,7 +177,6 @@ _CONSENT = re.compile(
     r"|sie|ihre|vous|votre|usted|você)\b"
     r"|\b(?:we use|our partners use|wir verwenden|nous utilisons|utilizamos)\b.*\bcookies?\b"
 )
-_COPYRIGHT = re.compile(r"©|ⓒ|\(c\) ?\d{4}|copyright\b|all rights reserved")
 # WordPress shortcodes left in the text: [custom-twitter-feeds]
 _SHORTCODE = re.compile(r"^\[[\w-]+(?:\s[^\]]*)?\]$")
 _BULLET = re.compile(r"^[•·▪►»*>-]\s")  # a list item is not a headline
@@ -205,7 +188,6 @@ _SECTION = re.compile(
 )
 _LINK_BULLET = re.compile(r"^[•·▪►]\s+\w[^.!?]*$")  # "• Read Our Blog" (a story's lists use dashes too)
 _URL_ONLY = re.compile(r"^(?:https?://|www\.)\S+$")
-_BYLINE = re.compile(r"^(?:by|von|par|por|di|door|от)\s+\S")
 _PHOTO_CREDIT = re.compile(r"^(?:photo|image|picture|credit|foto|bild|source|quelle)s?\s*(?:by)?\s*:")
 # A headline in capitals with its full stop spaced off, as tokenised wire copy prints it.
 _SPACED_STOP_HEADLINE = re.compile(r"^[^a-z]*[A-Z][^a-z]* \.$")
@@ -506,7 +488,7 @@ def _is_furniture(text: str, lower: str, tokens: list[str]) -> bool:
     """The site's furniture, recognisable from the line alone: menus' and buttons' words, links,
     copyright, tickers, cookie banners. A story never prints these."""
     if len(tokens) <= CHROME_LINE_MAX_WORDS and (
-        _CHROME_LINE.match(lower) or _SHORTCODE.match(text) or _URL_ONLY.match(text) or _COPYRIGHT.search(lower)
+        _CHROME_LINE.match(lower) or _SHORTCODE.match(text) or _URL_ONLY.match(text) or COPYRIGHT_LINE.search(lower)
     ):
         return True
     # Tickers and consent banners can be long, but their separators or their wording give them away.
@@ -523,7 +505,7 @@ def _is_metadata(text: str, lower: str, tokens: list[str]) -> bool:
         return False
     if _DIGITS_ONLY.match(text) or not _LETTERS.search(text) or _is_date_line(lower, tokens):
         return True
-    return words <= BYLINE_MAX_WORDS and (_BYLINE.match(lower) or _PHOTO_CREDIT.match(lower)) is not None
+    return words <= BYLINE_MAX_WORDS and (BYLINE.match(lower) or _PHOTO_CREDIT.match(lower)) is not None
 
 
 def _ends_open(text: str, stoplists: tuple[frozenset[str], ...]) -> bool:
@@ -552,7 +534,7 @@ def _features(text: str, stoplists: tuple[frozenset[str], ...]) -> _Line:
         key="".join(tokens),
         chrome=furniture or _is_metadata(text, lower, tokens),
         furniture=furniture,
-        ends_article=words <= END_MARKER_MAX_WORDS and _END_OF_ARTICLE.match(lower) is not None,
+        ends_article=words <= END_MARKER_MAX_WORDS and END_OF_ARTICLE.match(lower) is not None,
         ends_open=_ends_open(text, stoplists),
     )
 

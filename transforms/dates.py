@@ -78,7 +78,7 @@ from schemas.records import Document
 from transforms import metrics
 from transforms.htmldates import htmldate_day, text_as_html
 from transforms.identity import line_key, source_of
-from transforms.lexicon import MONTHS, is_ticker
+from transforms.lexicon import AUTHOR_CUE, COPYRIGHT_AROUND_DATE, MONTHS, RELATED_HEADING, is_ticker
 from transforms.routing import ApplyStage, check_time_limit
 
 STAGE = metrics.DATES
@@ -254,19 +254,6 @@ UPDATED_CUE = re.compile(
 COMMENT_CUE = re.compile(
     r"(?i)\b(?:reply|antworten|antwort|répondre|responder|rispondi|ответить|says|sagt|schreibt|meint)\b\s*:?"
 )
-# "By Jane Roe | 3 May 2021": the author opens the line (inside a sentence "von" or "by" is any word).
-AUTHOR_CUE = re.compile(r"(?i)^[\W_]*+(?:by|von|par|por|di|door|от|autor|author)\s+\S")
-# A heading over links to other stories: the dates in the lines below it are theirs.
-RELATED_HEADING = re.compile(
-    r"(?i)[\W_]*(?:related(?:\s+\w+)?|read\s+(?:more|also|next)|see\s+also|more\s+(?:on|from|about)\b.*|"
-    r"you\s+(?:may|might)\s+also\s+like|recommended(?:\s+\w+)?|most\s+(?:read|popular)|latest\s+\w+|"
-    r"lesen\s+sie\s+(?:auch|mehr)|mehr\s+zum\s+thema|auch\s+interessant|das\s+k[öo]nnte\s+sie\s+auch\s+interessieren|"
-    r"weitere\s+\w+|ähnliche\s+\w+|verwandte\s+\w+|beliebte\s+\w+|meistgelesen\w*|neueste\s+\w+|letzte\s+\w+|"
-    r"(?:à\s+)?lire\s+aussi|sur\s+le\s+même\s+sujet|voir\s+aussi|lee\s+también|te\s+puede\s+interesar|"
-    r"noticias\s+relacionadas|leggi\s+anche|lees\s+ook|gerelateerd\w*)[\W_]*"
-)
-# Headline tickers: " // " between stories; tickers of many stories joined by wide gaps or pipes.
-COPYRIGHT = re.compile(r"(?i)©|\(c\)|copyright|all rights reserved|alle rechte")
 # Dates in a web address or a path: /2018/06/28/, -2018-06-28-, _20180628_. Without separators the date
 # must stand alone between punctuation: hashed file names ("3f20190512ab.txt") hold digit runs.
 URI_SEPARATED_DATE = re.compile(
@@ -1033,7 +1020,7 @@ def _score_page_date(line: str, previous: str, column: int, mention: Mention, nu
 def _is_copyright(line: str, column: int, mention: Mention) -> bool:
     """A copyright notice around the date ("© 2014 Courier, 01.02.2014"): the site's, not the article's."""
     around = line[max(0, column - CUE_WINDOW_CHARS) : column + (mention.end - mention.start) + CUE_WINDOW_CHARS]
-    return COPYRIGHT.search(around) is not None
+    return COPYRIGHT_AROUND_DATE.search(around) is not None
 
 
 def _cue_score(line: str, date_col: int, previous_line: str) -> float | None:
