@@ -11,7 +11,8 @@ from cli_runs import rows_by_name, run_cli
 
 from schemas.records import Document
 from schemas.tables import ARTICLES, REJECTS, open_table
-from transforms.clean import clean_html_page, clean_text_page
+from transforms.clean import clean_text_page
+from transforms.clean_html import clean_html_page
 from transforms.identity import content_id, line_key, source_of
 from transforms.routing import Rejected
 from transforms.templates import (

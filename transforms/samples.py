@@ -8,7 +8,7 @@ from __future__ import annotations
 import apache_beam as beam
 
 from schemas.records import Document
-from transforms.clean import normalise
+from transforms.clean_paragraphs import normalise
 from transforms.dates import html_to_text
 from transforms.identity import stable_hash
 from transforms.write import read_staged_json, write_staged_json
