@@ -9,7 +9,7 @@ import apache_beam as beam
 
 from schemas.records import Document
 from transforms.clean_paragraphs import normalise
-from transforms.dates import html_to_text
+from transforms.date_markup import html_to_text
 from transforms.identity import stable_hash
 from transforms.write import read_staged_json, write_staged_json
 
