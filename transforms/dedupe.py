@@ -201,7 +201,7 @@ class Candidate:
     earlier_run: bool = False  # a kept article of an earlier run, from the index
     date_confidence: float | None = None
     page: str = ""  # page_key: documents with the same page are one exact group ("" for earlier runs)
-    source: str | None = None  # the site or folder (templates.source_of); None for earlier runs
+    source: str | None = None  # the site or folder (identity.source_of); None for earlier runs
     opening: bytes = b""  # opening_hashes (b"" for earlier runs: the index does not keep them)
     garbled: int = 0  # garbled_marks of the title and text
     frame: int = 0  # page_frame: what surrounds the text (0 for earlier runs)
