@@ -14,6 +14,7 @@ CONFIDENCE_THRESHOLD = 0.3
 # Dates in text before this year are history, not a publication date of a digitised news page.
 EARLIEST_TEXT_YEAR = 1970
 
+# The base score of each source (the table in dates.py's doc); position moves page dates (date_page_candidates.py).
 SCORE_DATELINE = 0.90
 SCORE_PUBLISHED_CUE = 0.90
 SCORE_URL = 0.85
