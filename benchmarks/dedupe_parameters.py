@@ -39,9 +39,9 @@ from schemas.records import Document
 from transforms import dedupe
 from transforms.clean import clean_document
 from transforms.clusters import connected_components
-from transforms.identity import content_id
+from transforms.identity import content_id, source_of
 from transforms.routing import Rejected
-from transforms.templates import apply_template, learn_templates, page_lines, source_of
+from transforms.templates import apply_template, learn_templates, page_lines
 
 DEFAULT_CORPUS = ROOT.parent / "shared" / "corpus" / "dev" / "dedup"
 SHINGLE_SIZES = (2, 3, 4, 5)

@@ -56,7 +56,8 @@ import apache_beam as beam
 from pipelines.ingest import CleanDump, run_ingest
 from pipelines.options import IngestConfig, runner_and_options
 from transforms import metrics
-from transforms.clean import CleanedPage, clean_html_page, clean_text_page, has_article
+from transforms.clean import clean_text_page, has_article
+from transforms.clean_html import CleanedPage, clean_html_page
 from transforms.line_classifier import line_classifier
 from transforms.read import ReadDump
 

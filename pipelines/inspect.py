@@ -29,7 +29,7 @@ from schemas.tables import (
 )
 from storage.layout import JOURNAL_SUFFIX, RECORD_SUFFIX, RUNS_FOLDER, Layout
 from storage.visible import commit_state, visible_files
-from transforms.templates import source_of
+from transforms.identity import source_of
 
 log = logging.getLogger(__name__)
 

@@ -10,8 +10,8 @@ from schemas.tables import ARTICLES, DUPLICATES, ENTITIES, SCHEMAS
 from storage.files import read_parquet
 from storage.layout import Layout
 from transforms import metrics
+from transforms.identity import source_of
 from transforms.samples import read_samples
-from transforms.templates import source_of
 
 TOP_ENTITIES = 25
 TOP_SOURCES = 50

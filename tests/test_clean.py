@@ -13,13 +13,12 @@ from schemas.records import Document
 from transforms.clean import (
     CleanDocuments,
     clean_document,
-    clean_html_page,
     clean_text_page,
     has_article,
-    line_key,
-    normalise,
-    reflow,
 )
+from transforms.clean_html import clean_html_page
+from transforms.clean_paragraphs import normalise, reflow
+from transforms.identity import line_key
 from transforms.routing import Rejected
 
 TITLE = "River dam upgrade finished ahead of schedule in Valdoria"

@@ -12,19 +12,11 @@ from apache_beam.testing.test_pipeline import TestPipeline as BeamTestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
 from schemas.records import Document
-from transforms.dates import (
-    CONFIDENCE_THRESHOLD,
-    DateDocuments,
-    DateResult,
-    date_document,
-    extract_publication_date,
-    find_dates,
-    html_to_text,
-    markup_candidates,
-    reference_from_uri,
-    resolve_year,
-    stated_address,
-)
+from transforms.date_markup import html_to_text, markup_candidates, stated_address
+from transforms.date_mentions import find_dates
+from transforms.date_reference import reference_from_uri, resolve_year
+from transforms.date_scoring import CONFIDENCE_THRESHOLD, DateResult
+from transforms.dates import DateDocuments, date_document, extract_publication_date
 
 D = dt.date
 BODY = (

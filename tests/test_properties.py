@@ -7,7 +7,8 @@ from hypothesis import strategies as st
 
 from schemas.records import Document
 from transforms.clean import clean_text_page, has_article
-from transforms.dates import extract_publication_date, find_dates
+from transforms.date_mentions import find_dates
+from transforms.dates import extract_publication_date
 from transforms.dedupe import candidate_of, content_hash, estimated_jaccard
 from transforms.entities import TITLE_OFFSET, annotate, load_model
 from transforms.read import decode_bytes

@@ -13,8 +13,9 @@ from schemas.records import Document
 from schemas.tables import ARTICLES, REJECTS
 from storage.state import TemplateStatistics
 from storage.visible import open_table
-from transforms.clean import clean_html_page, clean_text_page, line_key
-from transforms.identity import content_id
+from transforms.clean import clean_text_page
+from transforms.clean_html import clean_html_page
+from transforms.identity import content_id, line_key, source_of
 from transforms.routing import Rejected
 from transforms.templates import (
     ALL_STORIES,
@@ -25,7 +26,6 @@ from transforms.templates import (
     merge_sketches,
     page_lines,
     sketch_count,
-    source_of,
     stories_of,
 )
 

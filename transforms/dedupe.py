@@ -36,10 +36,9 @@ from schemas.tables import INDEX_ARTICLES, INDEX_KEYS, index_shard
 from storage.state import IndexReader
 from transforms import metrics
 from transforms.clusters import connected_components
-from transforms.identity import page_key, stable_hash
+from transforms.identity import page_key, source_of, stable_hash
 from transforms.metrics import counter
 from transforms.routing import REJECTS, RejectRoute
-from transforms.templates import source_of
 
 # Chosen by benchmarks/dedupe_parameters.py on dev/dedup (shingles 2-5 x thresholds 0.3-0.7): 3-grams
 # give the best band recall (0.963 of gold pairs become candidates) and F1 (0.964 at 0.5, 0.966 at 0.4);
@@ -203,7 +202,7 @@ class Candidate:
     earlier_run: bool = False  # a kept article of an earlier run, from the index
     date_confidence: float | None = None
     page: str = ""  # page_key: documents with the same page are one exact group ("" for earlier runs)
-    source: str | None = None  # the site or folder (templates.source_of); None for earlier runs
+    source: str | None = None  # the site or folder (identity.source_of); None for earlier runs
     opening: bytes = b""  # opening_hashes (b"" for earlier runs: the index does not keep them)
     garbled: int = 0  # garbled_marks of the title and text
     frame: int = 0  # page_frame: what surrounds the text (0 for earlier runs)

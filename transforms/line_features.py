@@ -1,6 +1,6 @@
 """What the learned line classifier sees of every line of a text page: one row of numbers per line.
 
-The page cleaner (transforms/clean.py) has already measured each line (length, stopword density, chrome
+The page cleaner (transforms/clean_lines.py) has already measured each line (length, stopword density, chrome
 vocabulary, repeats) and run its rules over the page (jusText's classes, the article block, the title).
 Those measurements and decisions are features here, together with the line's neighbours, where it
 stands on the page and what the page as a whole looks like; `transforms/line_classifier.py` turns the
@@ -51,7 +51,7 @@ COMMENT_CONTEXT_LINES = 10  # comment threads repeat their header every few line
 
 
 class ClassifiedLine(Protocol):
-    """What the page cleaner knows of one line (transforms.clean._Line)."""
+    """What the page cleaner knows of one line (transforms.clean_lines.Line)."""
 
     text: str
     chars: int

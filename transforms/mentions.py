@@ -23,7 +23,7 @@ import functools
 import re
 
 from schemas.records import Document
-from transforms.dates import find_dates
+from transforms.date_mentions import find_dates
 from transforms.lexicon import MONTHS
 
 DAY, MONTH = "day", "month"

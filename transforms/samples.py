@@ -10,8 +10,8 @@ import apache_beam as beam
 from schemas.records import Document
 from storage.files import read_json, write_json
 from storage.layout import STAGED_SAMPLES, Layout
-from transforms.clean import normalise
-from transforms.dates import html_to_text
+from transforms.clean_paragraphs import normalise
+from transforms.date_markup import html_to_text
 from transforms.identity import stable_hash
 
 SAMPLE_SIZE = 6

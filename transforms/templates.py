@@ -4,7 +4,7 @@ A site's menus, "about us" paragraph, newsletter box and the headline of the gal
 recur on every page it publishes. One page alone cannot tell them from article text; the whole dump can.
 This stage runs after the per-page cleaner:
 
-1. every cleaned document contributes its lines' keys (`clean.line_key`) to its *source* (the web host,
+1. every cleaned document contributes its lines' keys (`identity.line_key`) to its *source* (the web host,
    else the folder its file sits in);
 2. per source, pages are grouped into stories: copies of one story share most of their long lines,
    two different stories of one site share only the site's chrome. A line is template when it recurs
@@ -22,21 +22,18 @@ does not count its stories twice.
 from __future__ import annotations
 
 import dataclasses
-import posixpath
-import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from typing import NamedTuple
-from urllib.parse import urlsplit
 
 import apache_beam as beam
 
 from schemas.records import Document
 from storage.state import TemplateStatistics
 from transforms import metrics
-from transforms.clean import clean_text_page, has_article, line_key
+from transforms.clean import clean_text_page, has_article
 from transforms.clusters import connected_components
-from transforms.identity import stable_hash
+from transforms.identity import line_key, source_of, stable_hash
 from transforms.metrics import counter
 from transforms.routing import ApplyStage, Rejected, busy
 
@@ -49,7 +46,6 @@ MIN_STORY_SHARE = 0.2  # ...and on this share of the source's stories: a wire ba
 SKETCH_SIZE = 64  # k of the k-minimum-values sketch: exact counts up to 64 stories, ~12 % error beyond
 LEARNING_ROUNDS = 3  # lines learned in one round stop gluing pages into one story in the next
 ALL_STORIES = 0  # the line key under which a source's sketch of all its stories is kept (line keys are never 0)
-_DATE_FOLDER = re.compile(r"^\d{4}(?:[-_.]?\d{2}){0,2}$")  # a delivery folder: 2024-03, 20240301
 
 
 @dataclasses.dataclass(frozen=True)
@@ -64,23 +60,6 @@ class PageLines:
 # ---------------------------------------------------------------------------------------------
 # Plain functions (tested without Beam)
 # ---------------------------------------------------------------------------------------------
-
-
-def source_of(source_uri: str) -> str:
-    """The publisher a page belongs to: its web host, else the folder of its file.
-
-    Delivery folders named by date are skipped (`dumps/2024-03-02/site/x.txt` -> `site`, flat
-    `dumps/2024-03-02/x.txt` -> `dumps`), so the next night's dump of a site finds this night's counts.
-    """
-    uri, _, member = source_uri.partition("#")
-    split = urlsplit(uri)
-    if split.scheme in ("http", "https"):
-        return split.netloc.lower()
-    path = posixpath.join(split.path, member) if member else split.path
-    folders = [part for part in posixpath.dirname(path).split("/") if part]
-    while folders and _DATE_FOLDER.match(folders[-1]):
-        folders.pop()
-    return folders[-1] if folders else ""
 
 
 def page_lines(doc: Document) -> PageLines:
