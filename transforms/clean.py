@@ -293,6 +293,7 @@ def _without_data_lines(raw: str) -> str:
 
 def clean_document(doc: Document) -> Document:
     """Fill title, text, language and date_hint from `doc.raw`; reject pages without an article body."""
+    doc.require(metrics.CLEAN, "raw")
     _check_size(doc.raw, doc.content_type)
     if doc.content_type == "html":
         page = clean_html_page(doc.raw, url=_web_address(doc.address))

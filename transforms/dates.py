@@ -208,6 +208,7 @@ def date_document(
 
     `templates`: the lines each source prints on many stories (transforms/templates.py), by source.
     """
+    doc.require(STAGE, "raw")
     page = html_to_text(doc.raw) if doc.content_type == "html" and doc.raw else doc.raw
     site_lines = (templates or {}).get(source_of(doc.address), frozenset())
     result = extract_publication_date(
@@ -215,8 +216,8 @@ def date_document(
         url=doc.url, fetched_at=doc.fetched_at, declared=doc.declared_date,
         html=doc.raw if doc.content_type == "html" else None,
     )
-    # A new object: Beam elements must not be changed in place. The page's visible size is measured here,
-    # where its text is at hand, for the boilerplate share (the raw page is dropped after this stage).
+    # A new object: Beam elements must not be changed in place. The page's visible size (for the
+    # boilerplate share) is measured here because this stage makes an HTML page's visible text anyway.
     return dataclasses.replace(
         doc, published_date=result.published_date, date_source=result.date_source, date_confidence=result.confidence,
         page_chars=len("".join(page.split())),
