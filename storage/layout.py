@@ -70,10 +70,6 @@ def filesystem(uri: str):
     return url_to_fs(uri)
 
 
-def join(*parts: str) -> str:
-    return posixpath.join(*parts)
-
-
 @dataclasses.dataclass(frozen=True)
 class Layout:
     """The paths of one output folder (and of one run's files in it, when `run_id` is given).
