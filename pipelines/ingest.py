@@ -116,16 +116,17 @@ class IngestDump(beam.PTransform):
 
     def expand(self, pipeline):
         config, run = self._config, self._run
+        layout = Layout(config.output, run.run_id)
+        # What earlier runs into this output left: none on a first run.
+        index = IndexReader(config.output) if self._indexed else None
         read = pipeline | "Read" >> ReadDump(
             self._inputs, config.max_document_bytes, exclude=config.output, jsonl_fields=dict(config.jsonl_fields)
         )
         # Documents an earlier run into this output already wrote (same URI, same bytes) are not redone,
         # unless they are read again on request (--reprocess). A first run has nothing to look up.
         fresh = StageOutputs(read.documents, read.rejects)
-        if self._indexed:
-            fresh = (read.documents, read.rejects) | "SkipIngested" >> SkipIngested(
-                IndexReader(config.output), self._again)
-        layout = Layout(config.output, run.run_id)
+        if index:
+            fresh = (read.documents, read.rejects) | "SkipIngested" >> SkipIngested(index, self._again)
         cleaned = fresh.documents | "Clean" >> CleanDump(TemplateStatistics(config.output))
         # A date on a line a source prints on many stories (a crawl date in its header) is no evidence.
         dated = cleaned.documents | "Date" >> DateDocuments(config.reference_date, cleaned.templates)
@@ -133,11 +134,10 @@ class IngestDump(beam.PTransform):
         # dedupe releases).
         dated.documents | "ReportSamples" >> SampleDocuments(layout)
         # Dedupe runs after dating (the earliest copy is kept) and before NER (only kept articles). It
-        # groups copies of one page by the raw page, then drops it before documents wait for the verdicts.
+        # groups copies of one page by the raw page, then releases it before documents wait for the verdicts.
         # A page rejected before dedupe (its site's template left no article) rejects its other copies.
         rejected = (cleaned.rejects, dated.rejects) | "RejectsBeforeDedupe" >> beam.Flatten()
-        deduped = dated.documents | "Dedupe" >> Deduplicate(
-            IndexReader(config.output) if self._indexed else None, self._forgotten, rejected)
+        deduped = dated.documents | "Dedupe" >> Deduplicate(index, self._forgotten, rejected)
         mentioned = deduped.articles | "MentionedDates" >> ApplyStage(metrics.MENTIONS, mention_document)
         annotated = mentioned.documents | "Entities" >> ExtractEntities(config.spacy_model)
         rejects = (
