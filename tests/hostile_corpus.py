@@ -57,7 +57,7 @@ def _zip(members: dict[str, bytes]) -> bytes:
     return buffer.getvalue()
 
 
-def _tar(members: dict[str, bytes]) -> bytes:
+def tar_bytes(members: dict[str, bytes]) -> bytes:
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w") as archive:
         for name, data in members.items():
@@ -98,7 +98,7 @@ def write_archives(put, expected: dict, max_document_bytes: int) -> None:
     entries("escaping-paths.zip", _zip({"../../outside.txt": ARTICLE.encode(), "/etc/absolute.txt": b"x",
                                         "inside/ok.txt": ARTICLE.replace("Tuesday", "in May").encode()}),
             {"../../outside.txt": unsafe, "/etc/absolute.txt": unsafe, "inside/ok.txt": ({ARTICLES}, "")})
-    entries("escaping-paths.tar", _tar({"../evil.txt": ARTICLE.encode(), "/abs.txt": ARTICLE.encode()}),
+    entries("escaping-paths.tar", tar_bytes({"../evil.txt": ARTICLE.encode(), "/abs.txt": ARTICLE.encode()}),
             {"../evil.txt": unsafe, "/abs.txt": unsafe})
     entries("symlink.zip", _zip_link("passwd.txt", "/etc/passwd"), {"passwd.txt": ({REJECTS}, "symbolic link")})
     entries("symlink.tar", _tar_link("passwd.txt", "/etc/passwd"), {"passwd.txt": ({REJECTS}, "symbolic link")})

@@ -18,6 +18,7 @@ import pytest
 from cli_runs import ROOT, rows_by_name, run_cli
 from hostile_corpus import (
     appended_tar,
+    tar_bytes,
     tar_bz2_behind_a_huge_header,
     wrong_content_length,
     zip_sharing_one_local_entry,
@@ -202,16 +203,6 @@ def test_jsonl_lines_with_mapped_fields_bad_lines_and_a_line_over_the_limit(tmp_
     assert html.failure is None and html.content_type == "html"
 
 
-def _tar_with(members: dict[str, bytes]) -> bytes:
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w") as archive:
-        for name, data in members.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            archive.addfile(info, io.BytesIO(data))
-    return buffer.getvalue()
-
-
 def _zip_with(members: dict[str, bytes], links: dict[str, str] | None = None) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
@@ -334,7 +325,7 @@ def test_members_of_the_same_name_get_a_numbered_suffix_the_same_on_every_read(t
     assert b"Riverside Park" in first[0].data and b"city library" in first[1].data
 
     # Archives joined with `cat`: each keeps its end blocks, which end a reader that does not look past them.
-    joined = b"".join(_tar_with({"a.txt": story(topic).encode()}) for topic in ("park", "tram", "bridge"))
+    joined = b"".join(tar_bytes({"a.txt": story(topic).encode()}) for topic in ("park", "tram", "bridge"))
     found = entries("joined.tar.gz", gzip.compress(joined), tmp_path)
     assert ids(found) == ["a.txt", "a.txt~2", "a.txt~3"] and b"Kelby river" in found[2].data
 
@@ -421,7 +412,7 @@ def test_a_zip_member_with_a_zero_dos_date_is_read_with_its_neighbours(tmp_path)
 
 
 def test_zeros_after_a_tar_end_are_not_read_block_by_block(tmp_path):
-    tar = _tar_with({"a.txt": story("park").encode()})
+    tar = tar_bytes({"a.txt": story("park").encode()})
     compressor = bz2.BZ2Compressor(9)
     data = compressor.compress(tar) + b"".join(compressor.compress(b"\0" * (1 << 20)) for _ in range(256))
     start = time.monotonic()
