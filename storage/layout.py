@@ -65,6 +65,11 @@ def run_of_file(path: str) -> str | None:
     return match.group(1) if match else None
 
 
+def published_report(run_id: str) -> str:
+    """Where a run's report is published, relative to OUT."""
+    return posixpath.join(RUNS_FOLDER, run_id + REPORT_SUFFIX)
+
+
 def filesystem(uri: str):
     """(fsspec filesystem, path in it) of a local path or any fsspec URL: the one place that resolves one."""
     return url_to_fs(uri)
@@ -146,7 +151,7 @@ class Layout:
 
     def report(self, run_id: str | None = None) -> str:
         """Where a run's report is published, relative to OUT."""
-        return posixpath.join(RUNS_FOLDER, self._run(run_id) + REPORT_SUFFIX)
+        return published_report(self._run(run_id))
 
     def report_uri(self, run_id: str | None = None) -> str:
         return posixpath.join(self.uri, self.report(run_id))

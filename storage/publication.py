@@ -40,7 +40,15 @@ from schemas.tables import (
     TEMPLATES,
 )
 from storage.files import is_temporary, read_json, write_json, write_rows
-from storage.layout import FILE_LIST, JOURNAL_SUFFIX, REPLACED_FOLDER, Layout, is_run_id, part_file_name
+from storage.layout import (
+    FILE_LIST,
+    JOURNAL_SUFFIX,
+    REPLACED_FOLDER,
+    Layout,
+    is_run_id,
+    part_file_name,
+    published_report,
+)
 
 log = logging.getLogger(__name__)
 
@@ -168,8 +176,7 @@ def check_journal(journal, path: str) -> dict:
         raise DamagedOutput(path, "the journal's moves are not pairs of paths")
     if not isinstance(deletes, list) or not isinstance(state, list):
         raise DamagedOutput(path, "the journal's deletes or state are not lists")
-    report = Layout("/", run_id).report()
-    allowed = [(target, MOVE_FOLDERS) for _, target in moves if target != report]
+    allowed = [(target, MOVE_FOLDERS) for _, target in moves if target != published_report(run_id)]
     allowed += [(relative, REPLACEABLE_FOLDERS) for relative in deletes]
     allowed += [(relative, WHOLE_STATE_FOLDERS) for relative in state]
     for relative, folders in allowed:
