@@ -75,6 +75,11 @@ def build_parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     ingest.add_argument("--max-reject-share", type=share, default=None, metavar="SHARE",
                         help="fail the run (exit 65, nothing published) when more than this share (0-1) of its "
                              "documents are rejects, e.g. 0.2")
+    ingest.add_argument("--no-entities", action="store_true",
+                        help="skip named-entity recognition: clean, date and dedupe only (no entities rows)")
+    ingest.add_argument("--memory-budget", type=memory_size, default=None, metavar="SIZE",
+                        help="memory a local run may take (e.g. 3G); a larger dump goes through in batches, each "
+                             "published as a run (default: a quarter of the machine's memory, at most 3G)")
     ingest.add_argument("--dry-run", action="store_true",
                         help="print what a run would read (files new, changed, unchanged) and exit")
     ingest.add_argument("--watch", action="store_true",
@@ -110,6 +115,15 @@ def positive_float(value: str) -> float:
     if not number > 0:
         raise argparse.ArgumentTypeError(f"{value}: must be a positive number")
     return number
+
+
+def memory_size(value: str) -> int:
+    from pipelines.batches import parse_size
+
+    try:
+        return parse_size(value)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def share(value: str) -> float:
@@ -337,6 +351,8 @@ def ingest_command(args: argparse.Namespace, beam_args: list[str]) -> int:
         reprocess=args.reprocess,
         lock_seconds=args.lock_seconds,
         max_reject_share=args.max_reject_share,
+        entities=not args.no_entities,
+        memory_budget=args.memory_budget,
     )
     if args.dry_run:
         from pipelines.dry_run import dry_run

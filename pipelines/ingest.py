@@ -1,6 +1,7 @@
 """The newsflow ingest pipeline: read, clean, date, dedupe, entities, write; then check and publish."""
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import posixpath
@@ -11,6 +12,7 @@ from typing import NamedTuple
 import apache_beam as beam
 
 from pipelines import logs, signals
+from pipelines.batches import default_budget, split_plan
 from pipelines.invariant import check_invariant, check_reject_share
 from pipelines.lock import RunLock
 from pipelines.options import IngestConfig, runner_and_options
@@ -27,6 +29,7 @@ from pipelines.summary import (
     nothing_new_summary,
     report_data,
     step_seconds,
+    whole_run_summary,
 )
 from schemas.records import RunInfo
 from schemas.rows import article_row, duplicate_row, entity_rows, reject_row
@@ -139,7 +142,9 @@ class IngestDump(beam.PTransform):
         rejected = (cleaned.rejects, dated.rejects) | "RejectsBeforeDedupe" >> beam.Flatten()
         deduped = dated.documents | "Dedupe" >> Deduplicate(index, self._forgotten, rejected)
         mentioned = deduped.articles | "MentionedDates" >> ApplyStage(metrics.MENTIONS, mention_document)
-        annotated = mentioned.documents | "Entities" >> ExtractEntities(config.spacy_model)
+        annotated = mentioned
+        if config.entities:
+            annotated = mentioned.documents | "Entities" >> ExtractEntities(config.spacy_model)
         rejects = (
             (fresh.rejects, cleaned.rejects, dated.rejects, deduped.rejects, mentioned.rejects, annotated.rejects)
             | "AllRejects" >> beam.Flatten()
@@ -187,12 +192,45 @@ def run_ingest(config: IngestConfig, beam_args: list[str] | None = None, progres
             check_input(plan, config.inputs)
             if plan.nothing_to_do:
                 return nothing_new_summary(config, plan, time.monotonic() - started)
+            batches = split_plan(plan, memory_budget(config, beam_args or []))
             progress.say(f"run {run.run_id}: {len(plan.files):,} files to read ({plan.unchanged:,} unchanged, "
-                         f"{len(plan.reprocessed):,} read again) into {config.output}", "plan",
-                         {"files": len(plan.files), "unchanged": plan.unchanged, "reprocessed": len(plan.reprocessed)})
-            return _run_plan(config, run, plan, beam_args or [], started, progress)
+                         f"{len(plan.reprocessed):,} read again) into {config.output}"
+                         + (f", in {len(batches)} batches" if len(batches) > 1 else ""), "plan",
+                         {"files": len(plan.files), "unchanged": plan.unchanged, "reprocessed": len(plan.reprocessed),
+                          "batches": len(batches)})
+            if len(batches) == 1:
+                return _run_plan(config, run, plan, beam_args or [], started, progress)
+            return _run_batches(config, run, batches, beam_args or [], started, progress)
     finally:
         logs.set_run(None)
+
+
+def memory_budget(config: IngestConfig, beam_args: list[str]) -> int | None:
+    """The budget a run's batches are cut to: the user's, or on the local runner the default one. A
+    cluster runner's shuffle is on disk: there a run is one batch unless the user sets a budget."""
+    if config.memory_budget is not None:
+        return config.memory_budget
+    runner, _ = runner_and_options(beam_args)
+    return default_budget() if runner is not None else None
+
+
+def _run_batches(config: IngestConfig, run: RunInfo, batches: list[Plan], beam_args: list[str], started: float,
+                 progress: Progress) -> dict:
+    """Each batch planned, run and published as a run of its own, under the one lock: the next batch
+    reads the index and templates the last one published. The summary speaks of the whole run."""
+    summaries = []
+    done = 0
+    for number, batch in enumerate(batches, 1):
+        batch_run = run if number == 1 else new_run()
+        logs.set_run(batch_run.run_id)
+        progress.say(f"batch {number} of {len(batches)} (run {batch_run.run_id}): {len(batch.files):,} files "
+                     f"({done:,} of {done + sum(len(b.files) for b in batches[number - 1:]):,} done)", "batch",
+                     {"batch": number, "batches": len(batches), "files": len(batch.files), "files_done": done})
+        # A first run's first batch has no index; the batches after it read the index it published.
+        batch = dataclasses.replace(batch, indexed=batch.indexed or IndexReader(config.output).exists())
+        summaries.append(_run_plan(config, batch_run, batch, beam_args, time.monotonic(), progress))
+        done += len(batch.files)
+    return whole_run_summary(summaries, time.monotonic() - started)
 
 
 def _run_plan(config: IngestConfig, run: RunInfo, plan: Plan, beam_args: list[str], started: float,

@@ -45,6 +45,8 @@ class IngestConfig:
     reprocess: Reprocess | None = None  # ingested files to read again (--reprocess)
     lock_seconds: float = DEFAULT_LOCK_SECONDS  # how long the output's lock outlives a dead run
     max_reject_share: float | None = None  # a run whose rejects exceed this share of its rows fails
+    entities: bool = True  # False: no NER (--no-entities), for runs that only clean and dedupe
+    memory_budget: int | None = None  # bytes a local run may take before it goes in batches (None: default)
 
 
 def runner_and_options(beam_args: list[str]):

@@ -124,6 +124,39 @@ def add_stats(summary: dict, stats: dict, phase_seconds: dict[str, float]) -> No
     )
 
 
+SUMMED = ("documents", "already_ingested", "articles", "duplicates", "rejects", "reprocessed_files", "rows_replaced")
+
+
+def _summed_pairs(lists: list[list], top: int | None = None) -> list[list]:
+    """[[name, count], ...] of several batches summed by name, largest first."""
+    totals: Counter = Counter()
+    for pairs in lists:
+        for *name, count in pairs:
+            totals[tuple(name)] += count
+    return [[*name, round(count, 3)] for name, count in totals.most_common(top)]
+
+
+def whole_run_summary(batches: list[dict], wall_seconds: float) -> dict:
+    """The summary of a run made of batches (pipelines/batches.py): its counts summed over the batches,
+    its run ids listed, the last batch's report."""
+    first, last = batches[0], batches[-1]
+    summary = {**last, "run_id": first["run_id"], "runs": [batch["run_id"] for batch in batches],
+               "started_at": first["started_at"], "wall_seconds": round(wall_seconds, 2),
+               "inputs_unchanged": first.get("inputs_unchanged", 0)}
+    for name in SUMMED:
+        values = [batch.get(name) for batch in batches]
+        summary[name] = None if None in values else sum(values)
+    for name in ("rejects_by_reason", "counters", "duplicates_by_kind", "rows_replaced_by_table"):
+        summary[name] = dict(sum((Counter(batch.get(name) or {}) for batch in batches), Counter()))
+    summary["rejects_by_reason"] = dict(Counter(summary["rejects_by_reason"]).most_common())
+    summary["date_sources"] = _summed_pairs([batch.get("date_sources") or [] for batch in batches])
+    summary["top_entities"] = _summed_pairs([batch.get("top_entities") or [] for batch in batches],
+                                            TOP_ENTITIES_IN_SUMMARY)
+    summary["stage_seconds"] = _summed_pairs([batch.get("stage_seconds") or [] for batch in batches])
+    summary["phase_seconds"] = dict(sum((Counter(batch.get("phase_seconds") or {}) for batch in batches), Counter()))
+    return summary
+
+
 def summary_counts(summary: dict) -> dict:
     """The numbers of a summary a log line carries (`--log-format json`)."""
     names = ("documents", "inputs_unchanged", "reprocessed_files", "already_ingested", "articles", "duplicates",
@@ -157,7 +190,9 @@ def format_summary(summary: dict) -> str:
     rate = f"{documents / seconds:,.1f} documents/s" if documents and seconds else "-"
     kinds = summary.get("duplicates_by_kind") or {}
     lines = [
-        f"newsflow run {summary['run_id']}: {seconds:,.1f} s, {rate}",
+        f"newsflow run {summary['run_id']}: {seconds:,.1f} s, {rate}"
+        + (f" ({len(summary['runs'])} batches, runs {summary['runs'][0]} .. {summary['runs'][-1]})"
+           if len(summary.get("runs") or []) > 1 else ""),
         f"  {'documents in':<22}{documents if documents is not None else '?':>10}",
         f"  {'files unchanged':<22}{summary.get('inputs_unchanged', 0):>10,}",
         f"  {'files read again':<22}{summary.get('reprocessed_files', 0):>10,}",
