@@ -9,6 +9,8 @@ from transforms.dedupe import (
     bucket_pairs,
     candidate_of,
     content_hash,
+    details_conflict,
+    estimated_jaccard,
     garbled_marks,
     is_near_duplicate,
     kept_order,
@@ -61,6 +63,30 @@ def test_templated_lookalikes_with_different_numbers_stay_apart():
     two = candidate_of(doc("y", EARNINGS.format(a="97.2", b="120.4", c="1,310", d="0.85", ceo="Ann Berg")))
     assert is_near_duplicate(one, two) is None
     assert list(verified_pairs((1, 2), {1: one, 2: two})) == []
+
+
+NOTICE = (
+    "HARWICK, {day} - The Harwick port authority said {count} timber carriers were loading at the north "
+    "quay and {waiting} more were waiting for a berth, according to harbour master {master}. "
+    "The authority publishes its berth report every week, and shipping agents use it to plan arrivals. "
+    "Loading hours at the north quay are unchanged, the authority said, and the south quay remains closed "
+    "for dredging until the work is finished."
+)
+
+
+def test_weekly_notices_with_other_figures_and_names_in_the_same_places_stay_apart():
+    # Too few numbers for the numbers guard: what tells the two weeks apart is what fills the template.
+    one = candidate_of(doc("x", NOTICE.format(day="April 9", count="three", waiting="two", master="Ingrid Voss")))
+    two = candidate_of(doc("y", NOTICE.format(day="April 16", count="seven", waiting="four", master="Tomas Reyes")))
+    assert estimated_jaccard(one.signature, two.signature) >= 0.5  # similar enough on shingles alone
+    assert details_conflict(one.details, two.details) > 0
+    assert is_near_duplicate(one, two) is None
+    # A copy desk's edit of the first week (a byline and a note added, the last sentence cut) still merges.
+    text = NOTICE.format(day="April 9", count="three", waiting="two", master="Ingrid Voss")
+    edited = "By Clara Nunes\n\n" + text.rsplit(" Loading hours", 1)[0] + "\n\n(Reporting by Clara Nunes)"
+    copy = candidate_of(doc("z", edited))
+    assert details_conflict(one.details, copy.details) == 0.0
+    assert is_near_duplicate(one, copy) > 0.5
 
 
 def test_bucket_pairs_are_all_pairs_or_a_star_for_huge_buckets_and_equal_texts():
