@@ -7,14 +7,15 @@ folders loses different template lines), and the group goes on as one representa
 shingles of the clean text: documents that collide in one band become candidate pairs, verified by their
 estimated Jaccard similarity, less the share of the places (a detail's words either side) where they put
 other figures or names (two reports of one template differ there, copies do not), by the numbers they
-quote (templated earnings notices differ mainly in numbers) and, for two pages of one source, by how their texts open (two stories under one site's
-leftover chrome share the chrome, not their openings) and, for two pages of one source in the same frame
-(first and last lines), by their texts differing at all (such pages that clean to the same text may hold
-nothing but the site's chrome). Other texts equal after normalisation collide in every band and verify at
-1.0. A page rejected before dedupe rejects its other copies. Connected components of exact groups and
-verified pairs are the clusters; each keeps one article, chosen by `kept_order`, and every other member
-becomes a `duplicates` row pointing at it. Every decision depends on the documents only, never on their order: the same dump gives the same
-clusters on any runner, bundle size or number of workers.
+quote (templated earnings notices differ mainly in numbers) and, for two pages of one source, by how
+their texts open (two stories under one site's leftover chrome share the chrome, not their openings)
+and, for two pages of one source in the same frame (first and last lines), by their texts differing at
+all (such pages that clean to the same text may hold nothing but the site's chrome). Other texts equal
+after normalisation collide in every band and verify at 1.0. A page rejected before dedupe rejects its
+other copies. Connected components of exact groups and verified pairs are the clusters; each keeps one
+article, chosen by `kept_order`, and every other member becomes a `duplicates` row pointing at it. Every
+decision depends on the documents only, never on their order: the same dump gives the same clusters on
+any runner, bundle size or number of workers.
 """
 from __future__ import annotations
 
@@ -59,7 +60,7 @@ GUARD_MIN_SHARED_NUMBERS = 0.6  # of the smaller document's distinct numbers
 # ("PARIS, March 30 - The French Treasury will issue..." against "PARIS, March 3 - ..."). A detail is a
 # figure, a number word or a capitalised word that does not open its sentence; its slot, the words either
 # side of it in its sentence. The share of the slots both texts fill that they fill with different details
-# is taken, weighed, off the pair's similarity. On tune seeds 111-130 (the pairs LSH makes), a template
+# is taken, weighed, off the pair's similarity. On tune seeds 111-120 (the pairs LSH makes), a template
 # pair at 0.500 has 1 of 7 shared slots in conflict (0.43 after); copies of one story 0, or at most 1 of 14
 # (0.562, after 0.526: a copy whose "9.6 pct" became "9.6%", in the slot of another sentence's "10.1%").
 DETAIL_CONTEXT_WORDS = 2
