@@ -14,6 +14,7 @@ import random
 import shutil
 import subprocess
 import sys
+import time
 from collections import Counter, defaultdict
 
 import pyarrow as pa
@@ -347,4 +348,26 @@ def test_a_compaction_killed_while_publishing_is_completed_by_the_next_command(r
     assert result.returncode == exits.OK, result.stderr[-2000:]
     assert not pending(real_out) and not (real_out / "_staging").exists()
     assert visible_rows(real_out) == before and max(files_per_folder(real_out).values()) == 1
+    assert newsflow("check", real_out).returncode == exits.OK
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("share", [0.3, 0.6, 0.9])
+def test_a_compaction_killed_at_any_moment_is_completed_or_undone_by_the_next(real_nightly, real_out, tmp_path, share):
+    """kill -9 at `share` of an uninterrupted compaction's wall time (start-up included), then compact again:
+    the dataset is the one an uninterrupted compaction leaves."""
+    reference = pathlib.Path(shutil.copytree(real_nightly[0], tmp_path / "reference"))
+    started = time.monotonic()
+    assert newsflow("compact", reference).returncode == exits.OK
+    wall = time.monotonic() - started
+    before = visible_rows(real_out)
+    process = subprocess.Popen([sys.executable, "-m", "pipelines.cli", "compact", str(real_out)], cwd=ROOT,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(wall * share)
+    process.kill()
+    process.wait()
+    assert visible_rows(real_out) == before  # whatever the moment
+    assert newsflow("compact", real_out).returncode == exits.OK
+    assert visible_rows(real_out) == visible_rows(reference) and files_per_folder(real_out) == files_per_folder(reference)
+    assert not pending(real_out) and not (real_out / "_staging").exists()
     assert newsflow("check", real_out).returncode == exits.OK
