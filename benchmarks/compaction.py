@@ -32,6 +32,7 @@ import duckdb
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from pipelines.cli import exit_now
 from pipelines.ingest import run_ingest
 from pipelines.inspect import open_dataset
 from pipelines.options import IngestConfig
@@ -166,3 +167,4 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+    exit_now(0)  # as `newsflow check` does: the native libraries' teardown sometimes aborts after DuckDB and Beam
