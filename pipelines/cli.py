@@ -1,5 +1,5 @@
 """Command line: `newsflow ingest INPUT... --output OUT [options] [Beam options]`, `newsflow inspect OUT [SQL]`,
-`newsflow schema [TABLE]`. The exit statuses are those of pipelines/exits.py."""
+`newsflow schema [TABLE]`, `newsflow check OUT`, `newsflow compact OUT`. The exit statuses are those of pipelines/exits.py."""
 from __future__ import annotations
 
 import argparse
@@ -100,6 +100,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     add_inspect_parser(commands)
     add_schema_parser(commands)
     add_check_parser(commands)
+    add_compact_parser(commands)
     return parser, ingest
 
 
@@ -201,6 +202,19 @@ def add_check_parser(commands) -> None:
     check.add_argument("--repair", action="store_true",
                        help="move damaged files into OUT/_quarantine/<id>/ (with a report; no row is deleted), "
                             "complete interrupted runs, rebuild the index and the manifest")
+
+
+def add_compact_parser(commands) -> None:
+    compact = commands.add_parser(
+        "compact", allow_abbrev=False,
+        help="merge the small files of the tables, the index and the manifest into files of up to 128 MB, "
+             "atomically, without changing a row (safe to kill; the next command completes or undoes it)")
+    compact.add_argument("output", metavar="OUT", help="dataset folder (local path or fsspec URL)")
+    compact.add_argument("--dry-run", action="store_true", help="print which files would be merged and exit")
+    compact.add_argument("--lock-seconds", type=positive_float, default=DEFAULT_LOCK_SECONDS,
+                         help="how long the output's lock outlives a compaction that died on another machine "
+                              "(default: %(default)s)")
+    compact.add_argument("--quiet", "-q", action="store_true", help="print nothing but errors")
 
 
 def exit_now(code: int) -> None:
@@ -316,6 +330,11 @@ def main(argv: list[str] | None = None) -> int:
         return schema_command(parser.parse_args(argv))
     if argv[:1] == ["check"]:
         exit_now(check_command(parser.parse_args(argv)))
+    if argv[:1] == ["compact"]:  # exits as `check` does, after reading every Parquet file
+        from pipelines.compact import compact_command
+
+        args = parser.parse_args(argv)
+        exit_now(compact_command(args.output, args.dry_run, args.lock_seconds, args.quiet))
     try:
         newsflow_args, beam_args = split_beam_args(argv, own_flags(parser, ingest_parser))
     except UsageError as error:
