@@ -408,13 +408,18 @@ def summary_shower(quiet: bool, log_format: str):
 
 def what_was_published(error: BaseException, output: str) -> str:
     """What a failed or stopped run left of its publication (pipelines/ingest.py marks the error)."""
+    earlier, batches = getattr(error, "published_batches", ([], 1))
+    before = (f"{len(earlier)} of its {batches} batches were published before ({', '.join(earlier)}): a re-run "
+              f"reads only the files of the others. " if earlier else "")
     published = getattr(error, "published_run", None)
     if published:
-        return f"Run {published} finished publishing first."
+        return f"{before}Run {published} finished publishing first."
     pending = getattr(error, "publication_pending", None)
     if pending:
-        return (f"Run {pending} had started publishing: its journal is written, so the next run into {output} "
-                f"(or `newsflow check {output} --repair`) completes the publication.")
+        return (f"{before}Run {pending} had started publishing: its journal is written, so the next run into "
+                f"{output} (or `newsflow check {output} --repair`) completes the publication.")
+    if earlier:
+        return f"{before}The batch that was running published nothing."
     return f"Nothing was published: the dataset in {output} is as it was before the run."
 
 

@@ -228,7 +228,12 @@ def _run_batches(config: IngestConfig, run: RunInfo, batches: list[Plan], beam_a
                      {"batch": number, "batches": len(batches), "files": len(batch.files), "files_done": done})
         # A first run's first batch has no index; the batches after it read the index it published.
         batch = dataclasses.replace(batch, indexed=batch.indexed or IndexReader(config.output).exists())
-        summaries.append(_run_plan(config, batch_run, batch, beam_args, time.monotonic(), progress))
+        try:
+            summaries.append(_run_plan(config, batch_run, batch, beam_args, time.monotonic(), progress))
+        except BaseException as error:
+            # The batches before this one are published: the message says so, and a re-run reads the rest.
+            error.published_batches = ([summary["run_id"] for summary in summaries], len(batches))
+            raise
         done += len(batch.files)
     return whole_run_summary(summaries, time.monotonic() - started)
 

@@ -125,3 +125,14 @@ def test_a_batched_run_killed_after_its_first_batch_is_completed_by_the_rerun(tm
     assert planned and int(planned.group(2)) > 0 and int(planned.group(1)) + int(planned.group(2)) == SAMPLE_DOCUMENTS
     assert _relative(dataset_content(out), dump) == _relative(dataset_content(single), reference)
     assert not (out / "_staging").exists()
+
+
+def test_a_batched_run_that_fails_says_which_batches_were_published():
+    from pipelines.cli import what_was_published
+
+    error = RuntimeError("disk full")
+    error.published_batches = (["20261208T010000Z-aaaaaa", "20261208T010500Z-bbbbbb"], 5)
+    message = what_was_published(error, "out")
+    assert "2 of its 5 batches were published" in message and "20261208T010500Z-bbbbbb" in message
+    assert "published nothing" in message and "as it was before" not in message
+    assert "as it was before the run" in what_was_published(RuntimeError("disk full"), "out")
