@@ -322,6 +322,16 @@ def usage_problem(args: argparse.Namespace) -> str | None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        return run_command(argv)
+    except BrokenPipeError:
+        # The reader of the output went away (`newsflow ingest --dry-run | head`): that is no error of ours.
+        # Point stdout at /dev/null so the interpreter's last flush does not raise again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return exits.OK
+
+
+def run_command(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser, ingest_parser = build_parser()
     if argv[:1] == ["inspect"]:  # no Beam options to separate out

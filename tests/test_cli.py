@@ -1,6 +1,8 @@
 """The command line: newsflow's own options, Beam's checked against Beam's option classes, usage errors
 that exit 2 before anything starts, the local runner default, `newsflow schema`."""
 import signal
+import subprocess
+import sys
 
 import pytest
 from apache_beam.options.pipeline_options import DirectOptions, StandardOptions
@@ -184,3 +186,19 @@ def test_the_readme_shows_the_tables_as_schemas_defines_them():
     """The README's column tables are `newsflow schema --format markdown`: one source for both."""
     readme = (ROOT / "README.md").read_text()
     assert schema_markdown(list(TABLE_MEANINGS)) in readme
+
+
+def test_a_reader_that_stops_reading_early_is_no_error(tmp_path):
+    """`newsflow ingest --dry-run | head -1`: the pipe closes before newsflow has printed every line."""
+    dump = tmp_path / "dump"
+    dump.mkdir()
+    for number in range(2000):  # more lines than a pipe's buffer holds
+        (dump / f"page-{number:04d}.txt").write_text("A headline\n\nA sentence of the story.\n")
+    command = [sys.executable, "-m", "pipelines.cli", "ingest", str(dump), "--output", str(tmp_path / "out"),
+               "--dry-run"]
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert process.stdout.readline().startswith(b"newsflow: dry run")
+    process.stdout.close()  # as `head -1` does
+    _, errors = process.communicate(timeout=120)
+    assert process.returncode == 0, errors.decode()[-2000:]
+    assert b"Traceback" not in errors
