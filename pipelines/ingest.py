@@ -142,13 +142,12 @@ class IngestDump(beam.PTransform):
         rejected = (cleaned.rejects, dated.rejects) | "RejectsBeforeDedupe" >> beam.Flatten()
         deduped = dated.documents | "Dedupe" >> Deduplicate(index, self._forgotten, rejected)
         mentioned = deduped.articles | "MentionedDates" >> ApplyStage(metrics.MENTIONS, mention_document)
-        annotated = mentioned
+        stage_rejects = [fresh.rejects, cleaned.rejects, dated.rejects, deduped.rejects, mentioned.rejects]
+        annotated = mentioned  # --no-entities: the articles as they are
         if config.entities:
             annotated = mentioned.documents | "Entities" >> ExtractEntities(config.spacy_model)
-        rejects = (
-            (fresh.rejects, cleaned.rejects, dated.rejects, deduped.rejects, mentioned.rejects, annotated.rejects)
-            | "AllRejects" >> beam.Flatten()
-        )
+            stage_rejects.append(annotated.rejects)
+        rejects = tuple(stage_rejects) | "AllRejects" >> beam.Flatten()
         tables = {
             ARTICLES: annotated.documents | "ArticleRows" >> beam.Map(article_row, run),
             ENTITIES: annotated.documents | "EntityRows" >> beam.FlatMap(entity_rows, run),
