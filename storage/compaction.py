@@ -35,7 +35,7 @@ from schemas.tables import (
     REJECTS,
     TABLES,
 )
-from storage.files import PARQUET_COMPRESSION, read_parquet, write_atomically
+from storage.files import arrow_parquet_bytes, read_parquet, write_atomically
 from storage.layout import Layout, part_file_name
 from storage.visible import commit_state, visible_files
 
@@ -150,9 +150,7 @@ def merged_rows(layout: Layout, merge: Merge) -> pa.Table:
 def write_merge(run: Layout, merge: Merge) -> str:
     """Write a merge's file into the compaction's staging folder (`run` names the compaction); its path
     relative to the staging folder, which is where it is published relative to OUT."""
-    sink = pa.BufferOutputStream()
-    pq.write_table(merged_rows(run, merge), sink, compression=PARQUET_COMPRESSION, row_group_size=ROW_GROUP_ROWS)
-    data = sink.getvalue().to_pybytes()
+    data = arrow_parquet_bytes(merged_rows(run, merge), ROW_GROUP_ROWS)
     name = part_file_name(run.run_id, "c" + hashlib.blake2b(data, digest_size=8).hexdigest())
     relative = posixpath.join(merge.folder, name)
     write_atomically(run.fs, run.staged(relative), data)

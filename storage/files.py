@@ -73,9 +73,10 @@ def parquet_bytes(table: str, rows: list[dict]) -> bytes:
     return arrow_parquet_bytes(pa.Table.from_pylist(sorted(rows, key=_row_order), schema=SCHEMAS[table]))
 
 
-def arrow_parquet_bytes(arrow: pa.Table) -> bytes:
+def arrow_parquet_bytes(arrow: pa.Table, row_group_size: int | None = None) -> bytes:
+    """An Arrow table as a Parquet file's bytes (`row_group_size`: rows per row group; None: pyarrow's)."""
     sink = pa.BufferOutputStream()
-    pq.write_table(arrow, sink, compression=PARQUET_COMPRESSION)
+    pq.write_table(arrow, sink, compression=PARQUET_COMPRESSION, row_group_size=row_group_size)
     return sink.getvalue().to_pybytes()
 
 
